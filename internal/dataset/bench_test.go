@@ -1,0 +1,109 @@
+package dataset
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// writeRegressionCSV writes rows of features N(0,1) values with 6–9
+// significant digits and a linear target as the last column: the same shape
+// as bench/gencsv produces.
+func writeRegressionCSV(w io.Writer, rows, features int, seed uint64) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for j := 1; j <= features; j++ {
+		bw.WriteString("x" + strconv.Itoa(j) + ",")
+	}
+	bw.WriteString("y\n")
+	rng := rand.New(rand.NewPCG(seed, 1))
+	buf := make([]byte, 0, 512)
+	for range rows {
+		buf = buf[:0]
+		y := 3.0
+		for j := range features {
+			x := rng.NormFloat64()
+			y += float64(j%5-2) * x
+			buf = strconv.AppendFloat(buf, x, 'g', 6+rng.IntN(4), 64)
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendFloat(buf, y+0.5*rng.NormFloat64(), 'g', 9, 64)
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func writeFile(b *testing.B, path string, gz bool, rows, features int) int64 {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if gz {
+		zw, _ = gzip.NewWriterLevel(f, gzip.BestSpeed)
+		w = zw
+	}
+	cw := &countingWriter{w: w}
+	if err := writeRegressionCSV(cw, rows, features, 1); err != nil {
+		b.Fatal(err)
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return cw.n
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// BenchmarkLoad1Mx21 loads a generated 1,000,000-row × 21-column numeric
+// file (~225 MB). The file is generated once; MB/s refers to the
+// uncompressed size.
+func BenchmarkLoad1Mx21(b *testing.B) {
+	dir := b.TempDir()
+	plain := filepath.Join(dir, "big.csv")
+	size := writeFile(b, plain, false, 1_000_000, 20)
+	load := func(path string) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for range b.N {
+				f, err := Load(context.Background(), path, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if f.Rows != 1_000_000 || len(f.Columns) != 21 {
+					b.Fatalf("rows %d columns %d", f.Rows, len(f.Columns))
+				}
+			}
+		}
+	}
+	b.Run("plain", load(plain))
+	if testing.Short() {
+		return
+	}
+	gz := filepath.Join(dir, "big.csv.gz")
+	writeFile(b, gz, true, 1_000_000, 20)
+	b.Run("gzip", load(gz))
+}

@@ -1,0 +1,290 @@
+package dataset
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"unicode/utf8"
+)
+
+// chunkParser parses chunks into column storage. Each worker owns one and
+// reuses its buffers across chunks.
+type chunkParser struct {
+	rd *reader
+	j  *job
+	fr fieldReader
+
+	floats  [][]float64 // destination per numeric slot, indexed by chunk row
+	codes   [][]int32   // destination per text slot
+	missing []int
+	dicts   []localDict
+	row     int
+}
+
+// parse parses job j, writing into dst (two-pass mode) or chunk-local
+// storage (streaming mode). The first error is stored in j.err.
+func (cp *chunkParser) parse(j *job, dst *storage) {
+	rd := cp.rd
+	pl := rd.plan
+	cp.j = j
+	cp.row = 0
+	j.done = true
+	cp.floats = make([][]float64, pl.nFloat)
+	cp.codes = make([][]int32, pl.nText)
+	if dst != nil {
+		for s := range cp.floats {
+			cp.floats[s] = dst.floats[s][j.rowOff : j.rowOff+j.rows]
+		}
+		for s := range cp.codes {
+			cp.codes[s] = dst.codes[s][j.rowOff : j.rowOff+j.rows]
+		}
+	} else {
+		for s := range cp.floats {
+			cp.floats[s] = make([]float64, j.rows)
+		}
+		for s := range cp.codes {
+			cp.codes[s] = make([]int32, j.rows)
+		}
+		j.floats, j.codes = cp.floats, cp.codes
+	}
+	cp.missing = make([]int, pl.nFloat+pl.nText)
+	cp.dicts = make([]localDict, pl.nText)
+	j.missing, j.dicts = cp.missing, cp.dicts
+	cp.fr = fieldReader{data: j.data, line: j.line, delim: rd.delim, atEOF: j.final, max: rd.maxField, scratch: cp.fr.scratch[:0]}
+
+	var ok bool
+	if bytes.IndexByte(j.data, '"') < 0 {
+		ok = cp.parseQuoteFree()
+	} else {
+		ok = cp.parseGeneric()
+	}
+	if !ok {
+		return
+	}
+	if cp.row > j.rows {
+		j.err = posError(rd.name, j.line, 0, "", fmt.Errorf("internal error: chunk has %d records, counted %d", cp.row, j.rows))
+		return
+	}
+	j.nrows = cp.row
+}
+
+// parseGeneric parses the rest of the chunk record by record with the
+// RFC 4180 tokenizer.
+func (cp *chunkParser) parseGeneric() bool {
+	for cp.fr.skipBlank() {
+		if !cp.record() {
+			return false
+		}
+	}
+	return true
+}
+
+// record parses one record at fr.pos with the tokenizer.
+func (cp *chunkParser) record() bool {
+	rd, fr := cp.rd, &cp.fr
+	recLine := fr.line
+	plans := rd.plan.cols
+	if cp.row >= cp.j.rows {
+		plans = rd.skipAll // defensive: never write past the counted rows
+	}
+	last := len(plans) - 1
+	for c, pc := range plans {
+		fieldLine := fr.line
+		val, term, err := fr.next()
+		if err != nil {
+			cp.j.err = rd.fieldError(fr, c, recLine, cp.j.truncated, err)
+			return false
+		}
+		if !cp.value(pc, val, c, fieldLine) {
+			return false
+		}
+		if term == termDelim {
+			if c == last {
+				cp.j.err = rd.tooManyFields(fr, recLine)
+				return false
+			}
+			continue
+		}
+		if c < last {
+			cp.j.err = posError(rd.name, recLine, c+2, rd.header[c+1], fmt.Errorf("%w: row has %d fields, header has %d", ErrRagged, c+1, len(plans)))
+			return false
+		}
+	}
+	cp.row++
+	return true
+}
+
+// value stores one field of the current row.
+func (cp *chunkParser) value(pc colPlan, val []byte, c, line int) bool {
+	switch pc.kind {
+	case planNumeric:
+		return cp.numeric(pc.slot, val, c, line)
+	case planText, planDeferred:
+		return cp.text(pc.slot, val, c, line)
+	}
+	return true
+}
+
+// numeric parses a numeric cell the general way.
+func (cp *chunkParser) numeric(slot int, val []byte, c, line int) bool {
+	rd := cp.rd
+	v := trimSpace(val)
+	if isMissing(v) {
+		cp.floats[slot][cp.row] = math.NaN()
+		cp.missing[slot]++
+		return true
+	}
+	f, err := parseNumber(v)
+	switch err {
+	case nil:
+		cp.floats[slot][cp.row] = f
+		return true
+	case errNaN:
+		cp.floats[slot][cp.row] = math.NaN()
+		cp.missing[slot]++
+		return true
+	case ErrNonFinite:
+		cp.j.err = posError(rd.name, line, c+1, rd.header[c], fmt.Errorf("%w: value %s is not a finite number", ErrNonFinite, quoteValue(v)))
+	default:
+		cp.j.err = posError(rd.name, line, c+1, rd.header[c], fmt.Errorf(
+			"%w: value %s (the column was inferred numeric from the first %d rows; list it under data.categorical to read it as text)",
+			ErrNotNumeric, quoteValue(v), rd.sampleRows))
+	}
+	return false
+}
+
+// text stores a categorical (or deferred) cell as a code into the chunk's
+// dictionary.
+func (cp *chunkParser) text(slot int, val []byte, c, line int) bool {
+	v := trimSpace(val)
+	if isMissing(v) {
+		cp.codes[slot][cp.row] = -1
+		cp.missing[cp.rd.plan.nFloat+slot]++
+		return true
+	}
+	d := &cp.dicts[slot]
+	code, ok := d.index[string(v)]
+	if !ok {
+		if !utf8.Valid(v) {
+			cp.j.err = posError(cp.rd.name, line, c+1, cp.rd.header[c], fmt.Errorf("%w in value %s", ErrInvalidUTF8, quoteValue(v)))
+			return false
+		}
+		if d.index == nil {
+			d.index = make(map[string]int32)
+		}
+		s := string(v)
+		code = int32(len(d.levels))
+		d.index[s] = code
+		d.levels = append(d.levels, s)
+		d.lines = append(d.lines, line)
+	}
+	cp.codes[slot][cp.row] = code
+	return true
+}
+
+// fieldError turns a tokenizer error into a ParseError.
+func (rd *reader) fieldError(fr *fieldReader, c, recLine int, truncated bool, err error) error {
+	if err == errTruncated {
+		if truncated {
+			err = fmt.Errorf("%w: record is longer than %d bytes", ErrFieldTooLong, rd.maxRecord)
+		} else {
+			err = fmt.Errorf("internal error: record crosses a chunk boundary")
+		}
+		return posError(rd.name, recLine, c+1, rd.header[c], err)
+	}
+	return posError(rd.name, fr.errLine, c+1, rd.header[c], err)
+}
+
+// parseQuoteFree parses a chunk that contains no quote characters, so every
+// record is one line and every field ends at the next delimiter or newline.
+// It makes a single pass over the bytes; plain decimal numbers are parsed
+// while scanning (scanDecimal), everything else (missing values, exponents,
+// text, surrounding spaces) goes through the same per-cell code as the
+// tokenizer path. Blank lines and records of the wrong shape are handed to
+// the tokenizer (record), which skips or reports them; a wrong shape is
+// always an error, so nothing is counted twice.
+func (cp *chunkParser) parseQuoteFree() bool {
+	rd, fr := cp.rd, &cp.fr
+	data := fr.data
+	n := len(data)
+	delim := rd.delim
+	plans := rd.plan.cols
+	last := len(plans) - 1
+	floats := cp.floats
+	maxField := rd.maxField
+	for fr.pos < n {
+		p := fr.pos
+		if data[p] == '\n' || data[p] == '\r' {
+			if fr.skipBlank() && fr.pos != p {
+				continue
+			}
+			break // nothing left, or a record starting with CR: tokenizer
+		}
+		if cp.row >= cp.j.rows {
+			break // defensive: the tokenizer path never writes past the counted rows
+		}
+		row, line := cp.row, fr.line
+		c := 0
+	fields:
+		for ; c <= last; c++ {
+			pc := plans[c]
+			if pc.kind == planNumeric {
+				v, q, ok := scanDecimal(data, p)
+				if ok && q < n && q-p <= maxField {
+					if t := data[q]; t == delim || t == '\n' || (t == '\r' && c == last && q+1 < n && data[q+1] == '\n') {
+						floats[pc.slot][row] = v
+						p = q
+						goto terminator
+					}
+				}
+			}
+			{
+				fs := p
+				for p < n && data[p] != delim && data[p] != '\n' {
+					p++
+				}
+				fe := p
+				if c == last && fe > fs && data[fe-1] == '\r' && (p < n || fr.atEOF) {
+					fe-- // CRLF, or a CR before the end of the input
+				}
+				if fe-fs > maxField {
+					fr.errLine = line
+					cp.j.err = posError(rd.name, line, c+1, rd.header[c], fr.tooLong(fe-fs))
+					return false
+				}
+				if !cp.value(pc, data[fs:fe], c, line) {
+					return false
+				}
+			}
+		terminator:
+			if p >= n {
+				if c == last && fr.atEOF {
+					c++
+					break fields // the last record has no line ending
+				}
+				break
+			}
+			switch t := data[p]; {
+			case c < last && t == delim:
+				p++
+			case c == last && t == '\n':
+				p++
+			case c == last && t == '\r' && p+1 < n && data[p+1] == '\n':
+				p += 2
+			default:
+				break fields
+			}
+		}
+		if c <= last {
+			// Wrong number of fields: the tokenizer reports it.
+			if !cp.record() {
+				return false
+			}
+			continue
+		}
+		fr.pos = p
+		fr.line++
+		cp.row++
+	}
+	return cp.parseGeneric()
+}
