@@ -1,0 +1,175 @@
+// Package cli provides the modelci command line: a thin cobra layer over the
+// library packages. Every side effect (environment, writers, working
+// directory) comes in through Env, so commands are testable in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/dataset"
+	"github.com/modelci/modelci/internal/model"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+	ExitGate    = 3
+)
+
+// Env is everything a command may touch outside its arguments.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// Environ lists the environment as KEY=VALUE.
+	Environ func() []string
+	// HTTPClient talks to remote APIs (GitHub).
+	HTTPClient *http.Client
+}
+
+// System returns the Env of the real process.
+func System() Env {
+	return Env{
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Getenv:     os.Getenv,
+		Environ:    os.Environ,
+		HTTPClient: &http.Client{},
+	}
+}
+
+// ExitError carries an exit code with an error.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageError marks a command-line mistake.
+func usageError(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps an error to the process exit code: 0 for nil, 2 for
+// usage and configuration errors, 3 for failed quality gates, 1 otherwise.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if errors.Is(err, config.ErrInvalid) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Run executes the modelci command line with args (without the program
+// name). Errors are printed to env.Stderr and returned; ExitCode maps them
+// to an exit code.
+func Run(ctx context.Context, env Env, args []string) error {
+	root := newRoot(env)
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		var ee *ExitError
+		if !errors.As(err, &ee) && isFlagError(err) {
+			err = &ExitError{Code: ExitUsage, Err: err}
+		}
+		fmt.Fprintf(env.Stderr, "modelci: %s\n", indentLines(err.Error()))
+	}
+	return err
+}
+
+// isFlagError recognises cobra's argument and flag errors, which are usage
+// errors.
+func isFlagError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func indentLines(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+func newRoot(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "modelci",
+		Short:         "Train, evaluate, compare and ship linear models from CI",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version(),
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: err}
+	})
+	root.AddCommand(
+		newTrainCmd(env),
+		newEvaluateCmd(env),
+		newDiffCmd(env),
+		newPredictCmd(env),
+		newServeCmd(env),
+		newPackageCmd(env),
+		newRunCmd(env),
+	)
+	return root
+}
+
+// loadConfig reads the config named by --config.
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (pass --config or create modelci.yaml; a minimal one holds data.path and data.target)", err)}
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// loadForModel reads a data file for scoring with a model: the model's
+// categorical features (and a classifier's target) are read as categorical.
+func loadForModel(ctx context.Context, path string, m *model.Model, delimiter rune) (*dataset.Frame, error) {
+	opts := dataset.Options{Delimiter: delimiter}
+	for _, f := range m.Features {
+		if f.Type == model.Categorical {
+			opts.Categorical = append(opts.Categorical, f.Name)
+		}
+	}
+	if m.IsClassifier() {
+		opts.Categorical = append(opts.Categorical, m.Target)
+	}
+	f, err := dataset.Load(ctx, path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load data: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelci/modelci/internal/evaluate"
+	"github.com/modelci/modelci/internal/model"
+)
+
+// evaluation is the JSON form of `modelci evaluate --json`.
+type evaluation struct {
+	Model           string             `json:"model"`
+	Task            string             `json:"task"`
+	Data            string             `json:"data"`
+	DataSHA256      string             `json:"data_sha256"`
+	Rows            int                `json:"rows"`
+	Scored          int                `json:"scored"`
+	DroppedMissing  int                `json:"dropped_missing_features"`
+	Metrics         map[string]float64 `json:"metrics"`
+	Directions      map[string]string  `json:"directions"`
+	Skipped         map[string]string  `json:"skipped,omitempty"`
+	ConfusionMatrix [][]int            `json:"confusion_matrix,omitempty"`
+	Unseen          map[string]int     `json:"unseen_categories,omitempty"`
+}
+
+func newEvaluateCmd(env Env) *cobra.Command {
+	var (
+		modelDir  string
+		dataPath  string
+		names     []string
+		asJSON    bool
+		delimiter string
+	)
+	cmd := &cobra.Command{
+		Use:   "evaluate",
+		Short: "Score an existing model on a dataset",
+		Long: `Loads a model directory, scores every row of --data that has a target,
+and prints the metrics of the model's task.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if modelDir == "" || dataPath == "" {
+				return usageError("evaluate needs --model DIR and --data FILE")
+			}
+			delim, err := parseDelimiterFlag(delimiter)
+			if err != nil {
+				return err
+			}
+			m, err := model.Load(modelDir)
+			if err != nil {
+				return err
+			}
+			p, err := model.NewPredictor(m)
+			if err != nil {
+				return err
+			}
+			f, err := loadForModel(cmd.Context(), dataPath, m, delim)
+			if err != nil {
+				return err
+			}
+			rows := make([]int, f.Rows)
+			for i := range rows {
+				rows[i] = i
+			}
+			res, err := evaluate.Evaluate(p, f, rows, names)
+			if err != nil {
+				return err
+			}
+			ev := evaluation{
+				Model: m.Name, Task: m.Task, Data: dataPath, DataSHA256: f.SHA256,
+				Rows: f.Rows, Scored: len(res.Rows), DroppedMissing: res.DroppedMissing,
+				Metrics: map[string]float64{}, Directions: map[string]string{},
+				ConfusionMatrix: res.Confusion, Unseen: res.Unseen,
+			}
+			if len(ev.Unseen) == 0 {
+				ev.Unseen = nil
+			}
+			for _, v := range res.Metrics {
+				ev.Metrics[v.Name] = v.Value
+				ev.Directions[v.Name] = string(v.Direction)
+			}
+			for _, s := range res.Skipped {
+				if ev.Skipped == nil {
+					ev.Skipped = map[string]string{}
+				}
+				ev.Skipped[s.Name] = s.Reason
+			}
+			if asJSON {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(ev)
+			}
+			fmt.Fprintf(env.Stdout, "model %s (%s) on %s: %d of %d rows scored, sha256 %s\n\n", m.Name, m.Algorithm, dataPath, len(res.Rows), f.Rows, short(f.SHA256))
+			printMetrics(env.Stdout, res.Metrics, ev.Skipped)
+			if len(res.Unseen) > 0 {
+				fmt.Fprintf(env.Stdout, "\nunseen categories (encoded as all zeros): %s\n", formatCounts(res.Unseen))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&modelDir, "model", "m", "", "model directory (from modelci train)")
+	cmd.Flags().StringVarP(&dataPath, "data", "d", "", "CSV file to score (.csv or .csv.gz), with the target column")
+	cmd.Flags().StringSliceVar(&names, "metrics", nil, "metrics to compute (default: all of the task)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	cmd.Flags().StringVar(&delimiter, "delimiter", "", "field delimiter (default: sniffed)")
+	return cmd
+}

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/csv"
+
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelci/modelci/internal/atomicfile"
+	"github.com/modelci/modelci/internal/evaluate"
+	"github.com/modelci/modelci/internal/model"
+)
+
+func newPredictCmd(env Env) *cobra.Command {
+	var (
+		modelDir  string
+		dataPath  string
+		out       string
+		delimiter string
+	)
+	cmd := &cobra.Command{
+		Use:   "predict",
+		Short: "Predict every row of a CSV file",
+		Long: `Writes one output row per input row: the prediction, and for a classifier
+also the probability of the positive class. A row that cannot be scored
+(a missing value under data.missing: drop) gets empty cells.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if modelDir == "" || dataPath == "" {
+				return usageError("predict needs --model DIR and --data FILE")
+			}
+			delim, err := parseDelimiterFlag(delimiter)
+			if err != nil {
+				return err
+			}
+			m, err := model.Load(modelDir)
+			if err != nil {
+				return err
+			}
+			p, err := model.NewPredictor(m)
+			if err != nil {
+				return err
+			}
+			f, err := loadForModel(cmd.Context(), dataPath, m, delim)
+			if err != nil {
+				return err
+			}
+			s, err := evaluate.NewScorer(p, f)
+			if err != nil {
+				return err
+			}
+			rows := make([]int, f.Rows)
+			for i := range rows {
+				rows[i] = i
+			}
+			res, err := s.Score(rows)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			w := csv.NewWriter(&buf)
+			header := []string{"prediction"}
+			if m.IsClassifier() {
+				header = append(header, "probability_"+m.Classes[1])
+			}
+			if err := w.Write(header); err != nil {
+				return err
+			}
+			k := 0
+			rec := make([]string, len(header))
+			for r := 0; r < f.Rows; r++ {
+				clear(rec)
+				if k < len(res.Rows) && res.Rows[k] == r {
+					if m.IsClassifier() {
+						rec[0] = m.Classes[int(res.Pred[k])]
+						rec[1] = strconv.FormatFloat(res.Proba[k], 'g', -1, 64)
+					} else {
+						rec[0] = strconv.FormatFloat(res.Pred[k], 'g', -1, 64)
+					}
+					k++
+				}
+				if err := w.Write(rec); err != nil {
+					return err
+				}
+			}
+			w.Flush()
+			if err := w.Error(); err != nil {
+				return err
+			}
+			if res.DroppedMissing > 0 {
+				fmt.Fprintf(env.Stderr, "modelci: %d row(s) had a missing value under data.missing: drop and were left empty\n", res.DroppedMissing)
+			}
+			if len(res.Unseen) > 0 {
+				fmt.Fprintf(env.Stderr, "modelci: unseen categories (encoded as all zeros): %s\n", formatCounts(res.Unseen))
+			}
+			if out == "" || out == "-" {
+				_, err := env.Stdout.Write(buf.Bytes())
+				return err
+			}
+			if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "modelci: wrote %d predictions to %s\n", f.Rows, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&modelDir, "model", "m", "", "model directory (from modelci train)")
+	cmd.Flags().StringVarP(&dataPath, "data", "d", "", "CSV file to predict (.csv or .csv.gz)")
+	cmd.Flags().StringVarP(&out, "out", "o", "-", "output CSV file (- for stdout)")
+	cmd.Flags().StringVar(&delimiter, "delimiter", "", "field delimiter (default: sniffed)")
+	return cmd
+}
+
+func parseDelimiterFlag(s string) (rune, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case "tab", `\t`:
+		return '\t', nil
+	}
+	if utf8.RuneCountInString(s) != 1 {
+		return 0, usageError("--delimiter: want one character, got %q", s)
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	if r == '"' || r == '\n' || r == '\r' {
+		return 0, usageError("--delimiter: %q cannot be a delimiter", s)
+	}
+	return r, nil
+}

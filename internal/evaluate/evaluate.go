@@ -1,0 +1,402 @@
+// Package evaluate provides scoring of a model on rows of a dataset: it
+// maps the model's features to the dataset's columns, predicts, and computes
+// the metrics of the model's task. Training, `modelci evaluate` and the
+// champion/challenger diff all score through it.
+package evaluate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/modelci/modelci/internal/dataset"
+	"github.com/modelci/modelci/internal/metrics"
+	"github.com/modelci/modelci/internal/model"
+)
+
+// ErrIncompatibleData means the dataset cannot be scored by the model: a
+// feature is missing or has a different type.
+var ErrIncompatibleData = errors.New("data does not fit the model")
+
+// ColumnChange describes how a model's feature differs from a dataset.
+type ColumnChange struct {
+	Name string `json:"name"`
+	// Change is "removed" (the model needs it, the data lacks it), "added"
+	// (the data has it, the model does not use it) or "type" (the types
+	// differ).
+	Change string `json:"change"`
+	// Model and Data are the types on each side, for "type" changes.
+	Model string `json:"model,omitempty"`
+	Data  string `json:"data,omitempty"`
+}
+
+// Compatibility compares a model's features with a dataset's columns. target
+// is excluded from "added". Changes are sorted by name.
+func Compatibility(m *model.Model, f *dataset.Frame) []ColumnChange {
+	var out []ColumnChange
+	used := make(map[string]bool, len(m.Features))
+	for _, feat := range m.Features {
+		used[feat.Name] = true
+		col, ok := f.Column(feat.Name)
+		if !ok {
+			out = append(out, ColumnChange{Name: feat.Name, Change: "removed"})
+			continue
+		}
+		if kind := col.Kind.String(); kind != feat.Type {
+			out = append(out, ColumnChange{Name: feat.Name, Change: "type", Model: feat.Type, Data: kind})
+		}
+	}
+	for _, name := range f.Header {
+		if name == m.Target || used[name] {
+			continue
+		}
+		out = append(out, ColumnChange{Name: name, Change: "added"})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Result is the outcome of scoring a model on some rows.
+type Result struct {
+	// Rows are the frame rows that were scored, in order.
+	Rows []int
+	// YTrue holds the true target per row (class index for classifiers).
+	YTrue []float64
+	// Pred holds the prediction per row: the value for regression, the class
+	// index for classification.
+	Pred []float64
+	// Proba holds P(Classes[1]) per row for classifiers.
+	Proba []float64
+	// Metrics are the requested metrics; Skipped those that could not be
+	// computed.
+	Metrics []metrics.Value
+	Skipped []metrics.Skipped
+	// Confusion is the confusion matrix of a classifier.
+	Confusion [][]int
+	// Unseen counts categorical values not seen in training, per feature.
+	Unseen map[string]int
+	// Imputed counts imputed missing values, per feature.
+	Imputed map[string]int
+	// DroppedMissing counts rows skipped because a feature was missing under
+	// the drop policy.
+	DroppedMissing int
+}
+
+// Scorer binds a predictor to the columns of one dataset.
+type Scorer struct {
+	p      *model.Predictor
+	frame  *dataset.Frame
+	num    []*dataset.Column
+	cat    []*dataset.Column
+	levels [][]int32 // per feature: dataset level code → category index, -1 unseen
+	miss   []int     // per categorical feature: category index used for missing, -1 none, -2 reject
+}
+
+// NewScorer maps the model's features to the frame's columns. A missing
+// feature or a type mismatch is an ErrIncompatibleData error that lists every
+// change.
+func NewScorer(p *model.Predictor, f *dataset.Frame) (*Scorer, error) {
+	m := p.Model()
+	var bad []ColumnChange
+	for _, c := range Compatibility(m, f) {
+		if c.Change != "added" {
+			bad = append(bad, c)
+		}
+	}
+	if len(bad) > 0 {
+		msg := ""
+		for i, c := range bad {
+			if i > 0 {
+				msg += "; "
+			}
+			if c.Change == "removed" {
+				msg += fmt.Sprintf("column %q is missing", c.Name)
+			} else {
+				msg += fmt.Sprintf("column %q is %s in the data but %s in the model", c.Name, c.Data, c.Model)
+			}
+		}
+		return nil, fmt.Errorf("%w: %s: %s", ErrIncompatibleData, f.Name, msg)
+	}
+	s := &Scorer{
+		p:      p,
+		frame:  f,
+		num:    make([]*dataset.Column, len(m.Features)),
+		cat:    make([]*dataset.Column, len(m.Features)),
+		levels: make([][]int32, len(m.Features)),
+		miss:   make([]int, len(m.Features)),
+	}
+	enc := p.Encoder()
+	for i, feat := range m.Features {
+		col, _ := f.Column(feat.Name)
+		if feat.Type == model.Numeric {
+			s.num[i] = col
+			continue
+		}
+		s.cat[i] = col
+		lm := make([]int32, len(col.Levels))
+		for code, lvl := range col.Levels {
+			j, err := enc.Category(i, lvl)
+			if err != nil {
+				// A level that spells a missing token: treat as missing.
+				lm[code] = -2
+				continue
+			}
+			lm[code] = int32(j)
+		}
+		s.levels[i] = lm
+		j, err := enc.Category(i, "")
+		switch {
+		case err != nil:
+			s.miss[i] = -2
+		default:
+			s.miss[i] = j
+		}
+	}
+	return s, nil
+}
+
+// rowState is per-row scratch for Encode.
+type rowState struct {
+	// missing is the feature whose missing value was rejected, or -1.
+	missing int
+	unseen  []int
+	imputed []int
+}
+
+// EncodeRow writes the encoded design row of frame row r into dst (length
+// of the encoder's Width). A missing value that the model's policy rejects is
+// an error wrapping model.ErrMissingValue.
+func (s *Scorer) EncodeRow(r int, dst []float64) error {
+	return s.encode(r, dst, nil)
+}
+
+// encode is EncodeRow that also counts imputed and unseen values into st
+// when st is not nil.
+func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
+	enc := s.p.Encoder()
+	feats := s.p.Model().Features
+	for i := range feats {
+		off := enc.Offset(i)
+		if col := s.num[i]; col != nil {
+			x := col.Floats[r]
+			if st != nil && math.IsNaN(x) {
+				st.imputed[i]++
+			}
+			v, err := enc.Numeric(i, x)
+			if err != nil {
+				if st != nil {
+					st.missing = i
+				}
+				return err
+			}
+			dst[off] = v
+			continue
+		}
+		col := s.cat[i]
+		n := len(feats[i].Categories)
+		clear(dst[off : off+n])
+		code := col.Codes[r]
+		j := s.miss[i]
+		if code >= 0 && s.levels[i][code] != -2 {
+			j = int(s.levels[i][code])
+		} else {
+			if st != nil {
+				st.imputed[i]++
+			}
+			if j == -2 {
+				if st != nil {
+					st.missing = i
+				}
+				_, err := enc.Category(i, "")
+				return err
+			}
+		}
+		if j < 0 {
+			if st != nil {
+				st.unseen[i]++
+			}
+			continue
+		}
+		dst[off+j] = 1
+	}
+	return nil
+}
+
+// Score predicts the given frame rows. Rows with a missing value that the
+// model's policy rejects are skipped under the drop policy and are an error
+// under the error policy. The returned Result has no metrics; see Evaluate.
+func (s *Scorer) Score(rows []int) (*Result, error) {
+	m := s.p.Model()
+	enc := s.p.Encoder()
+	res := &Result{
+		Rows:    make([]int, 0, len(rows)),
+		Pred:    make([]float64, 0, len(rows)),
+		Unseen:  map[string]int{},
+		Imputed: map[string]int{},
+	}
+	if m.IsClassifier() {
+		res.Proba = make([]float64, 0, len(rows))
+	}
+	st := &rowState{unseen: make([]int, len(m.Features)), imputed: make([]int, len(m.Features))}
+	x := make([]float64, enc.Width())
+	for _, r := range rows {
+		st.missing = -1
+		if err := s.encode(r, x, st); err != nil {
+			if st.missing >= 0 && m.Features[st.missing].Missing == "drop" {
+				res.DroppedMissing++
+				continue
+			}
+			return nil, fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
+		}
+		score := s.p.ScoreEncoded(x)
+		res.Rows = append(res.Rows, r)
+		if m.IsClassifier() {
+			res.Proba = append(res.Proba, model.Probability(score))
+			res.Pred = append(res.Pred, float64(model.ClassIndex(score)))
+		} else {
+			res.Pred = append(res.Pred, score)
+		}
+	}
+	for i, f := range m.Features {
+		if st.unseen[i] > 0 {
+			res.Unseen[f.Name] = st.unseen[i]
+		}
+		if st.imputed[i] > 0 && (f.Impute != nil || f.ImputeCategory != nil) {
+			res.Imputed[f.Name] = st.imputed[i]
+		}
+	}
+	return res, nil
+}
+
+// Targets returns the true target of each row for the model: the value for
+// regression, the class index for classification. Rows with a missing target
+// are reported in the second result and must be excluded by the caller.
+func Targets(m *model.Model, f *dataset.Frame, rows []int) ([]float64, []int, error) {
+	col, ok := f.Column(m.Target)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %s has no target column %q", ErrIncompatibleData, f.Name, m.Target)
+	}
+	y := make([]float64, len(rows))
+	var missing []int
+	if !m.IsClassifier() {
+		if col.Kind != dataset.Numeric {
+			return nil, nil, fmt.Errorf("%w: %s: target %q must be numeric for a regression model", ErrIncompatibleData, f.Name, m.Target)
+		}
+		for i, r := range rows {
+			y[i] = col.Floats[r]
+			if math.IsNaN(y[i]) {
+				missing = append(missing, r)
+			}
+		}
+		return y, missing, nil
+	}
+	classOf := map[string]int{m.Classes[0]: 0, m.Classes[1]: 1}
+	label := func(r int) (string, bool) {
+		if col.Kind == dataset.Numeric {
+			v := col.Floats[r]
+			if math.IsNaN(v) {
+				return "", false
+			}
+			return strconv.FormatFloat(v, 'g', -1, 64), true
+		}
+		c := col.Codes[r]
+		if c < 0 {
+			return "", false
+		}
+		return col.Levels[c], true
+	}
+	for i, r := range rows {
+		l, ok := label(r)
+		if !ok {
+			missing = append(missing, r)
+			y[i] = math.NaN()
+			continue
+		}
+		k, ok := classOf[l]
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: %s: data row %d: target %q has class %q, which the model never saw (classes: %q)", ErrIncompatibleData, f.Name, r+1, m.Target, l, m.Classes)
+		}
+		y[i] = float64(k)
+	}
+	return y, missing, nil
+}
+
+// Evaluate scores rows of the frame and computes the named metrics (the
+// task's defaults when names is empty). Rows with a missing target are
+// skipped.
+func Evaluate(p *model.Predictor, f *dataset.Frame, rows []int, names []string) (*Result, error) {
+	m := p.Model()
+	s, err := NewScorer(p, f)
+	if err != nil {
+		return nil, err
+	}
+	y, missing, err := Targets(m, f, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		keepRows := make([]int, 0, len(rows)-len(missing))
+		keepY := make([]float64, 0, len(rows)-len(missing))
+		for i, r := range rows {
+			if !math.IsNaN(y[i]) {
+				keepRows = append(keepRows, r)
+				keepY = append(keepY, y[i])
+			}
+		}
+		rows, y = keepRows, keepY
+	}
+	res, err := s.Score(rows)
+	if err != nil {
+		return nil, err
+	}
+	// res.Rows is a subsequence of rows: pair each scored row with its target.
+	res.YTrue = make([]float64, 0, len(res.Rows))
+	k := 0
+	for i, r := range rows {
+		if k < len(res.Rows) && res.Rows[k] == r {
+			res.YTrue = append(res.YTrue, y[i])
+			k++
+		}
+	}
+	if len(res.Rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows left to score", f.Name)
+	}
+	if err := res.ComputeMetrics(m, names); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ComputeMetrics fills Metrics, Skipped and Confusion from YTrue, Pred and
+// Proba.
+func (r *Result) ComputeMetrics(m *model.Model, names []string) error {
+	task := metrics.TaskRegression
+	if m.IsClassifier() {
+		task = metrics.TaskClassification
+	}
+	if len(names) == 0 {
+		names = metrics.Defaults(task)
+	}
+	if err := metrics.Validate(task, names); err != nil {
+		return err
+	}
+	var err error
+	if m.IsClassifier() {
+		yt := make([]int, len(r.YTrue))
+		yp := make([]int, len(r.Pred))
+		for i := range r.YTrue {
+			yt[i] = int(r.YTrue[i])
+			yp[i] = int(r.Pred[i])
+		}
+		r.Metrics, r.Skipped, err = metrics.Classification(yt, yp, r.Proba, names)
+		if err != nil {
+			return err
+		}
+		r.Confusion = metrics.ConfusionMatrix(yt, yp, 2)
+		return nil
+	}
+	r.Metrics, r.Skipped, err = metrics.Regression(r.YTrue, r.Pred, names)
+	return err
+}

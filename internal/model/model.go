@@ -1,0 +1,296 @@
+// Package model provides the model artifact: the on-disk schema of a model
+// directory (model.json, metrics.json, profile.json), loading with schema and
+// checksum verification, deterministic encoding, and prediction.
+//
+// The serving runtime imports this package, so it depends on the standard
+// library only.
+package model
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// SchemaVersion is the version of the model directory layout this build
+// reads and writes.
+const SchemaVersion = 1
+
+// File names inside a model directory.
+const (
+	FileModel   = "model.json"
+	FileMetrics = "metrics.json"
+	FileProfile = "profile.json"
+)
+
+// Tasks.
+const (
+	TaskRegression     = "regression"
+	TaskClassification = "classification"
+)
+
+// Feature types.
+const (
+	Numeric     = "numeric"
+	Categorical = "categorical"
+)
+
+// Errors callers can match with errors.Is.
+var (
+	// ErrIncompatible means the artifact was written by an incompatible
+	// schema version.
+	ErrIncompatible = errors.New("incompatible model schema")
+	// ErrCorrupt means a checksum did not match or the content is not
+	// internally consistent.
+	ErrCorrupt = errors.New("corrupt model")
+	// ErrMissingValue means a row had a missing value that the feature's
+	// policy does not allow (drop or error).
+	ErrMissingValue = errors.New("missing value")
+)
+
+// Model is the content of model.json.
+type Model struct {
+	SchemaVersion int    `json:"schema_version"`
+	Name          string `json:"name"`
+	Task          string `json:"task"`
+	// Algorithm is linear, ridge or logistic.
+	Algorithm string `json:"algorithm"`
+	Target    string `json:"target"`
+	// Classes holds the class labels of a classifier, sorted as scikit-learn
+	// sorts them; Classes[1] is the positive class.
+	Classes []string `json:"classes,omitempty"`
+	// Features are the input features in order, with their preprocessing.
+	Features []Feature `json:"features"`
+	// Columns names the encoded design columns ("sqft", "city=Paris").
+	Columns []string `json:"columns"`
+	// Intercept and Coefficients act on the encoded (imputed, standardized,
+	// one-hot) columns.
+	Intercept    float64   `json:"intercept"`
+	Coefficients []float64 `json:"coefficients"`
+	// Training records how the model was fitted.
+	Training Training `json:"training"`
+	// Files holds "sha256:<hex>" of the other files of the model directory.
+	Files map[string]string `json:"files,omitempty"`
+	// Checksum is "sha256:<hex>" of this document encoded with Checksum empty.
+	Checksum string `json:"checksum"`
+}
+
+// Feature is one input feature and its preprocessing, learned from the
+// training rows only.
+type Feature struct {
+	Name string `json:"name"`
+	// Type is numeric or categorical.
+	Type string `json:"type"`
+	// Missing is the policy for missing values: mean, median, most_frequent
+	// (imputed), drop or error (rejected at prediction time).
+	Missing string `json:"missing"`
+	// Impute is the value that replaces a missing numeric value.
+	Impute *float64 `json:"impute,omitempty"`
+	// Center and Scale standardize a numeric value: (x - Center) / Scale.
+	// Without standardization they are 0 and 1.
+	Center float64 `json:"center,omitempty"`
+	Scale  float64 `json:"scale,omitempty"`
+	// Categories are the one-hot categories of a categorical feature, sorted.
+	Categories []string `json:"categories,omitempty"`
+	// ImputeCategory replaces a missing categorical value.
+	ImputeCategory *string `json:"impute_category,omitempty"`
+}
+
+// Training records the settings and outcome of the fit.
+type Training struct {
+	Solver       string  `json:"solver"`
+	Alpha        float64 `json:"alpha"`
+	FitIntercept bool    `json:"fit_intercept"`
+	Standardize  bool    `json:"standardize"`
+	LearningRate float64 `json:"learning_rate,omitempty"`
+	MaxIter      int     `json:"max_iter,omitempty"`
+	Tol          float64 `json:"tol,omitempty"`
+	Iterations   int     `json:"iterations"`
+	Converged    bool    `json:"converged"`
+	// Loss is the final value of the objective the solver minimised.
+	Loss      float64 `json:"loss"`
+	TrainRows int     `json:"train_rows"`
+	TestRows  int     `json:"test_rows"`
+	TestSize  float64 `json:"test_size"`
+	Seed      uint32  `json:"seed"`
+	// DataSHA256 is the fingerprint of the training data file.
+	DataSHA256 string `json:"data_sha256"`
+}
+
+// IsClassifier reports whether the model predicts class labels.
+func (m *Model) IsClassifier() bool { return m.Task == TaskClassification }
+
+// FeatureNames returns the input feature names in order.
+func (m *Model) FeatureNames() []string {
+	out := make([]string, len(m.Features))
+	for i, f := range m.Features {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Validate checks that the model is internally consistent: known task and
+// algorithm, one coefficient per encoded column, finite numbers, sorted
+// categories and two classes for a classifier.
+func (m *Model) Validate() error {
+	if m.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("%w: schema_version %d, this build reads %d; retrain the model with this version of modelci", ErrIncompatible, m.SchemaVersion, SchemaVersion)
+	}
+	switch m.Task {
+	case TaskRegression:
+		if len(m.Classes) != 0 {
+			return fmt.Errorf("%w: a regression model has classes", ErrCorrupt)
+		}
+	case TaskClassification:
+		if len(m.Classes) != 2 || m.Classes[0] == m.Classes[1] {
+			return fmt.Errorf("%w: a classifier needs two distinct classes, has %q", ErrCorrupt, m.Classes)
+		}
+	default:
+		return fmt.Errorf("%w: unknown task %q", ErrCorrupt, m.Task)
+	}
+	switch m.Algorithm {
+	case "linear", "ridge":
+		if m.Task != TaskRegression {
+			return fmt.Errorf("%w: algorithm %s is for regression", ErrCorrupt, m.Algorithm)
+		}
+	case "logistic":
+		if m.Task != TaskClassification {
+			return fmt.Errorf("%w: algorithm logistic is for classification", ErrCorrupt)
+		}
+	default:
+		return fmt.Errorf("%w: unknown algorithm %q", ErrCorrupt, m.Algorithm)
+	}
+	if len(m.Features) == 0 {
+		return fmt.Errorf("%w: no features", ErrCorrupt)
+	}
+	enc, err := NewEncoder(m.Features)
+	if err != nil {
+		return err
+	}
+	if enc.Width() != len(m.Coefficients) || enc.Width() != len(m.Columns) {
+		return fmt.Errorf("%w: %d encoded columns, %d column names and %d coefficients", ErrCorrupt, enc.Width(), len(m.Columns), len(m.Coefficients))
+	}
+	if !finite(m.Intercept) {
+		return fmt.Errorf("%w: intercept is not finite", ErrCorrupt)
+	}
+	for i, c := range m.Coefficients {
+		if !finite(c) {
+			return fmt.Errorf("%w: coefficient %d (%s) is not finite", ErrCorrupt, i, m.Columns[i])
+		}
+	}
+	return nil
+}
+
+// Seal fills Files with the checksums of the given sibling files and
+// Checksum with the checksum of the model itself, and returns the encoded
+// model.json.
+func (m *Model) Seal(files map[string][]byte) ([]byte, error) {
+	m.SchemaVersion = SchemaVersion
+	m.Files = make(map[string]string, len(files))
+	for name, b := range files {
+		m.Files[name] = Digest(b)
+	}
+	m.Checksum = ""
+	b, err := Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	m.Checksum = Digest(b)
+	return Marshal(m)
+}
+
+// Digest returns "sha256:<hex>" of b.
+func Digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// Marshal encodes v as indented JSON with a trailing newline. Encoding is
+// deterministic: struct fields keep their order and map keys are sorted.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode JSON: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Parse decodes and verifies model.json bytes: schema version, its own
+// checksum and internal consistency. It does not check sibling files.
+func Parse(b []byte) (*Model, error) {
+	var probe struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid JSON: %w", ErrCorrupt, FileModel, err)
+	}
+	if probe.SchemaVersion == nil {
+		return nil, fmt.Errorf("%w: %s has no schema_version; is this a modelci model?", ErrIncompatible, FileModel)
+	}
+	if *probe.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%w: %s has schema_version %d, this build reads %d; retrain the model with this version of modelci", ErrIncompatible, FileModel, *probe.SchemaVersion, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var m Model
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%w: decode %s: %w", ErrCorrupt, FileModel, err)
+	}
+	want := m.Checksum
+	m.Checksum = ""
+	enc, err := Marshal(&m)
+	if err != nil {
+		return nil, err
+	}
+	if got := Digest(enc); want != got {
+		return nil, fmt.Errorf("%w: %s checksum is %s but its content hashes to %s; the file was modified or truncated", ErrCorrupt, FileModel, want, got)
+	}
+	m.Checksum = want
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", FileModel, err)
+	}
+	return &m, nil
+}
+
+// Load reads a model directory: model.json verified by Parse, and every file
+// listed in its Files checked against its checksum.
+func Load(dir string) (*Model, error) {
+	b, err := os.ReadFile(filepath.Join(dir, FileModel))
+	if err != nil {
+		return nil, fmt.Errorf("load model from %s: %w", dir, err)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("load model from %s: %w", dir, err)
+	}
+	names := make([]string, 0, len(m.Files))
+	for name := range m.Files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name != filepath.Base(name) {
+			return nil, fmt.Errorf("load model from %s: %w: file name %q is not a plain name", dir, ErrCorrupt, name)
+		}
+		fb, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("load model from %s: %w", dir, err)
+		}
+		if got := Digest(fb); got != m.Files[name] {
+			return nil, fmt.Errorf("load model from %s: %w: %s hashes to %s, model.json expects %s", dir, ErrCorrupt, name, got, m.Files[name])
+		}
+	}
+	return m, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

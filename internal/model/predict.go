@@ -1,0 +1,242 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// missingTokens are the cell values that count as missing, as in the
+// dataset reader.
+var missingTokens = [...]string{"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"}
+
+// IsMissing reports whether a text value counts as missing.
+func IsMissing(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, t := range missingTokens {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Encoder turns raw feature values into encoded design columns: impute,
+// standardize, one-hot. Training and prediction share it, so the two can
+// never disagree.
+type Encoder struct {
+	features []Feature
+	offsets  []int
+	width    int
+	catIndex []map[string]int
+}
+
+// NewEncoder checks the features' preprocessing and lays out their columns.
+func NewEncoder(features []Feature) (*Encoder, error) {
+	e := &Encoder{
+		features: features,
+		offsets:  make([]int, len(features)),
+		catIndex: make([]map[string]int, len(features)),
+	}
+	seen := make(map[string]bool, len(features))
+	for i, f := range features {
+		if f.Name == "" {
+			return nil, fmt.Errorf("%w: feature %d has no name", ErrCorrupt, i)
+		}
+		if seen[f.Name] {
+			return nil, fmt.Errorf("%w: feature %q appears twice", ErrCorrupt, f.Name)
+		}
+		seen[f.Name] = true
+		e.offsets[i] = e.width
+		switch f.Type {
+		case Numeric:
+			if !(f.Scale > 0) || !finite(f.Scale) || !finite(f.Center) {
+				return nil, fmt.Errorf("%w: feature %q has scale %g and center %g", ErrCorrupt, f.Name, f.Scale, f.Center)
+			}
+			if f.Impute != nil && !finite(*f.Impute) {
+				return nil, fmt.Errorf("%w: feature %q has a non-finite impute value", ErrCorrupt, f.Name)
+			}
+			e.width++
+		case Categorical:
+			if len(f.Categories) == 0 {
+				return nil, fmt.Errorf("%w: categorical feature %q has no categories", ErrCorrupt, f.Name)
+			}
+			if !sort.StringsAreSorted(f.Categories) {
+				return nil, fmt.Errorf("%w: categories of feature %q are not sorted", ErrCorrupt, f.Name)
+			}
+			idx := make(map[string]int, len(f.Categories))
+			for j, c := range f.Categories {
+				if _, dup := idx[c]; dup {
+					return nil, fmt.Errorf("%w: feature %q lists category %q twice", ErrCorrupt, f.Name, c)
+				}
+				idx[c] = j
+			}
+			e.catIndex[i] = idx
+			e.width += len(f.Categories)
+		default:
+			return nil, fmt.Errorf("%w: feature %q has unknown type %q", ErrCorrupt, f.Name, f.Type)
+		}
+	}
+	return e, nil
+}
+
+// Width is the number of encoded columns.
+func (e *Encoder) Width() int { return e.width }
+
+// Features returns the features the encoder was built from.
+func (e *Encoder) Features() []Feature { return e.features }
+
+// Offset is the first encoded column of feature i.
+func (e *Encoder) Offset(i int) int { return e.offsets[i] }
+
+// Numeric encodes a value of numeric feature i: a NaN is missing and is
+// imputed (or rejected under the drop and error policies), then the value is
+// standardized.
+func (e *Encoder) Numeric(i int, x float64) (float64, error) {
+	f := &e.features[i]
+	if math.IsNaN(x) {
+		if f.Impute == nil {
+			return 0, fmt.Errorf("feature %q: %w (policy %q)", f.Name, ErrMissingValue, f.Missing)
+		}
+		x = *f.Impute
+	}
+	return (x - f.Center) / f.Scale, nil
+}
+
+// Category returns the index within feature i's one-hot block of category
+// s, or -1 if the category was not seen in training. A missing s is replaced
+// by the imputed category, or rejected under the drop and error policies.
+func (e *Encoder) Category(i int, s string) (int, error) {
+	f := &e.features[i]
+	if IsMissing(s) {
+		if f.ImputeCategory == nil {
+			return 0, fmt.Errorf("feature %q: %w (policy %q)", f.Name, ErrMissingValue, f.Missing)
+		}
+		s = *f.ImputeCategory
+	}
+	j, ok := e.catIndex[i][s]
+	if !ok {
+		return -1, nil
+	}
+	return j, nil
+}
+
+// EncodeRow writes the encoded columns of one row into dst (length Width).
+// num[i] is the value of numeric feature i (NaN = missing); str[i] is the
+// value of categorical feature i. It returns how many categorical values were
+// not seen in training; those encode as all zeros.
+func (e *Encoder) EncodeRow(num []float64, str []string, dst []float64) (unknown int, err error) {
+	for i := range e.features {
+		off := e.offsets[i]
+		if e.features[i].Type == Numeric {
+			v, err := e.Numeric(i, num[i])
+			if err != nil {
+				return unknown, err
+			}
+			dst[off] = v
+			continue
+		}
+		n := len(e.features[i].Categories)
+		clear(dst[off : off+n])
+		j, err := e.Category(i, str[i])
+		if err != nil {
+			return unknown, err
+		}
+		if j < 0 {
+			unknown++
+			continue
+		}
+		dst[off+j] = 1
+	}
+	return unknown, nil
+}
+
+// Predictor scores rows with a model. It is safe for concurrent use.
+type Predictor struct {
+	m   *Model
+	enc *Encoder
+}
+
+// NewPredictor validates the model and prepares it for scoring.
+func NewPredictor(m *Model) (*Predictor, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	enc, err := NewEncoder(m.Features)
+	if err != nil {
+		return nil, err
+	}
+	return &Predictor{m: m, enc: enc}, nil
+}
+
+// Model returns the model being served.
+func (p *Predictor) Model() *Model { return p.m }
+
+// Encoder returns the model's encoder.
+func (p *Predictor) Encoder() *Encoder { return p.enc }
+
+// Score returns the linear score of one row given raw values (see
+// Encoder.EncodeRow for num and str) and the number of unseen categories.
+// It does not allocate.
+func (p *Predictor) Score(num []float64, str []string) (score float64, unknown int, err error) {
+	score = p.m.Intercept
+	coef := p.m.Coefficients
+	for i := range p.m.Features {
+		f := &p.m.Features[i]
+		off := p.enc.offsets[i]
+		if f.Type == Numeric {
+			v, err := p.enc.Numeric(i, num[i])
+			if err != nil {
+				return 0, unknown, err
+			}
+			score += coef[off] * v
+			continue
+		}
+		j, err := p.enc.Category(i, str[i])
+		if err != nil {
+			return 0, unknown, err
+		}
+		if j < 0 {
+			unknown++
+			continue
+		}
+		score += coef[off+j]
+	}
+	return score, unknown, nil
+}
+
+// ScoreEncoded returns the linear score of an already encoded row.
+func (p *Predictor) ScoreEncoded(x []float64) float64 {
+	return LinearScore(p.m.Intercept, p.m.Coefficients, x)
+}
+
+// LinearScore returns intercept + Σ coef[j]·x[j].
+func LinearScore(intercept float64, coef, x []float64) float64 {
+	s := intercept
+	for j, c := range coef {
+		s += c * x[j]
+	}
+	return s
+}
+
+// Sigmoid is the logistic function, computed without overflow.
+func Sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	ez := math.Exp(z)
+	return ez / (1 + ez)
+}
+
+// Probability returns P(Classes[1]) for a classifier's score.
+func Probability(score float64) float64 { return Sigmoid(score) }
+
+// ClassIndex returns the predicted class index for a classifier's score:
+// 1 when the score is positive, as scikit-learn's predict does.
+func ClassIndex(score float64) int {
+	if score > 0 {
+		return 1
+	}
+	return 0
+}

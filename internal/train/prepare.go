@@ -1,0 +1,413 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/dataset"
+	"github.com/modelci/modelci/internal/model"
+	"github.com/modelci/modelci/internal/profile"
+)
+
+// ErrData marks problems with the input data that the user must fix (exit
+// code 2).
+var ErrData = errors.New("bad input data")
+
+// dataErr builds an ErrData error about a named column.
+func dataErr(file, column, format string, args ...any) error {
+	return fmt.Errorf("%s: column %q: %w: %s", file, column, ErrData, fmt.Sprintf(format, args...))
+}
+
+// table is the data selected for training: the target, the feature columns
+// and the rows that survived the missing-value policy.
+type table struct {
+	frame    *dataset.Frame
+	target   *dataset.Column
+	features []*dataset.Column
+	// rows are the frame rows kept, in file order.
+	rows []int
+	// y is the target per kept row (class index for classifiers).
+	y       []float64
+	classes []string
+
+	droppedTarget   int
+	droppedFeatures int
+}
+
+// selectColumns picks the features: data.features, or every column but the
+// target.
+func selectColumns(cfg *config.Config, header []string) ([]string, error) {
+	if len(cfg.Data.Features) > 0 {
+		return cfg.Data.Features, nil
+	}
+	var out []string
+	for _, h := range header {
+		if h != cfg.Data.Target {
+			out = append(out, h)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: %w: no feature columns besides the target %q", cfg.DataPath(), ErrData, cfg.Data.Target)
+	}
+	return out, nil
+}
+
+// buildTable selects the columns, drops rows with a missing target (and,
+// under the drop policy, rows with a missing feature), checks for
+// all-missing columns and decodes the target.
+func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table, error) {
+	t := &table{frame: f}
+	name := f.Name
+	tc, ok := f.Column(cfg.Data.Target)
+	if !ok {
+		return nil, fmt.Errorf("%s: data.target: %w: target column %q does not exist; the columns are %s", name, config.ErrInvalid, cfg.Data.Target, quoteList(f.Header))
+	}
+	t.target = tc
+	for _, fn := range features {
+		c, ok := f.Column(fn)
+		if !ok {
+			return nil, fmt.Errorf("%s: data.features: %w: feature column %q does not exist; the columns are %s", name, config.ErrInvalid, fn, quoteList(f.Header))
+		}
+		if c.Missing == f.Rows {
+			return nil, dataErr(name, fn, "every value is missing (%d rows); remove it from data.features", f.Rows)
+		}
+		t.features = append(t.features, c)
+	}
+	if tc.Missing == f.Rows {
+		return nil, dataErr(name, tc.Name, "the target is missing in every row")
+	}
+	classifier := cfg.Model.Type == config.TypeLogistic
+	if !classifier && tc.Kind != dataset.Numeric {
+		return nil, dataErr(name, tc.Name, "a %s model needs a numeric target, but the column holds text such as %q; use model.type: logistic for class labels", cfg.Model.Type, firstLevel(tc))
+	}
+	policy := cfg.Data.Missing
+	t.rows = make([]int, 0, f.Rows)
+	for r := 0; r < f.Rows; r++ {
+		if isMissing(tc, r) {
+			t.droppedTarget++
+			continue
+		}
+		if policy == config.MissingDrop || policy == config.MissingError {
+			if c := firstMissing(t.features, r); c != nil {
+				if policy == config.MissingError {
+					return nil, dataErr(name, c.Name, "data row %d has a missing value and data.missing is \"error\"; choose mean, median, most_frequent or drop", r+1)
+				}
+				t.droppedFeatures++
+				continue
+			}
+		}
+		t.rows = append(t.rows, r)
+	}
+	if len(t.rows) == 0 {
+		return nil, fmt.Errorf("%s: %w: no rows left after dropping %d with a missing target and %d with missing features", name, ErrData, t.droppedTarget, t.droppedFeatures)
+	}
+	t.y = make([]float64, len(t.rows))
+	if !classifier {
+		for i, r := range t.rows {
+			t.y[i] = tc.Floats[r]
+		}
+		return t, nil
+	}
+	// Class labels are decoded after the split (checkClasses), which can
+	// then explain a label that only the test rows have.
+	return t, nil
+}
+
+// decodeClasses turns the target into class indices. Classes are sorted as
+// numpy's unique sorts them: numerically when every label is a number,
+// otherwise as strings.
+func (t *table) decodeClasses(name string) error {
+	tc := t.target
+	labels := make([]string, len(t.rows))
+	seen := map[string]bool{}
+	for i, r := range t.rows {
+		labels[i] = label(tc, r)
+		seen[labels[i]] = true
+	}
+	classes := make([]string, 0, len(seen))
+	for l := range seen {
+		classes = append(classes, l)
+	}
+	sortLabels(classes)
+	if len(classes) > 2 {
+		shown := classes
+		if len(shown) > 10 {
+			shown = shown[:10]
+		}
+		return dataErr(name, tc.Name, "logistic regression is binary but the target has %d classes (%s); modelci supports two classes", len(classes), quoteList(shown))
+	}
+	if len(classes) < 2 {
+		return dataErr(name, tc.Name, "the target has only one class (%q); a classifier needs two", classes[0])
+	}
+	t.classes = classes
+	for i, l := range labels {
+		if l == classes[1] {
+			t.y[i] = 1
+		}
+	}
+	return nil
+}
+
+func sortLabels(ls []string) {
+	nums := make([]float64, len(ls))
+	numeric := true
+	for i, l := range ls {
+		v, err := strconv.ParseFloat(l, 64)
+		if err != nil {
+			numeric = false
+			break
+		}
+		nums[i] = v
+	}
+	if !numeric {
+		sort.Strings(ls)
+		return
+	}
+	idx := make([]int, len(ls))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return nums[idx[a]] < nums[idx[b]] })
+	sorted := make([]string, len(ls))
+	for i, k := range idx {
+		sorted[i] = ls[k]
+	}
+	copy(ls, sorted)
+}
+
+func label(c *dataset.Column, r int) string {
+	if c.Kind == dataset.Numeric {
+		return strconv.FormatFloat(c.Floats[r], 'g', -1, 64)
+	}
+	return c.Levels[c.Codes[r]]
+}
+
+func isMissing(c *dataset.Column, r int) bool {
+	if c.Kind == dataset.Numeric {
+		return math.IsNaN(c.Floats[r])
+	}
+	return c.Codes[r] < 0
+}
+
+func firstMissing(cols []*dataset.Column, r int) *dataset.Column {
+	for _, c := range cols {
+		if isMissing(c, r) {
+			return c
+		}
+	}
+	return nil
+}
+
+func firstLevel(c *dataset.Column) string {
+	if len(c.Levels) > 0 {
+		return c.Levels[0]
+	}
+	return ""
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// learned is the preprocessing learned from the training rows, plus the
+// training-data profile of every feature.
+type learned struct {
+	features []model.Feature
+	profiles []profile.Feature
+	// encMeans holds, per feature, the training mean of each of its encoded
+	// columns (after imputation and standardization).
+	encMeans [][]float64
+}
+
+// learnPreprocessing computes imputation values, standardization and
+// categories from the training rows only, in parallel over features.
+func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers int) (*learned, error) {
+	l := &learned{
+		features: make([]model.Feature, len(t.features)),
+		profiles: make([]profile.Feature, len(t.features)),
+		encMeans: make([][]float64, len(t.features)),
+	}
+	errs := make([]error, len(t.features))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	if workers < 1 {
+		workers = 1
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []float64
+			for i := range jobs {
+				c := t.features[i]
+				if c.Kind == dataset.Numeric {
+					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i])
+				} else {
+					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i])
+					if errs[i] == nil {
+						l.encMeans[i] = categoryMeans(c, trainRows, &l.features[i])
+					}
+				}
+			}
+		}()
+	}
+	for i := range t.features {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64) ([]float64, error) {
+	policy := cfg.Data.Missing
+	buf = buf[:0]
+	var sum float64
+	for _, r := range rows {
+		v := c.Floats[r]
+		if math.IsNaN(v) {
+			continue
+		}
+		buf = append(buf, v)
+		sum += v
+	}
+	n := len(rows)
+	missing := n - len(buf)
+	if len(buf) == 0 {
+		return buf, dataErr(file, c.Name, "every value in the training rows is missing")
+	}
+	slices.Sort(buf)
+	*f = model.Feature{Name: c.Name, Type: model.Numeric, Missing: policy, Scale: 1}
+	var imp float64
+	switch policy {
+	case config.MissingMean:
+		imp = sum / float64(len(buf))
+	case config.MissingMedian:
+		imp = profile.Quantile(buf, 0.5)
+	case config.MissingMostFrequent:
+		imp = modeSorted(buf)
+	}
+	if policy == config.MissingMean || policy == config.MissingMedian || policy == config.MissingMostFrequent {
+		f.Impute = &imp
+	}
+	// Mean and population std of the imputed column, as a scikit-learn
+	// Pipeline(SimpleImputer, StandardScaler) sees it.
+	mean := (sum + float64(missing)*imp) / float64(n)
+	var ss float64
+	for _, v := range buf {
+		d := v - mean
+		ss += d * d
+	}
+	if missing > 0 {
+		d := imp - mean
+		ss += float64(missing) * d * d
+	}
+	std := math.Sqrt(ss / float64(n))
+	if buf[0] == buf[len(buf)-1] && (missing == 0 || imp == buf[0]) {
+		return buf, dataErr(file, c.Name, "the feature is constant in the training rows (every value is %s); it carries no information, so remove it from data.features", strconv.FormatFloat(buf[0], 'g', -1, 64))
+	}
+	if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
+		f.Center, f.Scale = mean, std
+	}
+	*encMean = []float64{(mean - f.Center) / f.Scale}
+	*p = profile.NumericFeatureSorted(c.Name, buf, missing, profile.DefaultBins)
+	return buf, nil
+}
+
+// modeSorted returns the most frequent value of sorted xs; ties go to the
+// smallest value, as scikit-learn's SimpleImputer does.
+func modeSorted(xs []float64) float64 {
+	best, bestN := xs[0], 0
+	for i := 0; i < len(xs); {
+		j := i
+		for j < len(xs) && xs[j] == xs[i] {
+			j++
+		}
+		if j-i > bestN {
+			best, bestN = xs[i], j-i
+		}
+		i = j
+	}
+	return best
+}
+
+func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature) error {
+	policy := cfg.Data.Missing
+	counts := make([]int, len(c.Levels))
+	missing := 0
+	codes := make([]int32, len(rows))
+	for i, r := range rows {
+		code := c.Codes[r]
+		codes[i] = code
+		if code < 0 {
+			missing++
+			continue
+		}
+		counts[code]++
+	}
+	var cats []string
+	for code, n := range counts {
+		if n > 0 {
+			cats = append(cats, c.Levels[code])
+		}
+	}
+	if len(cats) == 0 {
+		return dataErr(file, c.Name, "every value in the training rows is missing")
+	}
+	sort.Strings(cats)
+	if len(cats) == 1 {
+		return dataErr(file, c.Name, "the feature is constant in the training rows (every value is %q); it carries no information, so remove it from data.features", cats[0])
+	}
+	*f = model.Feature{Name: c.Name, Type: model.Categorical, Missing: policy, Categories: cats}
+	if policy == config.MissingMean || policy == config.MissingMedian || policy == config.MissingMostFrequent {
+		// Categorical features are imputed with the most frequent category
+		// under every imputing policy; ties go to the smallest category.
+		best, bestN := "", -1
+		for code, n := range counts {
+			l := c.Levels[code]
+			if n > bestN || (n == bestN && l < best) {
+				best, bestN = l, n
+			}
+		}
+		f.ImputeCategory = &best
+	}
+	*p = profile.CategoricalFeature(c.Name, codes, c.Levels)
+	return nil
+}
+
+// categoryMeans is the training frequency of each one-hot column after
+// imputation.
+func categoryMeans(c *dataset.Column, rows []int, f *model.Feature) []float64 {
+	idx := make(map[string]int, len(f.Categories))
+	for j, cat := range f.Categories {
+		idx[cat] = j
+	}
+	counts := make([]int, len(f.Categories))
+	for _, r := range rows {
+		code := c.Codes[r]
+		if code < 0 {
+			counts[idx[*f.ImputeCategory]]++
+			continue
+		}
+		counts[idx[c.Levels[code]]]++
+	}
+	out := make([]float64, len(counts))
+	for j, n := range counts {
+		out[j] = float64(n) / float64(len(rows))
+	}
+	return out
+}
