@@ -1,0 +1,160 @@
+package diff
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/modelci/modelci/internal/evaluate"
+	"github.com/modelci/modelci/internal/model"
+)
+
+// Chart kinds.
+const (
+	ChartResidualDeciles = "residual_deciles"
+	ChartPerClass        = "per_class"
+)
+
+// chart builds the report's chart: for regression the mean residual
+// (actual − predicted) in each decile of a model's predictions, for
+// classification precision, recall and F1 of each class. champEval is nil
+// when there is no comparable champion.
+func chart(m, champ *model.Model, champEval, chalEval *evaluate.Result) *Chart {
+	if m.IsClassifier() {
+		c := &Chart{
+			Kind:   ChartPerClass,
+			Title:  "Precision, recall and F1 per class",
+			YLabel: "score",
+		}
+		for _, cls := range m.Classes {
+			c.Labels = append(c.Labels, cls+" P", cls+" R", cls+" F1")
+		}
+		c.Challenger = perClass(chalEval.Confusion)
+		if champEval != nil {
+			c.Champion = perClass(champEval.Confusion)
+		}
+		return c
+	}
+	k := min(10, len(chalEval.Rows))
+	if k == 0 {
+		return nil
+	}
+	c := &Chart{
+		Kind:   ChartResidualDeciles,
+		Title:  "Mean residual (actual − predicted) by decile of the prediction",
+		YLabel: "mean residual",
+	}
+	for g := 1; g <= k; g++ {
+		c.Labels = append(c.Labels, fmt.Sprintf("D%d", g))
+	}
+	if k != 10 {
+		c.Title = fmt.Sprintf("Mean residual (actual − predicted) by %d-quantile group of the prediction", k)
+	}
+	c.Challenger = residualGroups(chalEval, k)
+	if champEval != nil {
+		c.Champion = residualGroups(champEval, k)
+	}
+	return c
+}
+
+// residualGroups sorts rows by prediction (ties in row order) and averages
+// actual − predicted in k groups of (nearly) equal size.
+func residualGroups(r *evaluate.Result, k int) []float64 {
+	n := len(r.Pred)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return r.Pred[idx[a]] < r.Pred[idx[b]] })
+	out := make([]float64, k)
+	for g := 0; g < k; g++ {
+		lo, hi := g*n/k, (g+1)*n/k
+		var s float64
+		for _, i := range idx[lo:hi] {
+			s += r.YTrue[i] - r.Pred[i]
+		}
+		out[g] = s / float64(hi-lo)
+		if math.IsNaN(out[g]) || math.IsInf(out[g], 0) {
+			out[g] = 0
+		}
+	}
+	return out
+}
+
+// perClass returns precision, recall and F1 of class 0 and class 1 from a
+// 2×2 confusion matrix (rows: true, columns: predicted); 0/0 is 0.
+func perClass(cm [][]int) []float64 {
+	if len(cm) != 2 {
+		return nil
+	}
+	var out []float64
+	for c := 0; c < 2; c++ {
+		tp := cm[c][c]
+		predicted := cm[0][c] + cm[1][c]
+		actual := cm[c][0] + cm[c][1]
+		p := ratio(int64(tp), int64(predicted))
+		r := ratio(int64(tp), int64(actual))
+		f := 0.0
+		if p+r > 0 {
+			f = 2 * p * r / (p + r)
+		}
+		out = append(out, p, r, f)
+	}
+	return out
+}
+
+// coefficients compares the models' coefficients by encoded column name.
+func coefficients(champ, chal *model.Model) *Coefficients {
+	c := &Coefficients{
+		Standardized: champ.Training.Standardize && chal.Training.Standardize,
+		Intercept:    coefChange("(intercept)", &champ.Intercept, &chal.Intercept),
+	}
+	old := make(map[string]float64, len(champ.Columns))
+	for i, name := range champ.Columns {
+		old[name] = champ.Coefficients[i]
+	}
+	seen := make(map[string]bool, len(chal.Columns))
+	for i, name := range chal.Columns {
+		seen[name] = true
+		v := chal.Coefficients[i]
+		if o, ok := old[name]; ok {
+			c.Columns = append(c.Columns, coefChange(name, &o, &v))
+		} else {
+			c.Columns = append(c.Columns, coefChange(name, nil, &v))
+		}
+	}
+	for i, name := range champ.Columns {
+		if !seen[name] {
+			v := champ.Coefficients[i]
+			c.Columns = append(c.Columns, coefChange(name, &v, nil))
+		}
+	}
+	sort.SliceStable(c.Columns, func(i, j int) bool {
+		a, b := c.Columns[i], c.Columns[j]
+		if (a.Change == nil) != (b.Change == nil) {
+			return a.Change == nil
+		}
+		if a.Change != nil && math.Abs(*a.Change) != math.Abs(*b.Change) {
+			return math.Abs(*a.Change) > math.Abs(*b.Change)
+		}
+		return a.Column < b.Column
+	})
+	return c
+}
+
+func coefChange(name string, champ, chal *float64) CoefChange {
+	cc := CoefChange{Column: name}
+	if champ != nil {
+		v := *champ
+		cc.Champion = &v
+	}
+	if chal != nil {
+		v := *chal
+		cc.Challenger = &v
+	}
+	if champ != nil && chal != nil {
+		d := *chal - *champ
+		cc.Change = &d
+	}
+	return cc
+}
