@@ -1,0 +1,37 @@
+// Command modelci-serve is the slim serving runtime that goes into the
+// model's OCI image: it serves one model directory over HTTP (KServe V2,
+// MLflow scoring, Prometheus metrics). See `modelci-serve -h`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/modelci/modelci/internal/serve"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], serve.SystemEnv())
+	stop()
+	os.Exit(serve.ExitCode(err))
+}
+
+func run(ctx context.Context, args []string, env serve.Env) error {
+	cfg, err := serve.ParseArgs(args, env.Getenv, env.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err == nil {
+		err = serve.Run(ctx, cfg, env)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "modelci-serve: %v\n", err)
+	}
+	return err
+}

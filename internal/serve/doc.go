@@ -1,0 +1,29 @@
+// Package serve provides the model serving runtime: an http.Handler that
+// answers the KServe Open Inference Protocol V2 (REST) and MLflow's scoring
+// protocol for one model directory, exposes Prometheus metrics including
+// per-feature data drift (PSI over a sliding window of recent inputs
+// against the training profile), optionally writes a sampled prediction
+// log, and shuts down gracefully.
+//
+// Endpoints:
+//
+//	GET  /v2                                   server metadata
+//	GET  /v2/health/live, /v2/health/ready     liveness, readiness (503 while shutting down)
+//	GET  /v2/models/{name}[/versions/{v}]      model metadata
+//	GET  /v2/models/{name}[/versions/{v}]/ready
+//	POST /v2/models/{name}[/versions/{v}]/infer
+//	POST /invocations                          MLflow scoring (JSON or text/csv)
+//	GET  /ping, /health, /version              MLflow health and version
+//	GET  /metrics                              Prometheus
+//
+// The model name is model.json's name; its version is the first 12 hex
+// digits of model.json's checksum (see Version).
+//
+// The request hot path decodes JSON with a small validating scanner into
+// pooled, row-major buffers instead of encoding/json: see the benchmarks
+// in bench_test.go.
+//
+// This package is imported by the slim modelci-serve binary, so it must not
+// import the CLI framework, GitHub or registry clients (imports_test.go
+// enforces that).
+package serve

@@ -1,0 +1,291 @@
+package serve
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	pmodel "github.com/prometheus/common/model"
+)
+
+// scrape reads /metrics and parses it.
+func scrape(t *testing.T, s *Server) map[string]*dto.MetricFamily {
+	t.Helper()
+	code, out := call(s, "GET", "/metrics", "", "")
+	if code != 200 {
+		t.Fatalf("/metrics: %d %s", code, out)
+	}
+	p := expfmt.NewTextParser(pmodel.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v\n%s", err, out)
+	}
+	return fams
+}
+
+// metric returns the sample of family name whose labels include want.
+func metric(fams map[string]*dto.MetricFamily, name string, want map[string]string) *dto.Metric {
+	f := fams[name]
+	if f == nil {
+		return nil
+	}
+next:
+	for _, m := range f.Metric {
+		for k, v := range want {
+			found := false
+			for _, l := range m.Label {
+				if l.GetName() == k && l.GetValue() == v {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	t.Helper()
+	m := metric(fams, name, labels)
+	if m == nil {
+		t.Fatalf("no metric %s%v", name, labels)
+	}
+	switch {
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Untyped != nil:
+		return m.Untyped.GetValue()
+	}
+	t.Fatalf("%s%v is not a gauge or counter", name, labels)
+	return 0
+}
+
+// sendRecords scores rows as MLflow records, in requests of per rows.
+func sendRecords(t *testing.T, s *Server, rows []map[string]any, per int) {
+	t.Helper()
+	for lo := 0; lo < len(rows); lo += per {
+		body := mustJSON(t, map[string]any{"dataframe_records": rows[lo:min(lo+per, len(rows))]})
+		if code, out := call(s, "POST", "/invocations", "application/json", body); code != 200 {
+			t.Fatalf("status %d: %s", code, out)
+		}
+	}
+}
+
+// TestDriftMatchesReference: the PSI gauges over the window equal the
+// Python reference, and the window slides: after a full window of shifted
+// rows, the stable rows no longer count.
+func TestDriftMatchesReference(t *testing.T) {
+	t.Parallel()
+	for _, d := range ref(t).Drift {
+		t.Run(d.Model, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, d.Model, Options{DriftWindow: 100})
+			var allPreds []float64
+			for _, w := range []struct {
+				name string
+				win  refWindow
+			}{{"stable", d.Stable}, {"shifted", d.Shifted}} {
+				if len(w.win.Rows) != 100 {
+					t.Fatalf("reference window has %d rows, want 100", len(w.win.Rows))
+				}
+				sendRecords(t, s, w.win.Rows, 10)
+				allPreds = append(allPreds, w.win.Predictions...)
+				fams := scrape(t, s)
+				if got := value(t, fams, "modelci_drift_window_rows", nil); got != 100 {
+					t.Errorf("%s: window rows %v, want 100", w.name, got)
+				}
+				for feat, want := range w.win.PSI {
+					got := value(t, fams, "modelci_feature_drift_psi", map[string]string{"feature": feat, "model": s.m.Name})
+					if math.Abs(got-want) > 1e-9 {
+						t.Errorf("%s: PSI of %s = %v, want %v", w.name, feat, got, want)
+					}
+				}
+				if got := value(t, fams, "modelci_prediction_drift_psi", nil); math.Abs(got-w.win.PredictionPSI) > 1e-9 {
+					t.Errorf("%s: prediction PSI = %v, want %v", w.name, got, w.win.PredictionPSI)
+				}
+			}
+			// The prediction histogram covers every row since start.
+			h := metric(scrape(t, s), "modelci_prediction_value", nil).GetHistogram()
+			if h == nil {
+				t.Fatal("no modelci_prediction_value histogram")
+			}
+			var sum float64
+			for _, p := range allPreds {
+				sum += p
+			}
+			if h.GetSampleCount() != uint64(len(allPreds)) || math.Abs(h.GetSampleSum()-sum) > 1e-6*math.Abs(sum) {
+				t.Errorf("histogram count %d sum %v, want %d and %v", h.GetSampleCount(), h.GetSampleSum(), len(allPreds), sum)
+			}
+			if len(h.Bucket) < 5 {
+				t.Errorf("only %d histogram buckets", len(h.Bucket))
+			}
+			for _, b := range h.Bucket {
+				var want uint64
+				for _, p := range allPreds {
+					if p <= b.GetUpperBound() {
+						want++
+					}
+				}
+				if b.GetCumulativeCount() != want {
+					t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+				}
+			}
+		})
+	}
+}
+
+// TestDriftConcurrent: concurrent requests land in different shards and
+// none is lost; the window keeps sliding under concurrency.
+func TestDriftConcurrent(t *testing.T) {
+	t.Parallel()
+	d := ref(t).Drift[0]
+	for _, c := range []struct {
+		window           int
+		workers, perWork int
+		wantLo, wantHi   int
+	}{
+		{window: 1000, workers: 8, perWork: 50, wantLo: 400, wantHi: 400},
+		{window: 100, workers: 8, perWork: 50, wantLo: 100, wantHi: 100 + 10 + 8},
+	} {
+		t.Run(fmt.Sprint(c.window), func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, d.Model, Options{DriftWindow: c.window})
+			var wg sync.WaitGroup
+			errs := make(chan string, c.workers)
+			for w := range c.workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for k := range c.perWork {
+						row := d.Shifted.Rows[(w*c.perWork+k)%len(d.Shifted.Rows)]
+						body := mustJSON(t, map[string]any{"dataframe_records": []any{row}})
+						if code, out := call(s, "POST", "/invocations", "application/json", body); code != 200 {
+							errs <- out
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Fatal(e)
+			}
+			fams := scrape(t, s)
+			rows := int(value(t, fams, "modelci_drift_window_rows", nil))
+			if rows < c.wantLo || rows > c.wantHi {
+				t.Errorf("window rows %d, want %d..%d", rows, c.wantLo, c.wantHi)
+			}
+			total := c.workers * c.perWork
+			if got := metric(fams, "modelci_prediction_value", nil).GetHistogram().GetSampleCount(); got != uint64(total) {
+				t.Errorf("histogram count %d, want %d", got, total)
+			}
+			if got := value(t, fams, "modelci_inference_rows_total", map[string]string{"protocol": "mlflow"}); got != float64(total) {
+				t.Errorf("rows_total %v, want %d", got, total)
+			}
+			if c.wantLo == c.wantHi {
+				// All rows are in the window: the PSI is that of the
+				// shifted rows, each sent 4 times.
+				for feat, want := range d.Shifted.PSI {
+					got := value(t, fams, "modelci_feature_drift_psi", map[string]string{"feature": feat})
+					if math.Abs(got-want) > 1e-9 {
+						t.Errorf("PSI of %s = %v, want %v", feat, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRequestMetrics counts requests by protocol and code, rows and
+// unseen categories.
+func TestRequestMetrics(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, "regression", Options{MaxRows: 3})
+	var unseen refCase
+	for _, c := range ref(t).Cases {
+		if c.Name == "unseen category" {
+			unseen = c
+		}
+	}
+	ok := `{"inputs":[{"name":"x","shape":[2,4],"datatype":"BYTES","data":[1,2,3,"oslo",4,5,6,"paris"]}]}`
+	for range 3 {
+		if code, out := call(s, "POST", "/v2/models/houses/infer", "", ok); code != 200 {
+			t.Fatal(out)
+		}
+	}
+	call(s, "POST", "/v2/models/houses/infer", "", `{`)
+	call(s, "POST", "/v2/models/houses/infer", "", `{"inputs":[{"name":"x","shape":[4,4],"datatype":"BYTES","data":[]}]}`)
+	call(s, "POST", "/invocations", "text/plain", "x")
+	sendRecords(t, s, unseen.Rows, 3)
+	call(s, "GET", "/v2/models/houses", "", "") // not an inference request
+
+	fams := scrape(t, s)
+	for _, c := range []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"protocol": "v2", "code": "200", "model": "houses"}, 3},
+		{map[string]string{"protocol": "v2", "code": "400"}, 1},
+		{map[string]string{"protocol": "v2", "code": "413"}, 1},
+		{map[string]string{"protocol": "mlflow", "code": "415"}, 1},
+		{map[string]string{"protocol": "mlflow", "code": "200"}, 1},
+	} {
+		if got := value(t, fams, "modelci_inference_requests_total", c.labels); got != c.want {
+			t.Errorf("requests_total%v = %v, want %v", c.labels, got, c.want)
+		}
+	}
+	if got := value(t, fams, "modelci_inference_rows_total", map[string]string{"protocol": "v2"}); got != 6 {
+		t.Errorf("v2 rows %v, want 6", got)
+	}
+	if got := value(t, fams, "modelci_unknown_categories_total", map[string]string{"feature": "city"}); got != float64(unseen.Unseen["city"]) {
+		t.Errorf("unknown categories %v, want %d", got, unseen.Unseen["city"])
+	}
+	if h := metric(fams, "modelci_inference_request_duration_seconds", map[string]string{"protocol": "v2"}).GetHistogram(); h.GetSampleCount() != 5 {
+		t.Errorf("v2 duration count %d, want 5", h.GetSampleCount())
+	}
+	if got := value(t, fams, "modelci_model_info", map[string]string{"version": Version(s.m), "algorithm": "ridge"}); got != 1 {
+		t.Errorf("model_info %v", got)
+	}
+	if fams["go_goroutines"] == nil || fams["process_cpu_seconds_total"] == nil {
+		t.Error("runtime and process metrics are missing")
+	}
+}
+
+// TestNoProfile: without profile.json the server still serves and counts,
+// without drift gauges.
+func TestNoProfile(t *testing.T) {
+	t.Parallel()
+	dir := modelDir(t, "regression", true)
+	m, p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != nil {
+		t.Fatal("a profile was loaded from a directory without one")
+	}
+	s, err := New(m, p, Options{DriftWindow: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := call(s, "POST", "/invocations", "application/json", `{"instances":[[1,2,3,"oslo"]]}`)
+	if code != 200 {
+		t.Fatal(out)
+	}
+	fams := scrape(t, s)
+	if fams["modelci_feature_drift_psi"] != nil || fams["modelci_drift_window_rows"] != nil {
+		t.Error("drift metrics without a profile")
+	}
+	if h := metric(fams, "modelci_prediction_value", nil).GetHistogram(); h.GetSampleCount() != 1 {
+		t.Errorf("histogram count %d, want 1", h.GetSampleCount())
+	}
+}

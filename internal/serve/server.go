@@ -1,0 +1,658 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/modelci/modelci/internal/model"
+	"github.com/modelci/modelci/internal/profile"
+)
+
+// Output tensor names, as MLServer's scikit-learn runtime names them.
+const (
+	outPredict = "predict"
+	outProba   = "predict_proba"
+)
+
+// maxPooledBody is the largest request buffer kept for reuse.
+const maxPooledBody = 4 << 20
+
+// Options configure a Server.
+type Options struct {
+	// MaxBodyBytes bounds a request body (default 16 MiB).
+	MaxBodyBytes int64
+	// MaxRows bounds the rows of a request (default 100000).
+	MaxRows int
+	// DriftWindow is the number of recent rows the drift gauges cover;
+	// 0 turns drift off.
+	DriftWindow int
+	// PredictionLog is a file path, "-" for Stdout, or "" for none.
+	PredictionLog         string
+	PredictionLogSample   float64
+	PredictionLogMaxBytes int64
+	// Stdout receives the prediction log when PredictionLog is "-".
+	Stdout io.Writer
+	// Logger receives the server's own log (default: discard).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand returns a uniform number in [0, 1) for sampling (default
+	// math/rand/v2).
+	Rand func() float64
+}
+
+// Server answers the KServe V2 and MLflow scoring protocols for one model,
+// and serves its metrics. It is an http.Handler.
+type Server struct {
+	m          *model.Model
+	pred       *model.Predictor
+	schema     *schema
+	version    string
+	classifier bool
+	opts       Options
+	now        func() time.Time
+	logger     *slog.Logger
+
+	ready   atomic.Bool
+	metrics *metrics
+	mon     *monitor
+	plog    *predictionLog
+	promh   http.Handler
+	pool    sync.Pool
+
+	jsonCT, textCT []string
+	// Pre-encoded response parts.
+	v2Prefix   []byte   // {"model_name":…,"model_version":…
+	classJSON  [][]byte // JSON strings of the class labels
+	serverMeta []byte
+	modelMeta  []byte
+	modelReady []byte
+	logPrefix  []byte
+	logKeys    [][]byte
+}
+
+// reqState is the reusable scratch space of one request.
+type reqState struct {
+	body   []byte
+	sc     scanner
+	t      table
+	scores []float64
+	out    []byte
+	tally  tally
+	id     []byte
+	hasID  bool
+	ts     []byte
+	// V2 request parts.
+	inputs  []v2Input
+	outputs uint8
+	// MLflow request parts.
+	cols  []int
+	seen  []bool
+	proba bool
+	// unknown counts unseen categories per feature.
+	unknown []int64
+}
+
+// Version returns the version under which a model is served: the first 12
+// hex digits of its model.json checksum.
+func Version(m *model.Model) string {
+	v := strings.TrimPrefix(m.Checksum, "sha256:")
+	if len(v) > 12 {
+		v = v[:12]
+	}
+	if v == "" {
+		v = "0"
+	}
+	return v
+}
+
+// New prepares a server for a loaded model and its training profile (nil:
+// no drift monitoring).
+func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
+	pred, err := model.NewPredictor(m)
+	if err != nil {
+		return nil, err
+	}
+	def := DefaultConfig()
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = def.MaxRows
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.PredictionLogSample <= 0 || o.PredictionLogSample > 1 {
+		o.PredictionLogSample = 1
+	}
+	if o.PredictionLogMaxBytes <= 0 {
+		o.PredictionLogMaxBytes = def.PredictionLogMaxBytes
+	}
+	if prof != nil {
+		if err := checkProfile(m, prof); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		m:          m,
+		pred:       pred,
+		schema:     newSchema(m),
+		version:    Version(m),
+		classifier: m.IsClassifier(),
+		opts:       o,
+		now:        o.Now,
+		logger:     o.Logger,
+		jsonCT:     []string{"application/json"},
+		textCT:     []string{"text/plain; charset=utf-8"},
+	}
+	s.mon = newMonitor(m, prof, o.DriftWindow)
+	s.metrics, err = newMetrics(m, s.version, s.mon)
+	if err != nil {
+		return nil, err
+	}
+	s.promh = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{o.Logger}})
+	if o.PredictionLog != "" {
+		s.plog, err = openPredictionLog(o.PredictionLog, o.PredictionLogSample, o.PredictionLogMaxBytes, o.Stdout, o.Rand, s.metrics.logDropped, o.Logger)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.encodeConstants(); err != nil {
+		return nil, err
+	}
+	s.pool.New = func() any {
+		st := &reqState{tally: s.mon.newTally(), unknown: make([]int64, len(m.Features))}
+		return st
+	}
+	s.ready.Store(true)
+	return s, nil
+}
+
+// checkProfile checks that the profile describes the model's features
+// with the same types.
+func checkProfile(m *model.Model, prof *profile.Profile) error {
+	for _, f := range m.Features {
+		pf, ok := prof.Get(f.Name)
+		if !ok {
+			continue
+		}
+		if pf.Type != f.Type {
+			return fmt.Errorf("%w: %s describes feature %q as %s but %s has it %s", model.ErrCorrupt, model.FileProfile, f.Name, pf.Type, model.FileModel, f.Type)
+		}
+	}
+	return nil
+}
+
+func (s *Server) encodeConstants() error {
+	var b []byte
+	b = append(b, `{"model_name":`...)
+	b = appendString(b, s.m.Name)
+	b = append(b, `,"model_version":`...)
+	b = appendString(b, s.version)
+	s.v2Prefix = b
+	for _, c := range s.m.Classes {
+		s.classJSON = append(s.classJSON, appendString(nil, c))
+	}
+	var lp []byte
+	lp = append(lp, `","model":`...)
+	lp = appendString(lp, s.m.Name)
+	lp = append(lp, `,"version":`...)
+	lp = appendString(lp, s.version)
+	lp = append(lp, `,"protocol":"`...)
+	s.logPrefix = lp
+	for _, n := range s.schema.names {
+		k := appendString(nil, n)
+		s.logKeys = append(s.logKeys, append(k, ':'))
+	}
+
+	type tensor struct {
+		Name     string `json:"name"`
+		Datatype string `json:"datatype"`
+		Shape    []int  `json:"shape"`
+	}
+	inputs := make([]tensor, len(s.m.Features))
+	for i, f := range s.m.Features {
+		dt := "FP64"
+		if f.Type == model.Categorical {
+			dt = "BYTES"
+		}
+		inputs[i] = tensor{Name: f.Name, Datatype: dt, Shape: []int{-1}}
+	}
+	outputs := []tensor{{Name: outPredict, Datatype: "FP64", Shape: []int{-1}}}
+	if s.classifier {
+		outputs = []tensor{
+			{Name: outPredict, Datatype: "BYTES", Shape: []int{-1}},
+			{Name: outProba, Datatype: "FP64", Shape: []int{-1, 2}},
+		}
+	}
+	meta := struct {
+		Name       string            `json:"name"`
+		Versions   []string          `json:"versions"`
+		Platform   string            `json:"platform"`
+		Inputs     []tensor          `json:"inputs"`
+		Outputs    []tensor          `json:"outputs"`
+		Properties map[string]string `json:"properties"`
+	}{
+		Name:     s.m.Name,
+		Versions: []string{s.version},
+		Platform: "modelci_" + s.m.Algorithm,
+		Inputs:   inputs,
+		Outputs:  outputs,
+		Properties: map[string]string{
+			"task":         s.m.Task,
+			"target":       s.m.Target,
+			"checksum":     s.m.Checksum,
+			"matrix_input": fmt.Sprintf("or one [N, %d] tensor with the features in this order", len(inputs)),
+		},
+	}
+	if s.classifier {
+		meta.Properties["classes"] = strings.Join(s.m.Classes, ",")
+	}
+	var err error
+	if s.modelMeta, err = json.Marshal(meta); err != nil {
+		return fmt.Errorf("encode model metadata: %w", err)
+	}
+	if s.serverMeta, err = json.Marshal(struct {
+		Name       string   `json:"name"`
+		Version    string   `json:"version"`
+		Extensions []string `json:"extensions"`
+	}{"modelci", buildVersion(), []string{}}); err != nil {
+		return fmt.Errorf("encode server metadata: %w", err)
+	}
+	s.modelReady = appendString([]byte(`{"name":`), s.m.Name)
+	return nil
+}
+
+// buildVersion reports the module version the binary was built from.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "devel"
+	}
+	return bi.Main.Version
+}
+
+// SetReady sets what the readiness endpoints report. Shutdown turns it
+// false before it stops accepting connections.
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// Ready reports the readiness.
+func (s *Server) Ready() bool { return s.ready.Load() }
+
+// Close flushes and closes the prediction log. Call it after the HTTP
+// server has drained.
+func (s *Server) Close() error {
+	if s.plog != nil {
+		return s.plog.close()
+	}
+	return nil
+}
+
+// ServeHTTP routes a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case path == "/invocations":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, protoMLflow, "POST")
+			return
+		}
+		s.infer(w, r, protoMLflow)
+	case path == "/v2" || strings.HasPrefix(path, "/v2/"):
+		s.routeV2(w, r, path[len("/v2"):])
+	case path == "/metrics":
+		if !isGet(r) {
+			s.methodNotAllowed(w, protoV2, "GET")
+			return
+		}
+		s.promh.ServeHTTP(w, r)
+	case path == "/ping" || path == "/health":
+		if !isGet(r) {
+			s.methodNotAllowed(w, protoMLflow, "GET")
+			return
+		}
+		w.Header()["Content-Type"] = s.textCT
+		if !s.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		io.WriteString(w, "\n")
+	case path == "/version":
+		if !isGet(r) {
+			s.methodNotAllowed(w, protoMLflow, "GET")
+			return
+		}
+		w.Header()["Content-Type"] = s.textCT
+		io.WriteString(w, buildVersion()+"\n")
+	default:
+		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, path))
+	}
+}
+
+func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+
+// routeV2 routes the paths under /v2.
+func (s *Server) routeV2(w http.ResponseWriter, r *http.Request, rest string) {
+	switch rest {
+	case "", "/":
+		s.getJSON(w, r, s.serverMeta, http.StatusOK)
+		return
+	case "/health/live":
+		s.getJSON(w, r, []byte(`{"live":true}`), http.StatusOK)
+		return
+	case "/health/ready":
+		if s.Ready() {
+			s.getJSON(w, r, []byte(`{"ready":true}`), http.StatusOK)
+		} else {
+			s.getJSON(w, r, []byte(`{"ready":false}`), http.StatusServiceUnavailable)
+		}
+		return
+	}
+	after, ok := strings.CutPrefix(rest, "/models/")
+	if !ok {
+		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s /v2%s", r.Method, rest))
+		return
+	}
+	name, version, action, ok := splitModelPath(after)
+	if !ok {
+		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s /v2%s", r.Method, rest))
+		return
+	}
+	if name != s.m.Name {
+		s.writeError(w, protoV2, errorf(http.StatusNotFound, "model %q not found; this server serves %q", name, s.m.Name))
+		return
+	}
+	if version != "" && version != s.version {
+		s.writeError(w, protoV2, errorf(http.StatusNotFound, "model %q has no version %q; its version is %q", name, version, s.version))
+		return
+	}
+	switch action {
+	case "":
+		s.getJSON(w, r, s.modelMeta, http.StatusOK)
+	case "ready":
+		if s.Ready() {
+			s.getJSON(w, r, append(s.modelReady[:len(s.modelReady):len(s.modelReady)], `,"ready":true}`...), http.StatusOK)
+		} else {
+			s.getJSON(w, r, append(s.modelReady[:len(s.modelReady):len(s.modelReady)], `,"ready":false}`...), http.StatusServiceUnavailable)
+		}
+	case "infer":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, protoV2, "POST")
+			return
+		}
+		s.infer(w, r, protoV2)
+	}
+}
+
+// splitModelPath splits "name[/versions/v][/ready|/infer]".
+func splitModelPath(p string) (name, version, action string, ok bool) {
+	name, rest, _ := strings.Cut(p, "/")
+	if name == "" {
+		return "", "", "", false
+	}
+	if v, ok := strings.CutPrefix(rest, "versions/"); ok {
+		version, rest, _ = strings.Cut(v, "/")
+		if version == "" {
+			return "", "", "", false
+		}
+	}
+	switch rest {
+	case "", "ready", "infer":
+		return name, version, rest, true
+	}
+	return "", "", "", false
+}
+
+func (s *Server) getJSON(w http.ResponseWriter, r *http.Request, body []byte, code int) {
+	if !isGet(r) {
+		s.methodNotAllowed(w, protoV2, "GET")
+		return
+	}
+	s.writeJSON(w, code, body)
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, code int, body []byte) {
+	w.Header()["Content-Type"] = s.jsonCT
+	if code != http.StatusOK {
+		w.WriteHeader(code)
+	}
+	w.Write(body)
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, p protocol, allow string) {
+	w.Header().Set("Allow", allow)
+	s.writeError(w, p, errorf(http.StatusMethodNotAllowed, "method not allowed; use %s", allow))
+}
+
+// writeError answers {"error": msg} (V2) or MLflow's
+// {"error_code": …, "message": msg}.
+func (s *Server) writeError(w http.ResponseWriter, p protocol, e *httpError) {
+	var b []byte
+	if p == protoMLflow {
+		b = append(b, `{"error_code":`...)
+		b = appendString(b, mlflowErrorCode(e.code))
+		b = append(b, `,"message":`...)
+	} else {
+		b = append(b, `{"error":`...)
+	}
+	b = appendString(b, e.msg)
+	b = append(b, "}\n"...)
+	s.writeJSON(w, e.code, b)
+}
+
+func mlflowErrorCode(code int) string {
+	switch code {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return "BAD_REQUEST"
+	case http.StatusNotFound:
+		return "ENDPOINT_NOT_FOUND"
+	case http.StatusMethodNotAllowed:
+		return "INVALID_PARAMETER_VALUE"
+	}
+	return "INTERNAL_ERROR"
+}
+
+// infer answers an inference request and records its metrics.
+func (s *Server) infer(w http.ResponseWriter, r *http.Request, p protocol) {
+	start := s.now()
+	st := s.pool.Get().(*reqState)
+	code, rows := s.inferState(w, r, st, p)
+	s.metrics.observe(p, code, rows, s.now().Sub(start))
+	if cap(st.body) <= maxPooledBody && cap(st.out) <= maxPooledBody {
+		st.t.reset(0)
+		s.pool.Put(st)
+	}
+}
+
+func (s *Server) inferState(w http.ResponseWriter, r *http.Request, st *reqState, p protocol) (code, rows int) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.Error("panic while answering a request", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.writeError(w, p, errorf(http.StatusInternalServerError, "internal error"))
+			code, rows = http.StatusInternalServerError, 0
+		}
+	}()
+	var herr *httpError
+	if p == protoV2 {
+		herr = s.inferV2(r, st)
+	} else {
+		herr = s.invocations(r, st)
+	}
+	if herr != nil {
+		s.writeError(w, p, herr)
+		return herr.code, 0
+	}
+	s.writeJSON(w, http.StatusOK, st.out)
+	return http.StatusOK, st.t.rows
+}
+
+// readBody reads the request body into st.body, bounded by MaxBodyBytes.
+func (s *Server) readBody(r *http.Request, st *reqState) ([]byte, *httpError) {
+	limit := s.opts.MaxBodyBytes
+	if r.ContentLength > limit {
+		return nil, tooLarge(r.ContentLength, limit)
+	}
+	buf := st.body[:0]
+	if r.ContentLength >= 0 && int64(cap(buf)) < r.ContentLength+1 {
+		buf = make([]byte, 0, r.ContentLength+1)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			// Grow, but never past limit+1: one byte over is enough to
+			// know the body is too large.
+			nb := make([]byte, len(buf), min(max(2*int64(cap(buf)), 4096), limit+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			st.body = buf[:0]
+			return nil, tooLarge(-1, limit)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			st.body = buf[:0]
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge(-1, limit)
+			}
+			return nil, badRequest("read request body: %v", err)
+		}
+	}
+	st.body = buf
+	return buf, nil
+}
+
+func tooLarge(n, limit int64) *httpError {
+	if n > 0 {
+		return errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes exceeds the limit of %d bytes", n, limit)
+	}
+	return errorf(http.StatusRequestEntityTooLarge, "request body exceeds the limit of %d bytes", limit)
+}
+
+func (s *Server) tooManyRows(n int) *httpError {
+	return errorf(http.StatusRequestEntityTooLarge, "request has %d rows, more than the limit of %d", n, s.opts.MaxRows)
+}
+
+// mediaType returns the media type of a Content-Type header, lower case,
+// without parameters.
+func mediaType(ct string) string {
+	if ct == "application/json" || ct == "" {
+		return ct
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+func isJSONType(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// score scores every row of st.t into st.scores and counts the rows for
+// the monitor and the metrics. A row the model cannot score fails the
+// request.
+func (s *Server) score(st *reqState) *httpError {
+	t := &st.t
+	if t.rows == 0 {
+		return badRequest("no rows to score")
+	}
+	if cap(st.scores) < t.rows {
+		st.scores = make([]float64, t.rows)
+	}
+	st.scores = st.scores[:t.rows]
+	st.tally.reset()
+	anyUnknown := false
+	for r := 0; r < t.rows; r++ {
+		num, str := t.row(r)
+		score, unknown, err := s.pred.Score(num, str)
+		if err != nil {
+			return badRequest("row %d: %v", r, err)
+		}
+		if math.IsNaN(score) || math.IsInf(score, 0) {
+			return badRequest("row %d: the prediction is not finite; an input is out of range", r)
+		}
+		if unknown > 0 {
+			s.countUnknown(st, str)
+			anyUnknown = true
+		}
+		st.scores[r] = score
+		v := score
+		if s.classifier {
+			v = probability(score)
+		}
+		s.mon.row(&st.tally, num, str, v)
+	}
+	s.mon.add(&st.tally)
+	if anyUnknown {
+		for i, n := range st.unknown {
+			if n > 0 {
+				s.metrics.unknown[i].Add(float64(n))
+				st.unknown[i] = 0
+			}
+		}
+	}
+	return nil
+}
+
+// countUnknown finds which categorical values of a row were not seen in
+// training.
+func (s *Server) countUnknown(st *reqState, str []string) {
+	enc := s.pred.Encoder()
+	for i, cat := range s.schema.isCat {
+		if !cat {
+			continue
+		}
+		if j, err := enc.Category(i, str[i]); err == nil && j < 0 {
+			st.unknown[i]++
+		}
+	}
+}
+
+// logPredictions writes the sampled rows of a scored request to the
+// prediction log.
+func (s *Server) logPredictions(st *reqState, p protocol) {
+	if s.plog == nil {
+		return
+	}
+	b, rows := s.logLines(nil, st, p, s.now())
+	s.plog.enqueue(b, rows)
+}
+
+func probability(score float64) float64 { return model.Probability(score) }
+func classIndex(score float64) int      { return model.ClassIndex(score) }
+
+func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
+
+// slogPrinter adapts a slog.Logger to promhttp's error logger.
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Println(v ...any) { p.l.Error(fmt.Sprint(v...)) }
