@@ -1,0 +1,371 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/cobra"
+
+	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/image"
+)
+
+// packageRequest is what `modelci package` (and `modelci run` on a push)
+// asks for.
+type packageRequest struct {
+	ModelDir string
+	// Config supplies image.platforms, tags, labels and licenses; may be
+	// nil.
+	Config *config.Config
+	// Layout is an OCI layout directory to write; may be empty.
+	Layout string
+	// Repository is the registry repository to push to; empty means no
+	// push.
+	Repository string
+	// Tags override the default tags (sha, latest, semver).
+	Tags         []string
+	Platforms    []string
+	RuntimeFlags []string
+	Username     string
+	Password     string
+	Insecure     bool
+	// MountFrom is a repository of the same registry to mount shared
+	// blobs (the runtime layer) from.
+	MountFrom string
+	Source    string
+	Revision  string
+	Version   string
+	Licenses  string
+	Labels    map[string]string
+	// NoOutputs leaves the GitHub Actions step outputs to the caller.
+	NoOutputs bool
+}
+
+// packageImage builds the image of req and publishes it. It refuses to
+// push from pull requests and forks (the image is still built, and written
+// to the OCI layout if one is asked for).
+func packageImage(ctx context.Context, env Env, req packageRequest) (*image.PackageResult, error) {
+	w := env.Stdout
+	ci := image.DetectCI(env.Getenv, os.ReadFile)
+	var gha *githubactions.Action
+	if env.Getenv("GITHUB_ACTIONS") == "true" {
+		gha = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv))
+	}
+	var masker func(string)
+	if gha != nil {
+		masker = gha.AddMask
+	}
+
+	platformSpecs := req.Platforms
+	if len(platformSpecs) == 0 && req.Config != nil {
+		platformSpecs = req.Config.Image.Platforms
+	}
+	platforms, err := image.ParsePlatforms(platformSpecs)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+
+	meta, err := packageMetadata(ctx, env, req, ci)
+	if err != nil {
+		return nil, err
+	}
+
+	var publishers []image.Publisher
+	if req.Layout != "" {
+		publishers = append(publishers, &image.LayoutPublisher{Dir: req.Layout, Tags: req.Tags})
+	}
+	if req.Repository != "" {
+		repo, err := image.ParseRepository(req.Repository, req.Insecure)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		tags := req.Tags
+		if len(tags) == 0 && req.Config != nil {
+			tags = req.Config.Image.Tags
+		}
+		if len(tags) == 0 {
+			tags = image.DefaultTags(ci)
+		}
+		for _, t := range tags {
+			if !image.ValidTag(t) {
+				return nil, usageError("invalid tag %q: letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'", t)
+			}
+		}
+		if reason := ci.PushBlocked(); reason != "" {
+			fmt.Fprintf(w, "not pushing to %s: %s\n", repo, reason)
+		} else {
+			kc := image.NewKeychain(image.Credentials{
+				Username: req.Username,
+				Password: req.Password,
+				Registry: repo.RegistryStr(),
+				Getenv:   env.Getenv,
+				Docker:   authn.DefaultKeychain,
+				Masker:   masker,
+			})
+			publishers = append(publishers, &image.RemotePublisher{
+				Repository: req.Repository,
+				Tags:       tags,
+				Insecure:   req.Insecure,
+				Keychain:   kc,
+				UserAgent:  "modelci/" + Version(),
+				MountFrom:  req.MountFrom,
+			})
+		}
+	}
+
+	runtimeDir := env.Getenv("MODELCI_RUNTIME_DIR")
+	cacheDir := ""
+	if d, err := os.UserCacheDir(); err == nil {
+		cacheDir = filepath.Join(d, "modelci", "runtime")
+	}
+	finder := &image.RuntimeFinder{
+		Dir:      runtimeDir,
+		Flags:    req.RuntimeFlags,
+		CacheDir: cacheDir,
+		Environ:  env.Environ(),
+		Logf:     func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) },
+	}
+	res, err := image.Package(ctx, image.PackageOptions{
+		ModelDir:   req.ModelDir,
+		Platforms:  platforms,
+		Runtimes:   finder,
+		Metadata:   meta,
+		Publishers: publishers,
+	})
+	if res != nil && res.Built != nil {
+		printBuilt(w, res.Built)
+	}
+	if err != nil {
+		return res, err
+	}
+	for _, p := range res.Published {
+		printPublished(w, p)
+	}
+	if gha != nil && !req.NoOutputs {
+		outputs := map[string]string{"image_digest": res.Built.Digest.String()}
+		for _, p := range res.Published {
+			if !strings.HasPrefix(p.Ref, "oci:") {
+				outputs["image"] = p.Ref
+			}
+		}
+		if err := setActionOutputs(env.Getenv("GITHUB_OUTPUT"), outputs); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// setActionOutputs appends step outputs to the GITHUB_OUTPUT file. Values
+// are single-line (digests and references). go-githubactions' SetOutput
+// panics when the file cannot be written, so this returns an error instead.
+func setActionOutputs(path string, outputs map[string]string) error {
+	if path == "" {
+		return nil
+	}
+	keys := make([]string, 0, len(outputs))
+	for k := range outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if strings.ContainsAny(outputs[k], "\r\n") {
+			return fmt.Errorf("set output %s: value has a line break", k)
+		}
+		fmt.Fprintf(&b, "%s=%s\n", k, outputs[k])
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("set step outputs: %w", err)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("set step outputs: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("set step outputs: %w", err)
+	}
+	return nil
+}
+
+// packageMetadata fills the image metadata from flags, the config, the CI
+// environment and git.
+func packageMetadata(ctx context.Context, env Env, req packageRequest, ci image.CIInfo) (image.Metadata, error) {
+	created, from, err := image.CreatedTime(ctx, env.Getenv, image.ExecRunner, "")
+	if err != nil {
+		return image.Metadata{}, usageError("%v", err)
+	}
+	fmt.Fprintf(env.Stdout, "created %s (%s)\n", created.Format("2006-01-02T15:04:05Z"), from)
+	meta := image.Metadata{
+		Created:  created,
+		Source:   firstNonEmpty(req.Source, ci.Source),
+		Revision: firstNonEmpty(req.Revision, ci.SHA),
+		Version:  firstNonEmpty(req.Version, image.SemverVersion(ci.Tag)),
+		Licenses: req.Licenses,
+		Labels:   map[string]string{},
+	}
+	if meta.Revision == "" {
+		if out, err := image.ExecRunner(ctx, image.Command{Name: "git", Args: []string{"rev-parse", "HEAD"}}); err == nil {
+			meta.Revision = strings.TrimSpace(string(out))
+		}
+	}
+	if req.Config != nil {
+		if meta.Licenses == "" {
+			meta.Licenses = req.Config.Image.Licenses
+		}
+		for k, v := range req.Config.Image.Labels {
+			meta.Labels[k] = v
+		}
+	}
+	for k, v := range req.Labels {
+		meta.Labels[k] = v
+	}
+	return meta, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func printBuilt(w io.Writer, b *image.Built) {
+	fmt.Fprintf(w, "image %s: %s %s model, index %s\n", b.Model.Name, b.Model.Type, b.Model.Task, b.Digest)
+	for _, img := range b.Images {
+		fmt.Fprintf(w, "  %-14s %s  %s (runtime %s from %s)\n", img.Platform.String(), img.Digest, image.FormatSize(img.Size), image.FormatSize(img.RuntimeSize), img.RuntimeFrom)
+	}
+	fmt.Fprintf(w, "  model layer    %s  %s at %s/\n", b.ModelLayer, image.FormatSize(b.ModelLayerSize), image.ModelDir(b.Model.Name))
+	fmt.Fprintf(w, "  total          %s compressed (every blob once)\n", image.FormatSize(b.Size))
+}
+
+func printPublished(w io.Writer, p *image.Published) {
+	if strings.HasPrefix(p.Ref, "oci:") {
+		fmt.Fprintf(w, "wrote %s\n", strings.Join(p.Tags, ", "))
+	} else {
+		fmt.Fprintf(w, "pushed %d blob(s) (%s), %d mounted, %d already present\n", len(p.Uploaded), image.FormatSize(p.UploadedBytes), len(p.Mounted), p.Existing)
+		if len(p.Tags) > 0 {
+			fmt.Fprintf(w, "tagged %s\n", strings.Join(p.Tags, ", "))
+		}
+	}
+	fmt.Fprintln(w, p.Ref)
+}
+
+func newPackageCmd(env Env) *cobra.Command {
+	var (
+		req           packageRequest
+		cfgPath       string
+		labels        []string
+		passwordStdin bool
+	)
+	cmd := &cobra.Command{
+		Use:   "package",
+		Short: "Package the model and the serving runtime as an OCI image; write it or push it",
+		Long: `Builds a multi-platform OCI image (linux/amd64 and linux/arm64 by default)
+without Docker: FROM scratch, the static serving runtime, and the model at
+/models/<name>/. The same model and runtime give the same digest: the created
+time comes from SOURCE_DATE_EPOCH or the commit time.
+
+--oci-layout DIR writes an OCI image layout (the default, dist/image, when
+--image is not given). --image REPO pushes by digest, then sets the tags (by
+default the commit sha and latest, plus semver tags on a release tag). It
+never pushes from a pull request or a fork.
+
+Registry credentials, in order: --registry-username/--registry-password
+(or INPUT_REGISTRY_USERNAME/INPUT_REGISTRY_PASSWORD, MODELCI_REGISTRY_USERNAME/
+MODELCI_REGISTRY_PASSWORD), GITHUB_TOKEN for ghcr.io, CI_REGISTRY_USER/
+CI_REGISTRY_PASSWORD for $CI_REGISTRY, then the Docker config.
+
+The runtime binary comes from --runtime, the action container's
+/usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve ($MODELCI_RUNTIME_DIR),
+or a reproducible go build of ./cmd/modelci-serve from this module.
+
+The last line printed is the image reference by digest.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("config") || fileExists(cfgPath) {
+				cfg, err := loadConfig(cfgPath)
+				if err != nil {
+					return err
+				}
+				req.Config = cfg
+			}
+			if req.Layout == "" && req.Repository == "" {
+				req.Layout = filepath.Join("dist", "image")
+			}
+			if req.Username == "" {
+				req.Username = firstNonEmpty(env.Getenv("INPUT_REGISTRY_USERNAME"), env.Getenv("MODELCI_REGISTRY_USERNAME"))
+			}
+			if passwordStdin {
+				if req.Password != "" {
+					return usageError("give --registry-password or --registry-password-stdin, not both")
+				}
+				b, err := io.ReadAll(io.LimitReader(env.Stdin, 1<<20))
+				if err != nil {
+					return fmt.Errorf("read password from stdin: %w", err)
+				}
+				req.Password = strings.TrimRight(string(b), "\r\n")
+			}
+			if req.Password == "" {
+				req.Password = firstNonEmpty(env.Getenv("INPUT_REGISTRY_PASSWORD"), env.Getenv("MODELCI_REGISTRY_PASSWORD"))
+			}
+			if (req.Username == "") != (req.Password == "") {
+				return usageError("registry credentials need both a username and a password")
+			}
+			var err error
+			if req.Labels, err = parseLabels(labels); err != nil {
+				return err
+			}
+			_, err = packageImage(cmd.Context(), env, req)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&req.ModelDir, "model", "m", filepath.Join("dist", "model"), "model directory to package")
+	f.StringVarP(&cfgPath, "config", "c", "modelci.yaml", "modelci.yaml for image settings (used when it exists)")
+	f.StringVar(&req.Layout, "oci-layout", "", "write the image to this OCI layout directory (default dist/image when --image is not given)")
+	f.StringVar(&req.Repository, "image", "", "push to this repository, e.g. ghcr.io/acme/house-prices")
+	f.StringArrayVarP(&req.Tags, "tag", "t", nil, "tag to set (repeatable; default: the commit sha and latest, plus semver on a release tag)")
+	f.StringSliceVar(&req.Platforms, "platform", nil, "platforms, e.g. linux/amd64,linux/arm64 (default: image.platforms or both)")
+	f.StringArrayVar(&req.RuntimeFlags, "runtime", nil, "serving runtime binary: PATH (static ELF, used for its own platform) or linux/ARCH=PATH (repeatable)")
+	f.StringVar(&req.Username, "registry-username", "", "registry username")
+	f.StringVar(&req.Password, "registry-password", "", "registry password or token (prefer --registry-password-stdin)")
+	f.BoolVar(&passwordStdin, "registry-password-stdin", false, "read the registry password from standard input")
+	f.StringVar(&req.MountFrom, "mount-from", "", "mount blobs the registry already has in this repository (same registry), e.g. another model's image")
+	f.BoolVar(&req.Insecure, "insecure", false, "allow a plain-HTTP registry (always allowed for localhost and 127.0.0.1)")
+	f.StringVar(&req.Source, "source", "", "org.opencontainers.image.source (default: the CI repository URL)")
+	f.StringVar(&req.Revision, "revision", "", "org.opencontainers.image.revision (default: the commit sha)")
+	f.StringVar(&req.Version, "version", "", "org.opencontainers.image.version (default: the semver of a release tag)")
+	f.StringVar(&req.Licenses, "licenses", "", "org.opencontainers.image.licenses, an SPDX expression (default: image.licenses)")
+	f.StringArrayVar(&labels, "label", nil, "extra label and annotation KEY=VALUE (repeatable)")
+	return cmd
+}
+
+func parseLabels(kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageError("--label %q: want KEY=VALUE", kv)
+		}
+		if strings.HasPrefix(k, "io.modelci.") {
+			return nil, usageError("--label %q: io.modelci.* labels are set by modelci", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}

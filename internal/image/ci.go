@@ -1,0 +1,233 @@
+package image
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CreatedTime returns the image's creation time and where it came from:
+// SOURCE_DATE_EPOCH when set, else the time of the commit checked out in
+// dir (git log -1 --format=%ct), else the Unix epoch with a note. It never
+// uses the clock, so rebuilding the same commit gives the same digest.
+func CreatedTime(ctx context.Context, getenv func(string) string, run Runner, dir string) (time.Time, string, error) {
+	if s := strings.TrimSpace(getenv("SOURCE_DATE_EPOCH")); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return time.Time{}, "", fmt.Errorf("SOURCE_DATE_EPOCH=%q: want a non-negative whole number of seconds since 1970-01-01", s)
+		}
+		return time.Unix(n, 0).UTC(), "SOURCE_DATE_EPOCH", nil
+	}
+	if run == nil {
+		run = ExecRunner
+	}
+	out, err := run(ctx, Command{Dir: dir, Name: "git", Args: []string{"log", "-1", "--format=%ct"}})
+	if err == nil {
+		if n, perr := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); perr == nil && n >= 0 {
+			return time.Unix(n, 0).UTC(), "commit time", nil
+		}
+	}
+	return time.Unix(0, 0).UTC(), "no SOURCE_DATE_EPOCH and no git commit: created time is 1970-01-01T00:00:00Z", nil
+}
+
+// CIInfo is what the CI environment says about the build.
+type CIInfo struct {
+	// System is "github", "gitlab" or "" (local).
+	System string
+	// Event is the GitHub event name or the GitLab pipeline source.
+	Event string
+	// SHA is the commit.
+	SHA string
+	// Ref is the full ref, e.g. refs/heads/main or refs/tags/v1.2.0.
+	Ref string
+	// Branch is the branch name, when the ref is a branch.
+	Branch string
+	// Tag is the tag name, when the ref is a tag.
+	Tag string
+	// DefaultBranch is the repository's default branch, when known.
+	DefaultBranch string
+	// PullRequest is set for pull or merge request builds.
+	PullRequest bool
+	// Fork is set when the build runs for a fork of the repository.
+	Fork bool
+	// Source is the repository URL.
+	Source string
+}
+
+// DetectCI reads the CI environment. readFile reads GitHub's event payload
+// (GITHUB_EVENT_PATH) for the default branch and fork status; it may be
+// nil.
+func DetectCI(getenv func(string) string, readFile func(string) ([]byte, error)) CIInfo {
+	var c CIInfo
+	switch {
+	case getenv("GITHUB_ACTIONS") == "true":
+		c.System = "github"
+		c.Event = getenv("GITHUB_EVENT_NAME")
+		c.SHA = getenv("GITHUB_SHA")
+		c.Ref = getenv("GITHUB_REF")
+		if s, r := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"); s != "" && r != "" {
+			c.Source = strings.TrimRight(s, "/") + "/" + r
+		}
+		c.PullRequest = strings.HasPrefix(c.Event, "pull_request")
+		if p := getenv("GITHUB_EVENT_PATH"); p != "" && readFile != nil {
+			if b, err := readFile(p); err == nil {
+				var ev struct {
+					Repository struct {
+						DefaultBranch string `json:"default_branch"`
+						Fork          bool   `json:"fork"`
+						FullName      string `json:"full_name"`
+					} `json:"repository"`
+					PullRequest *struct {
+						Head struct {
+							Repo *struct {
+								Fork     bool   `json:"fork"`
+								FullName string `json:"full_name"`
+							} `json:"repo"`
+						} `json:"head"`
+					} `json:"pull_request"`
+				}
+				if json.Unmarshal(b, &ev) == nil {
+					c.DefaultBranch = ev.Repository.DefaultBranch
+					c.Fork = ev.Repository.Fork
+					if pr := ev.PullRequest; pr != nil {
+						c.PullRequest = true
+						if pr.Head.Repo == nil || pr.Head.Repo.FullName != ev.Repository.FullName {
+							c.Fork = true
+						}
+					}
+				}
+			}
+		}
+	case getenv("GITLAB_CI") == "true":
+		c.System = "gitlab"
+		c.Event = getenv("CI_PIPELINE_SOURCE")
+		c.SHA = getenv("CI_COMMIT_SHA")
+		c.DefaultBranch = getenv("CI_DEFAULT_BRANCH")
+		c.Source = getenv("CI_PROJECT_URL")
+		if t := getenv("CI_COMMIT_TAG"); t != "" {
+			c.Ref = "refs/tags/" + t
+		} else if b := getenv("CI_COMMIT_BRANCH"); b != "" {
+			c.Ref = "refs/heads/" + b
+		}
+		if getenv("CI_MERGE_REQUEST_IID") != "" || c.Event == "merge_request_event" || c.Event == "external_pull_request_event" {
+			c.PullRequest = true
+		}
+		if src, proj := getenv("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"), getenv("CI_PROJECT_ID"); src != "" && proj != "" && src != proj {
+			c.Fork = true
+		}
+	}
+	if t, ok := strings.CutPrefix(c.Ref, "refs/tags/"); ok {
+		c.Tag = t
+	} else if b, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok {
+		c.Branch = b
+	}
+	return c
+}
+
+// PushBlocked returns why pushing is not allowed in this build, or "":
+// never from a pull or merge request, never from a fork.
+func (c CIInfo) PushBlocked() string {
+	switch {
+	case c.PullRequest && c.Fork:
+		return "this build runs for a pull request from a fork; modelci never pushes images from pull requests or forks"
+	case c.PullRequest:
+		return "this build runs for a pull request; modelci pushes only after merge"
+	case c.Fork:
+		return "this build runs in a fork; modelci never pushes images from forks"
+	}
+	return ""
+}
+
+// DecidePush decides whether `modelci run` pushes the image. mode is
+// "auto", "true" or "false" (empty means auto). auto pushes on a push to the
+// default branch or of a tag; true pushes from any build that is not a
+// pull request or a fork. The reason explains a decision not to push.
+func DecidePush(mode string, c CIInfo) (bool, string, error) {
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case "false", "no", "off":
+		return false, "push is false", nil
+	case "true", "yes", "on":
+		if r := c.PushBlocked(); r != "" {
+			return false, r, nil
+		}
+		return true, "", nil
+	case "", "auto":
+		if r := c.PushBlocked(); r != "" {
+			return false, r, nil
+		}
+		if c.System == "" {
+			return false, "push is auto and this is not a CI build", nil
+		}
+		if c.Tag != "" {
+			return true, "", nil
+		}
+		if c.DefaultBranch == "" {
+			return false, "push is auto and the default branch is not known", nil
+		}
+		if c.Branch != c.DefaultBranch {
+			return false, fmt.Sprintf("push is auto and %q is not the default branch %q", c.Ref, c.DefaultBranch), nil
+		}
+		return true, "", nil
+	}
+	return false, "", fmt.Errorf("push: want auto, true or false; got %q", mode)
+}
+
+// DefaultTags are the tags of a pushed image when none are configured: the
+// commit sha (when known) and latest, plus the semver tags of a release
+// tag. A pre-release does not move latest.
+func DefaultTags(c CIInfo) []string {
+	var tags []string
+	if c.SHA != "" {
+		tags = append(tags, c.SHA)
+	}
+	sv := SemverTags(c.Tag)
+	if len(sv) == 0 || !strings.Contains(sv[0], "-") {
+		tags = append(tags, "latest")
+	}
+	return append(tags, sv...)
+}
+
+var semverRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// SemverTags returns the image tags of a semver git tag: "v1.2.3" gives
+// 1.2.3, 1.2 and 1; "v0.4.1" gives 0.4.1 and 0.4; a pre-release gives only
+// itself. Build metadata's '+' becomes '_' (tags cannot hold '+'). A tag
+// that is not semver gives none.
+func SemverTags(tag string) []string {
+	m := semverRE.FindStringSubmatch(tag)
+	if m == nil {
+		return nil
+	}
+	full := strings.TrimPrefix(tag, "v")
+	full = strings.ReplaceAll(full, "+", "_")
+	if m[4] != "" {
+		return []string{full}
+	}
+	out := []string{full}
+	if m[5] != "" {
+		out = append(out, m[1]+"."+m[2]+"."+m[3])
+	}
+	out = append(out, m[1]+"."+m[2])
+	if m[1] != "0" {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// SemverVersion returns the version of a semver tag ("v1.2.3" → "1.2.3"),
+// or "".
+func SemverVersion(tag string) string {
+	if !semverRE.MatchString(tag) {
+		return ""
+	}
+	return strings.TrimPrefix(tag, "v")
+}
+
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// ValidTag reports whether t is a valid image tag.
+func ValidTag(t string) bool { return tagRE.MatchString(t) }

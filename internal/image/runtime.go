@@ -1,0 +1,575 @@
+package image
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// DefaultRuntimeDir is where the action container keeps prebuilt runtimes,
+// one per platform: <dir>/linux-<arch>[-<variant>]/modelci-serve.
+const DefaultRuntimeDir = "/usr/local/lib/modelci/runtime"
+
+// RuntimeBinary is the file name of the serving runtime.
+const RuntimeBinary = "modelci-serve"
+
+// ModulePath is the Go module the runtime is built from.
+const ModulePath = "github.com/modelci/modelci"
+
+// RuntimePackage is the runtime's main package inside the module.
+const RuntimePackage = "./cmd/modelci-serve"
+
+// elfMachines maps a GOARCH to its ELF class and machine.
+var elfMachines = map[string]struct {
+	class   elf.Class
+	machine elf.Machine
+}{
+	"amd64":   {elf.ELFCLASS64, elf.EM_X86_64},
+	"arm64":   {elf.ELFCLASS64, elf.EM_AARCH64},
+	"arm":     {elf.ELFCLASS32, elf.EM_ARM},
+	"386":     {elf.ELFCLASS32, elf.EM_386},
+	"ppc64le": {elf.ELFCLASS64, elf.EM_PPC64},
+	"s390x":   {elf.ELFCLASS64, elf.EM_S390},
+	"riscv64": {elf.ELFCLASS64, elf.EM_RISCV},
+}
+
+func supportedArches() []string {
+	out := make([]string, 0, len(elfMachines))
+	for a := range elfMachines {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Command is one external command to run.
+type Command struct {
+	Dir  string
+	Env  []string
+	Name string
+	Args []string
+}
+
+// Runner runs a command and returns its standard output. On failure the
+// error carries the command's standard error.
+type Runner func(ctx context.Context, cmd Command) ([]byte, error)
+
+// ExecRunner runs commands with os/exec.
+func ExecRunner(ctx context.Context, c Command) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if len(msg) > 4000 {
+			msg = msg[:4000] + "…"
+		}
+		if msg != "" {
+			return out, fmt.Errorf("%s %s: %w\n%s", c.Name, strings.Join(c.Args, " "), err, msg)
+		}
+		return out, fmt.Errorf("%s %s: %w", c.Name, strings.Join(c.Args, " "), err)
+	}
+	return out, nil
+}
+
+// RuntimeFinder finds the serving runtime binary for each platform. For
+// each platform it takes, in order:
+//
+//  1. an explicit --runtime for that platform ("linux/arm64=PATH"), or a
+//     bare --runtime PATH when that file is a static ELF of the platform;
+//  2. the prebuilt copy in Dir (the action container's
+//     /usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve);
+//  3. a reproducible `go build` of ./cmd/modelci-serve from the modelci
+//     module found at or above WorkDir, when the go command is available.
+//
+// Every binary is checked to be a static Linux ELF of the platform's
+// architecture.
+type RuntimeFinder struct {
+	// Dir holds prebuilt runtimes. Empty means DefaultRuntimeDir.
+	Dir string
+	// Flags are the --runtime values: "PATH" or "os/arch[/variant]=PATH".
+	Flags []string
+	// WorkDir is where to start looking for the module source.
+	WorkDir string
+	// CacheDir caches go builds by content. Empty means no cache.
+	CacheDir string
+	// Environ is the environment for go build.
+	Environ []string
+	// Run runs go. Nil means ExecRunner.
+	Run Runner
+	// LookPath finds the go command. Nil means exec.LookPath.
+	LookPath func(string) (string, error)
+	// Logf reports progress. Nil means silent.
+	Logf func(format string, args ...any)
+}
+
+// Find returns one runtime per platform, in the platforms' order.
+func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Runtime, error) {
+	explicit, bare, err := parseRuntimeFlags(f.Flags)
+	if err != nil {
+		return nil, err
+	}
+	for p := range explicit {
+		found := false
+		for _, want := range platforms {
+			if want.String() == p {
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--runtime %s=…: %s is not one of the image's platforms (%s)", p, p, platformList(platforms))
+		}
+	}
+	var bareArch string
+	if bare != "" {
+		bareArch, err = checkStaticELF(bare, "")
+		if err != nil {
+			return nil, fmt.Errorf("--runtime %s: %w", bare, err)
+		}
+	}
+	out := make([]Runtime, 0, len(platforms))
+	var builder *goBuilder
+	for _, p := range platforms {
+		if path, ok := explicit[p.String()]; ok {
+			rt, err := readRuntime(p, path, "--runtime "+path)
+			if err != nil {
+				return nil, fmt.Errorf("--runtime %s=%s: %w", p, path, err)
+			}
+			out = append(out, rt)
+			continue
+		}
+		if bare != "" {
+			if bareArch != p.Architecture {
+				return nil, fmt.Errorf("--runtime %s is a linux/%s binary, but the image also needs %s: pass one binary per platform as --runtime %s=PATH, or restrict the image with --platform linux/%s", bare, bareArch, p, p, bareArch)
+			}
+			rt, err := readRuntime(p, bare, "--runtime "+bare)
+			if err != nil {
+				return nil, fmt.Errorf("--runtime %s: %w", bare, err)
+			}
+			out = append(out, rt)
+			continue
+		}
+		dir := f.Dir
+		if dir == "" {
+			dir = DefaultRuntimeDir
+		}
+		pre := filepath.Join(dir, platformDirName(p), RuntimeBinary)
+		if _, err := os.Stat(pre); err == nil {
+			rt, err := readRuntime(p, pre, pre)
+			if err != nil {
+				return nil, fmt.Errorf("prebuilt runtime %s: %w", pre, err)
+			}
+			out = append(out, rt)
+			continue
+		}
+		if builder == nil {
+			builder, err = f.newBuilder(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("no serving runtime for %s: it is not at %s, no --runtime was given, and it cannot be built here: %w.\n"+
+					"Fix: run from a clone of %s with Go installed, or build it yourself with\n"+
+					"  CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -trimpath -ldflags='-s -w -buildid=' -o modelci-serve-%s %s\n"+
+					"and pass --runtime %s=modelci-serve-%s", p, pre, err, ModulePath, p.Architecture, p.Architecture, RuntimePackage, p, p.Architecture)
+			}
+		}
+		rt, err := builder.build(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+func platformList(ps []v1.Platform) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// platformDirName is "linux-amd64" or "linux-arm-v7".
+func platformDirName(p v1.Platform) string {
+	s := p.OS + "-" + p.Architecture
+	if p.Variant != "" {
+		s += "-" + p.Variant
+	}
+	return s
+}
+
+func parseRuntimeFlags(flags []string) (map[string]string, string, error) {
+	explicit := map[string]string{}
+	bare := ""
+	for _, fl := range flags {
+		if fl == "" {
+			return nil, "", errors.New("--runtime: empty value")
+		}
+		plat, path, ok := strings.Cut(fl, "=")
+		if !ok {
+			if bare != "" && bare != fl {
+				return nil, "", fmt.Errorf("--runtime %s and --runtime %s: give at most one bare PATH; name the platform of each binary with --runtime linux/ARCH=PATH", bare, fl)
+			}
+			bare = fl
+			continue
+		}
+		p, err := parsePlatform(plat)
+		if err != nil {
+			return nil, "", fmt.Errorf("--runtime %s: %w", fl, err)
+		}
+		if path == "" {
+			return nil, "", fmt.Errorf("--runtime %s: no path after '='", fl)
+		}
+		if prev, dup := explicit[p.String()]; dup && prev != path {
+			return nil, "", fmt.Errorf("--runtime: %s is given twice (%s and %s)", p, prev, path)
+		}
+		explicit[p.String()] = path
+	}
+	return explicit, bare, nil
+}
+
+// readRuntime reads a runtime binary and checks it is a static ELF of p.
+func readRuntime(p v1.Platform, path, origin string) (Runtime, error) {
+	if _, err := checkStaticELF(path, p.Architecture); err != nil {
+		return Runtime{}, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Runtime{}, err
+	}
+	return Runtime{Platform: p, Binary: b, Origin: origin}, nil
+}
+
+// checkStaticELF checks that path is a statically linked Linux ELF
+// executable and returns its GOARCH. If wantArch is set, the binary must be
+// of that architecture.
+func checkStaticELF(path, wantArch string) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		var fe *elf.FormatError
+		if errors.As(err, &fe) {
+			return "", fmt.Errorf("not an ELF executable (%v); the runtime must be a Linux binary built with GOOS=linux", err)
+		}
+		return "", err
+	}
+	defer f.Close()
+	arch := ""
+	for a, m := range elfMachines {
+		if m.class == f.Class && m.machine == f.Machine {
+			arch = a
+		}
+	}
+	if arch == "" {
+		return "", fmt.Errorf("ELF machine %s (%s) is not a supported architecture", f.Machine, f.Class)
+	}
+	if f.Machine == elf.EM_PPC64 && f.Data != elf.ELFDATA2LSB {
+		return "", errors.New("big-endian ppc64 is not supported (want ppc64le)")
+	}
+	if wantArch != "" && arch != wantArch {
+		return arch, fmt.Errorf("is a linux/%s binary, not linux/%s", arch, wantArch)
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return arch, fmt.Errorf("ELF type %s is not an executable", f.Type)
+	}
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			interp, _ := io.ReadAll(io.LimitReader(prog.Open(), 256))
+			return arch, fmt.Errorf("is dynamically linked (interpreter %s) and cannot run in a FROM scratch image: build it with CGO_ENABLED=0", strings.TrimRight(string(interp), "\x00"))
+		}
+	}
+	return arch, nil
+}
+
+// goBuilder builds the runtime from the module source.
+type goBuilder struct {
+	f       *RuntimeFinder
+	goBin   string
+	root    string
+	version string
+	srcHash string
+}
+
+func (f *RuntimeFinder) newBuilder(ctx context.Context) (*goBuilder, error) {
+	look := f.LookPath
+	if look == nil {
+		look = exec.LookPath
+	}
+	goBin, err := look("go")
+	if err != nil {
+		return nil, fmt.Errorf("the go command is not on PATH")
+	}
+	root, err := findModuleRoot(f.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	b := &goBuilder{f: f, goBin: goBin, root: root}
+	out, err := f.run(ctx, Command{Dir: root, Env: b.env("", ""), Name: goBin, Args: []string{"version"}})
+	if err != nil {
+		return nil, fmt.Errorf("go version: %w", err)
+	}
+	b.version = strings.TrimSpace(string(out))
+	if b.srcHash, err = hashSources(root); err != nil {
+		return nil, fmt.Errorf("hash module source in %s: %w", root, err)
+	}
+	return b, nil
+}
+
+func (f *RuntimeFinder) run(ctx context.Context, c Command) ([]byte, error) {
+	if f.Run != nil {
+		return f.Run(ctx, c)
+	}
+	return ExecRunner(ctx, c)
+}
+
+func (f *RuntimeFinder) logf(format string, args ...any) {
+	if f.Logf != nil {
+		f.Logf(format, args...)
+	}
+}
+
+// GoBuildFlags are the flags that make the runtime build reproducible: the
+// same source and toolchain give the same bytes wherever the source lives.
+var GoBuildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid="}
+
+// env is the environment of go build: the caller's, with every setting that
+// changes the output pinned.
+func (b *goBuilder) env(goos, goarch string) []string {
+	pinned := map[string]string{
+		"CGO_ENABLED": "0",
+		"GOFLAGS":     "",
+		"GOWORK":      "off",
+		"GOAMD64":     "v1",
+		"GOARM64":     "v8.0",
+		"GO386":       "sse2",
+		"GOPPC64":     "power8",
+		"GORISCV64":   "rva20u64",
+	}
+	if goos != "" {
+		pinned["GOOS"] = goos
+		pinned["GOARCH"] = goarch
+	}
+	var env []string
+	for _, kv := range b.f.Environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := pinned[k]; ok || k == "GOOS" || k == "GOARCH" || k == "GOARM" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	keys := make([]string, 0, len(pinned))
+	for k := range pinned {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+pinned[k])
+	}
+	return env
+}
+
+func (b *goBuilder) build(ctx context.Context, p v1.Platform) (Runtime, error) {
+	env := b.env(p.OS, p.Architecture)
+	if p.Architecture == "arm" {
+		variant := strings.TrimPrefix(p.Variant, "v")
+		if variant == "" {
+			variant = "7"
+		}
+		env = append(env, "GOARM="+variant)
+	}
+	key := sha256.New()
+	fmt.Fprintf(key, "%s\n%s\n%s\n", b.version, strings.Join(GoBuildFlags, " "), b.srcHash)
+	sum := hex.EncodeToString(key.Sum(nil))[:24]
+	origin := fmt.Sprintf("go build %s (%s, %s)", RuntimePackage, p, b.version)
+	var cached string
+	if b.f.CacheDir != "" {
+		cached = filepath.Join(b.f.CacheDir, sum, platformDirName(p), RuntimeBinary)
+		if rt, err := readRuntime(p, cached, origin+", cached"); err == nil {
+			b.f.logf("runtime %s: cached build %s", p, cached)
+			return rt, nil
+		}
+	}
+	tmpDir, err := os.MkdirTemp("", "modelci-runtime-*")
+	if err != nil {
+		return Runtime{}, fmt.Errorf("build runtime for %s: %w", p, err)
+	}
+	defer os.RemoveAll(tmpDir)
+	out := filepath.Join(tmpDir, RuntimeBinary)
+	b.f.logf("runtime %s: building %s with %s", p, RuntimePackage, b.version)
+	args := append([]string{"build"}, GoBuildFlags...)
+	args = append(args, "-o", out, RuntimePackage)
+	if _, err := b.f.run(ctx, Command{Dir: b.root, Env: env, Name: b.goBin, Args: args}); err != nil {
+		return Runtime{}, fmt.Errorf("build runtime for %s in %s: %w", p, b.root, err)
+	}
+	rt, err := readRuntime(p, out, origin)
+	if err != nil {
+		return Runtime{}, fmt.Errorf("built runtime for %s: %w", p, err)
+	}
+	if cached != "" {
+		if err := storeCached(cached, rt.Binary); err != nil {
+			b.f.logf("runtime %s: not cached: %v", p, err)
+		}
+		pruneCache(b.f.CacheDir, sum, keepCached)
+	}
+	return rt, nil
+}
+
+// keepCached is how many source versions the runtime cache keeps (each
+// with a binary per platform).
+const keepCached = 4
+
+// pruneCache removes all but the newest keep entries of the runtime cache,
+// never the entry just written. Only directories named like cache keys are
+// touched.
+func pruneCache(dir, current string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type entry struct {
+		name string
+		mod  int64
+	}
+	var list []entry
+	for _, e := range entries {
+		if !e.IsDir() || len(e.Name()) != 24 || e.Name() == current || strings.Trim(e.Name(), "0123456789abcdef") != "" {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		list = append(list, entry{e.Name(), info.ModTime().UnixNano()})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].mod > list[j].mod })
+	for i, e := range list {
+		if i >= keep-1 {
+			_ = os.RemoveAll(filepath.Join(dir, e.name))
+		}
+	}
+}
+
+func storeCached(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(b); err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// findModuleRoot walks up from dir to the root of the modelci module: a
+// go.mod declaring ModulePath next to the runtime's package.
+func findModuleRoot(dir string) (string, error) {
+	if dir == "" {
+		var err error
+		if dir, err = os.Getwd(); err != nil {
+			return "", err
+		}
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if modulePathOf(filepath.Join(d, "go.mod")) == ModulePath {
+			if fi, err := os.Stat(filepath.Join(d, filepath.FromSlash(RuntimePackage))); err == nil && fi.IsDir() {
+				return d, nil
+			}
+			return "", fmt.Errorf("the module at %s has no %s", d, RuntimePackage)
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("the %s module source is not at or above %s", ModulePath, dir)
+		}
+	}
+}
+
+func modulePathOf(gomod string) string {
+	f, err := os.Open(gomod)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if rest, ok := strings.CutPrefix(line, "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}
+
+// hashSources hashes the files that can change the runtime build: go.mod,
+// go.sum and every non-test .go file of the module, by relative path.
+func hashSources(root string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			if p != root {
+				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		isGo := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !isGo && rel != "go.mod" && rel != "go.sum" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		s := sha256.Sum256(b)
+		fmt.Fprintf(h, "%s %x\n", filepath.ToSlash(rel), s)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
