@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelci/modelci/internal/action"
+	"github.com/modelci/modelci/internal/train"
+)
+
+// TestRunCommand drives `modelci run` through the CLI: exit codes and the
+// messages that reach the log.
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	events, err := filepath.Abs(filepath.Join("..", "..", "testdata", "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		env  map[string]string
+		code int
+		out  []string
+	}{
+		{
+			name: "pull_request_target is refused",
+			env: map[string]string{
+				"GITHUB_EVENT_NAME": "pull_request_target",
+				"GITHUB_EVENT_PATH": filepath.Join(events, "pull_request_target.json"),
+				"GITHUB_REPOSITORY": "acme/house-prices",
+			},
+			code: ExitUsage,
+			out:  []string{"::error title=modelci refuses pull_request_target::", "allow_pull_request_target"},
+		},
+		{
+			name: "a push to another branch trains, reports and succeeds",
+			env: map[string]string{
+				"GITHUB_EVENT_NAME":       "push",
+				"GITHUB_EVENT_PATH":       filepath.Join(events, "push_branch.json"),
+				"GITHUB_REPOSITORY":       "acme/house-prices",
+				"INPUT_WORKING_DIRECTORY": "WS",
+			},
+			code: ExitOK,
+			out:  []string{"::group::Train", "rmse", "baseline none"},
+		},
+		{
+			name: "an invalid input",
+			env: map[string]string{
+				"GITHUB_EVENT_NAME":  "push",
+				"INPUT_FAIL_ON_GATE": "maybe",
+				"INPUT_GITHUB_TOKEN": "ghs_secret_value",
+			},
+			code: ExitUsage,
+			out:  []string{"::add-mask::ghs_secret_value", "fail_on_gate: want true or false"},
+		},
+		{
+			name: "outside GitHub Actions",
+			env:  map[string]string{},
+			code: ExitUsage,
+			out:  []string{"GITHUB_EVENT_NAME is not set"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := project(t, map[string]string{"modelci.yaml": minimalConfig, "data.csv": regressionCSV(40)})
+			var out, errb bytes.Buffer
+			env := Env{
+				Stdin:  strings.NewReader(""),
+				Stdout: &out,
+				Stderr: &errb,
+				Getenv: func(k string) string {
+					v := tc.env[k]
+					return strings.ReplaceAll(v, "WS", dir)
+				},
+				Environ: func() []string { return nil },
+			}
+			err := Run(context.Background(), env, []string{"run"})
+			if got := ExitCode(err); got != tc.code {
+				t.Fatalf("exit %d, want %d (%v)\n%s", got, tc.code, err, out.String())
+			}
+			all := out.String() + errb.String()
+			for _, s := range tc.out {
+				if !strings.Contains(all, s) {
+					t.Errorf("output lacks %q:\n%s", s, all)
+				}
+			}
+		})
+	}
+}
+
+func TestRunExitError(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  error
+		code int
+	}{
+		{nil, ExitOK},
+		{fmt.Errorf("x: %w", action.ErrGateFailed), ExitGate},
+		{fmt.Errorf("x: %w", action.ErrUsage), ExitUsage},
+		{fmt.Errorf("x: %w", action.ErrRefused), ExitUsage},
+		{fmt.Errorf("x: %w", train.ErrData), ExitFailure},
+		{fmt.Errorf("x: %w", action.ErrNotWired), ExitFailure},
+		{errors.New("network down"), ExitFailure},
+	}
+	for _, tc := range cases {
+		if got := ExitCode(runExitError(tc.err)); got != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
+		}
+	}
+}

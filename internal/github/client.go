@@ -1,0 +1,123 @@
+// Package github provides modelci's conversation with the GitHub REST API:
+// a client built from a token and GITHUB_API_URL (github.com or GitHub
+// Enterprise), a transport that retries rate limits and gateway errors
+// within bounds, and the sticky pull request comment that carries the
+// model report.
+//
+// go-github's package is imported as gogithub to keep the two apart.
+package github
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	gogithub "github.com/google/go-github/v60/github"
+)
+
+// DefaultAPIURL is github.com's REST API.
+const DefaultAPIURL = "https://api.github.com"
+
+// Options configure a Client.
+type Options struct {
+	// Token authenticates every request (sent as "Authorization: Bearer").
+	Token string
+	// APIURL is GITHUB_API_URL: empty or https://api.github.com for
+	// github.com, https://HOST/api/v3 for GitHub Enterprise Server.
+	APIURL string
+	// HTTPClient sends the requests; its Transport is wrapped by the
+	// retrying Transport. Required: nothing here reaches for a global
+	// client.
+	HTTPClient *http.Client
+	// Retry bounds the retries; zero fields take DefaultRetryPolicy's.
+	Retry RetryPolicy
+	// Clock waits between retries; nil means SystemClock.
+	Clock Clock
+	// Rand returns numbers in [0, 1) for the backoff jitter.
+	Rand func() float64
+	// Logf, if set, is told about retries.
+	Logf func(format string, args ...any)
+	// UserAgent identifies modelci to GitHub.
+	UserAgent string
+	// Author, if set, is the login whose comments Upsert treats as its
+	// own, instead of asking GET /user. See Client.Author.
+	Author string
+}
+
+// Client talks to one GitHub API endpoint with one token.
+type Client struct {
+	gh     *gogithub.Client
+	clock  Clock
+	rand   func() float64
+	policy RetryPolicy
+
+	authorOnce sync.Mutex
+	author     *Author
+}
+
+// NewClient builds a client. It never sends a request.
+func NewClient(o Options) (*Client, error) {
+	if o.HTTPClient == nil {
+		return nil, errors.New("github client: no HTTP client given")
+	}
+	if strings.TrimSpace(o.Token) == "" {
+		return nil, errors.New("github client: no token (the github_token input is empty)")
+	}
+	clock := o.Clock
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	hc := *o.HTTPClient
+	hc.Transport = &Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf}
+	// The retrying transport bounds each try and the waiting; a client
+	// timeout would cut through a legitimate Retry-After wait.
+	hc.Timeout = 0
+	gh := gogithub.NewClient(&hc).WithAuthToken(o.Token)
+	if o.UserAgent != "" {
+		gh.UserAgent = o.UserAgent
+	}
+	base, upload, enterprise, err := apiURLs(o.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	if enterprise {
+		gh, err = gh.WithEnterpriseURLs(base, upload)
+		if err != nil {
+			return nil, fmt.Errorf("github client: GITHUB_API_URL %q: %w", o.APIURL, err)
+		}
+	}
+	c := &Client{gh: gh, clock: clock, rand: o.Rand, policy: o.Retry.withDefaults()}
+	if o.Author != "" {
+		c.author = &Author{Login: o.Author, Source: "configured"}
+	}
+	return c, nil
+}
+
+// BaseURL is the API root the client sends requests to.
+func (c *Client) BaseURL() string { return c.gh.BaseURL.String() }
+
+// apiURLs derives the API and upload URLs from GITHUB_API_URL and says
+// whether they are a GitHub Enterprise endpoint. For GHES the runner sets
+// GITHUB_API_URL to https://HOST/api/v3; uploads live at
+// https://HOST/api/uploads.
+func apiURLs(apiURL string) (base, upload string, enterprise bool, err error) {
+	s := strings.TrimSpace(apiURL)
+	if s == "" || strings.TrimRight(s, "/") == DefaultAPIURL {
+		return DefaultAPIURL + "/", "https://uploads.github.com/", false, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", "", false, fmt.Errorf("github client: GITHUB_API_URL %q is not an http(s) URL", apiURL)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimRight(u.Path, "/")
+	base = u.String() + "/"
+	up := *u
+	if strings.HasSuffix(up.Path, "/api/v3") {
+		up.Path = strings.TrimSuffix(up.Path, "/api/v3") + "/api/uploads"
+	}
+	return base, up.String() + "/", true, nil
+}

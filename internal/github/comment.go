@@ -1,0 +1,327 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+
+	gogithub "github.com/google/go-github/v60/github"
+)
+
+// Mode says when Upsert writes the PR comment (the `comment` input).
+type Mode string
+
+// Comment modes.
+const (
+	// ModeAuto keeps one sticky comment per model: it edits the newest
+	// comment that carries the model's marker and was written by the
+	// token's account, or creates one when there is none.
+	ModeAuto Mode = "auto"
+	// ModeAlways posts a new comment on every run whose report differs from
+	// the newest one, keeping the earlier ones as history. This is what CML
+	// users get from `cml comment create` without --watermark-title.
+	ModeAlways Mode = "always"
+	// ModeNever posts nothing and sends no request.
+	ModeNever Mode = "never"
+	// ModeUpdateOnly edits the existing sticky comment but never creates
+	// one. Edits notify nobody, so this keeps a report fresh on PRs that
+	// already have one without pinging reviewers on the others.
+	ModeUpdateOnly Mode = "update-only"
+)
+
+// ParseMode reads the `comment` input; empty means auto.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "":
+		return ModeAuto, nil
+	case ModeAuto, ModeAlways, ModeNever, ModeUpdateOnly:
+		return m, nil
+	}
+	return "", fmt.Errorf("comment: want auto, always, never or update-only; got %q", s)
+}
+
+// Outcome is what Upsert did.
+type Outcome string
+
+// Outcomes.
+const (
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"
+	Unchanged Outcome = "unchanged"
+	Skipped   Outcome = "skipped"
+)
+
+// Result describes the comment after Upsert.
+type Result struct {
+	Outcome Outcome
+	// CommentID and URL identify the comment (zero when skipped).
+	CommentID int64
+	URL       string
+	// Truncated says GitHub refused the body as too long and a cut
+	// version was posted.
+	Truncated bool
+	// Reason explains a skip.
+	Reason string
+	// Author is the account whose comments were considered ours.
+	Author Author
+}
+
+// MaxCommentChars is GitHub's limit on a comment body, in characters.
+const MaxCommentChars = 65536
+
+// ActionsBot is the account that comments made with a GitHub Actions
+// GITHUB_TOKEN are attributed to.
+const ActionsBot = "github-actions[bot]"
+
+// Author is the account whose comments Upsert treats as its own.
+type Author struct {
+	Login string
+	// Bot requires the comment's user to be of type "Bot" too. It is set
+	// when the login was inferred rather than read from GET /user.
+	Bot bool
+	// Source says how the login was found.
+	Source string
+}
+
+// Marker returns the hidden line that identifies the report comment of a
+// model: `<!-- modelci:report name=<model> -->`. The report renderer puts
+// it in the body (report.Marker, which must stay identical to this); Upsert
+// finds comments by it. Characters that could end the HTML comment or the
+// line are replaced, exactly as report.Marker does.
+func Marker(model string) string {
+	name := strings.NewReplacer("--", "-", ">", "_", "\n", "_", "\r", "_").Replace(strings.TrimSpace(model))
+	return "<!-- modelci:report name=" + name + " -->"
+}
+
+// Author returns the account the token acts as. It asks GET /user once. A
+// GitHub Actions GITHUB_TOKEN is a GitHub App installation token, for
+// which GitHub answers 403 "Resource not accessible by integration"; its
+// comments are written by github-actions[bot], so that login (with user
+// type Bot) is assumed. A token of another GitHub App comments as
+// "<app-slug>[bot]", which cannot be learnt from the token alone: set
+// Options.Author for it.
+func (c *Client) Author(ctx context.Context) (Author, error) {
+	c.authorOnce.Lock()
+	defer c.authorOnce.Unlock()
+	if c.author != nil {
+		return *c.author, nil
+	}
+	u, _, err := c.gh.Users.Get(ctx, "")
+	var a Author
+	switch {
+	case err == nil && u.GetLogin() != "":
+		a = Author{Login: u.GetLogin(), Bot: false, Source: "GET /user"}
+	case err == nil:
+		return Author{}, errors.New("find the token's account: GET /user returned no login")
+	case apiStatus(err) == http.StatusForbidden && strings.Contains(strings.ToLower(githubMessage(err)), "resource not accessible"):
+		a = Author{Login: ActionsBot, Bot: true, Source: "installation token (GET /user is not allowed); assuming " + ActionsBot}
+	default:
+		return Author{}, fmt.Errorf("find the token's account (GET /user): %w", err)
+	}
+	c.author = &a
+	return a, nil
+}
+
+// maxPages bounds the listing: 100 pages of 100 comments.
+const maxPages = 100
+
+// comments lists every comment of an issue or pull request, following the
+// Link header through all pages.
+func (c *Client) comments(ctx context.Context, owner, repo string, number int) ([]*gogithub.IssueComment, error) {
+	var all []*gogithub.IssueComment
+	opts := &gogithub.IssueListCommentsOptions{ListOptions: gogithub.ListOptions{PerPage: 100}}
+	for pages := 1; ; pages++ {
+		page, resp, err := c.gh.Issues.ListComments(ctx, owner, repo, number, opts)
+		if err != nil {
+			return nil, asPermissionError(fmt.Errorf("list the comments of %s/%s#%d (page %d): %w", owner, repo, number, max(opts.Page, 1), err), "list the PR comments", "pull-requests: read")
+		}
+		all = append(all, page...)
+		if resp.NextPage == 0 {
+			return all, nil
+		}
+		if pages >= maxPages {
+			return nil, fmt.Errorf("list the comments of %s/%s#%d: more than %d pages", owner, repo, number, maxPages)
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// owns says whether a comment is a report of ours.
+func owns(ic *gogithub.IssueComment, marker string, a Author) bool {
+	u := ic.GetUser()
+	if u == nil || !strings.EqualFold(u.GetLogin(), a.Login) {
+		return false
+	}
+	if a.Bot && u.GetType() != "Bot" {
+		return false
+	}
+	return strings.Contains(ic.GetBody(), marker)
+}
+
+// newest is the newest of our report comments with an ID above minID.
+func newest(list []*gogithub.IssueComment, marker string, a Author, minID int64) *gogithub.IssueComment {
+	var best *gogithub.IssueComment
+	for _, ic := range list {
+		if ic.GetID() <= minID || !owns(ic, marker, a) {
+			continue
+		}
+		if best == nil || later(ic, best) {
+			best = ic
+		}
+	}
+	return best
+}
+
+func later(a, b *gogithub.IssueComment) bool {
+	ta, tb := a.GetCreatedAt().Time, b.GetCreatedAt().Time
+	if !ta.Equal(tb) {
+		return ta.After(tb)
+	}
+	return a.GetID() > b.GetID()
+}
+
+func maxID(list []*gogithub.IssueComment) int64 {
+	var m int64
+	for _, ic := range list {
+		m = max(m, ic.GetID())
+	}
+	return m
+}
+
+// sameBody compares bodies as GitHub stores them: line endings normalised,
+// trailing whitespace ignored.
+func sameBody(a, b string) bool {
+	norm := func(s string) string {
+		return strings.TrimRightFunc(strings.ReplaceAll(s, "\r\n", "\n"), unicode.IsSpace)
+	}
+	return norm(a) == norm(b)
+}
+
+// Upsert writes the report of model to pull request number according to
+// mode (see Mode). body must contain Marker(model) exactly once or more;
+// Upsert adds nothing to it. With ModeAuto the requests are: GET /user
+// (once per Client), one GET per 100 comments, then one PATCH or POST, or
+// nothing when the body is unchanged.
+//
+// Failures:
+//   - a *PermissionError when the token may not list or write comments;
+//   - a 422 "body is too long" is answered by cutting the body at a clean
+//     boundary and sending it once more (Result.Truncated);
+//   - a POST that failed with 502/503/504 may have created the comment, so
+//     the comments are listed again and the POST is repeated only when
+//     ours is not there (at most three POSTs).
+func (c *Client) Upsert(ctx context.Context, owner, repo string, number int, model, body string, mode Mode) (*Result, error) {
+	mode, err := ParseMode(string(mode))
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeNever {
+		return &Result{Outcome: Skipped, Reason: "comment: never"}, nil
+	}
+	if owner == "" || repo == "" || number <= 0 {
+		return nil, fmt.Errorf("PR comment: need an owner, a repository and a PR number; got %q, %q, %d", owner, repo, number)
+	}
+	if strings.TrimSpace(model) == "" {
+		return nil, errors.New("PR comment: empty model name")
+	}
+	marker := Marker(model)
+	if !strings.Contains(body, marker) {
+		return nil, fmt.Errorf("PR comment for model %q: %w %q", model, ErrNoMarker, marker)
+	}
+	author, err := c.Author(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := c.comments(ctx, owner, repo, number)
+	if err != nil {
+		return nil, err
+	}
+	own := newest(list, marker, author, 0)
+	res := &Result{Author: author}
+	if own != nil && sameBody(own.GetBody(), body) {
+		res.Outcome, res.CommentID, res.URL = Unchanged, own.GetID(), own.GetHTMLURL()
+		return res, nil
+	}
+	switch {
+	case mode == ModeUpdateOnly && own == nil:
+		res.Outcome = Skipped
+		res.Reason = fmt.Sprintf("no earlier report comment for model %q by %s; comment: update-only never creates one", model, author.Login)
+		return res, nil
+	case mode == ModeAlways || own == nil:
+		return c.create(ctx, owner, repo, number, marker, body, author, maxID(list), res)
+	default:
+		ic, truncated, err := c.edit(ctx, owner, repo, own.GetID(), marker, body)
+		if err != nil {
+			return nil, err
+		}
+		res.Outcome, res.CommentID, res.URL, res.Truncated = Updated, ic.GetID(), ic.GetHTMLURL(), truncated
+		return res, nil
+	}
+}
+
+// createTries bounds the POSTs of one Upsert.
+const createTries = 3
+
+func (c *Client) create(ctx context.Context, owner, repo string, number int, marker, body string, author Author, seen int64, res *Result) (*Result, error) {
+	for try := 1; ; try++ {
+		ic, truncated, err := c.send(marker, body, "create the PR comment", func(b string) (*gogithub.IssueComment, error) {
+			ic, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gogithub.IssueComment{Body: gogithub.String(b)})
+			return ic, err
+		})
+		if err == nil {
+			res.Outcome, res.CommentID, res.URL, res.Truncated = Created, ic.GetID(), ic.GetHTMLURL(), truncated
+			return res, nil
+		}
+		if !isGatewayError(err) || try >= createTries {
+			return nil, err
+		}
+		// The gateway gave up, but GitHub may have stored the comment.
+		if serr := c.clock.Sleep(ctx, backoff(c.policy, try, c.rand)); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+		list, lerr := c.comments(ctx, owner, repo, number)
+		if lerr != nil {
+			return nil, errors.Join(err, lerr)
+		}
+		if landed := newest(list, marker, author, seen); landed != nil {
+			res.Outcome, res.CommentID, res.URL = Created, landed.GetID(), landed.GetHTMLURL()
+			if sameBody(landed.GetBody(), body) {
+				return res, nil
+			}
+			ic, truncated, err := c.edit(ctx, owner, repo, landed.GetID(), marker, body)
+			if err != nil {
+				return nil, err
+			}
+			res.URL, res.Truncated = ic.GetHTMLURL(), truncated
+			return res, nil
+		}
+	}
+}
+
+func (c *Client) edit(ctx context.Context, owner, repo string, id int64, marker, body string) (*gogithub.IssueComment, bool, error) {
+	return c.send(marker, body, "edit the PR comment", func(b string) (*gogithub.IssueComment, error) {
+		ic, _, err := c.gh.Issues.EditComment(ctx, owner, repo, id, &gogithub.IssueComment{Body: gogithub.String(b)})
+		return ic, err
+	})
+}
+
+// send posts body; when GitHub says it is too long, it cuts it and posts
+// once more.
+func (c *Client) send(marker, body, op string, post func(string) (*gogithub.IssueComment, error)) (*gogithub.IssueComment, bool, error) {
+	ic, err := post(body)
+	truncated := false
+	if err != nil && isBodyTooLong(err) {
+		truncated = true
+		ic, err = post(Truncate(body, marker, truncateTarget(body), TruncationNote))
+		if err != nil && isBodyTooLong(err) {
+			return nil, true, fmt.Errorf("%s: GitHub refused the body as too long even after cutting it to %d bytes: %w", op, truncateTarget(body), err)
+		}
+	}
+	if err != nil {
+		return nil, truncated, asPermissionError(fmt.Errorf("%s: %w", op, err), op, "pull-requests: write")
+	}
+	return ic, truncated, nil
+}
