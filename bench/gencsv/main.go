@@ -5,24 +5,23 @@
 //
 //	y = 3 + Σ β_j·x_j + ε,  ε ~ N(0, 0.5²)
 //
-// with fixed coefficients β_j = ((7j) mod 11 − 5)/2; y is computed from the
-// drawn features before they are rounded for output. The same flags always
-// produce byte-identical output, so the file can be used for benchmarks and
-// golden tests:
+// with fixed coefficients β_j = ((7j) mod 11 − 5)/2 (see internal/synthetic,
+// which the Go benchmarks share). The same flags always produce
+// byte-identical output, so the file can be used for benchmarks and golden
+// tests:
 //
 //	go run ./bench/gencsv -rows 1000000 -features 20 -seed 1 -out /tmp/big.csv
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
-	"strconv"
+
+	"github.com/modelci/modelci/internal/synthetic"
 )
 
 func main() {
@@ -86,42 +85,7 @@ func generate(w io.Writer, p params) error {
 		}
 		w = gz
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	beta := make([]float64, p.features)
-	for j := range beta {
-		beta[j] = float64((7*(j+1))%11-5) / 2
-	}
-	buf := make([]byte, 0, 64*(p.features+1))
-	for j := 1; j <= p.features; j++ {
-		buf = append(buf, 'x')
-		buf = strconv.AppendInt(buf, int64(j), 10)
-		buf = append(buf, ',')
-	}
-	buf = append(buf, "y\n"...)
-	if _, err := bw.Write(buf); err != nil {
-		return err
-	}
-	rng := rand.New(rand.NewPCG(p.seed, 0x9e3779b97f4a7c15))
-	for range p.rows {
-		buf = buf[:0]
-		y := 3.0
-		for j := range p.features {
-			x := rng.NormFloat64()
-			digits := 6 + rng.IntN(4)
-			buf = strconv.AppendFloat(buf, x, 'g', digits, 64)
-			buf = append(buf, ',')
-			// The written value differs from x by less than 1e-6 relative,
-			// far below the noise.
-			y += beta[j] * x
-		}
-		y += 0.5 * rng.NormFloat64()
-		buf = strconv.AppendFloat(buf, y, 'g', 9, 64)
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
+	if err := synthetic.RegressionCSV(w, p.rows, p.features, p.seed); err != nil {
 		return err
 	}
 	if gz != nil {

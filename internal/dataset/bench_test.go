@@ -1,45 +1,15 @@
 package dataset
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
-)
 
-// writeRegressionCSV writes rows of features N(0,1) values with 6–9
-// significant digits and a linear target as the last column: the same shape
-// as bench/gencsv produces.
-func writeRegressionCSV(w io.Writer, rows, features int, seed uint64) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	for j := 1; j <= features; j++ {
-		bw.WriteString("x" + strconv.Itoa(j) + ",")
-	}
-	bw.WriteString("y\n")
-	rng := rand.New(rand.NewPCG(seed, 1))
-	buf := make([]byte, 0, 512)
-	for range rows {
-		buf = buf[:0]
-		y := 3.0
-		for j := range features {
-			x := rng.NormFloat64()
-			y += float64(j%5-2) * x
-			buf = strconv.AppendFloat(buf, x, 'g', 6+rng.IntN(4), 64)
-			buf = append(buf, ',')
-		}
-		buf = strconv.AppendFloat(buf, y+0.5*rng.NormFloat64(), 'g', 9, 64)
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
+	"github.com/modelci/modelci/internal/synthetic"
+)
 
 func writeFile(b *testing.B, path string, gz bool, rows, features int) int64 {
 	b.Helper()
@@ -55,7 +25,7 @@ func writeFile(b *testing.B, path string, gz bool, rows, features int) int64 {
 		w = zw
 	}
 	cw := &countingWriter{w: w}
-	if err := writeRegressionCSV(cw, rows, features, 1); err != nil {
+	if err := synthetic.RegressionCSV(cw, rows, features, 1); err != nil {
 		b.Fatal(err)
 	}
 	if zw != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -224,39 +225,102 @@ func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
 	return nil
 }
 
+// EncodeBlock writes the encoded design rows of frame rows into dst, row k
+// at dst[k*stride:], like EncodeRow for each row but one feature at a time
+// over all rows, which suits the column storage. A missing value that the
+// model's policy rejects is an error wrapping model.ErrMissingValue.
+func (s *Scorer) EncodeBlock(rows []int, dst []float64, stride int) error {
+	enc := s.p.Encoder()
+	feats := s.p.Model().Features
+	for i := range feats {
+		off := enc.Offset(i)
+		if col := s.num[i]; col != nil {
+			center, scale := enc.Scaling(i)
+			fs := col.Floats
+			for k, r := range rows {
+				x := fs[r]
+				if math.IsNaN(x) {
+					v, err := enc.Numeric(i, x)
+					if err != nil {
+						return fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
+					}
+					dst[k*stride+off] = v
+					continue
+				}
+				dst[k*stride+off] = (x - center) / scale
+			}
+			continue
+		}
+		n := len(feats[i].Categories)
+		codes := s.cat[i].Codes
+		for k, r := range rows {
+			row := dst[k*stride+off : k*stride+off+n]
+			clear(row)
+			code := codes[r]
+			j := s.miss[i]
+			if code >= 0 && s.levels[i][code] != -2 {
+				j = int(s.levels[i][code])
+			} else if j == -2 {
+				_, err := enc.Category(i, "")
+				return fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
+			}
+			if j >= 0 {
+				row[j] = 1
+			}
+		}
+	}
+	return nil
+}
+
 // Score predicts the given frame rows. Rows with a missing value that the
 // model's policy rejects are skipped under the drop policy and are an error
 // under the error policy. The returned Result has no metrics; see Evaluate.
 func (s *Scorer) Score(rows []int) (*Result, error) {
 	m := s.p.Model()
 	enc := s.p.Encoder()
-	res := &Result{
-		Rows:    make([]int, 0, len(rows)),
-		Pred:    make([]float64, 0, len(rows)),
-		Unseen:  map[string]int{},
-		Imputed: map[string]int{},
-	}
-	if m.IsClassifier() {
-		res.Proba = make([]float64, 0, len(rows))
-	}
 	st := &rowState{unseen: make([]int, len(m.Features)), imputed: make([]int, len(m.Features))}
 	x := make([]float64, enc.Width())
-	for _, r := range rows {
+	// Visit the rows in file order: the columns are large arrays, and
+	// scoring test rows in the split's shuffled order would miss the cache
+	// on nearly every value. Results are written back in the given order.
+	order := fileOrder(rows)
+	scores := make([]float64, len(rows))
+	dropped := make([]bool, len(rows))
+	ndropped := 0
+	for _, k := range order {
+		r := rows[k]
 		st.missing = -1
 		if err := s.encode(r, x, st); err != nil {
 			if st.missing >= 0 && m.Features[st.missing].Missing == "drop" {
-				res.DroppedMissing++
+				dropped[k] = true
+				ndropped++
 				continue
 			}
 			return nil, fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
 		}
-		score := s.p.ScoreEncoded(x)
+		scores[k] = s.p.ScoreEncoded(x)
+	}
+	n := len(rows) - ndropped
+	res := &Result{
+		Rows:           make([]int, 0, n),
+		Pred:           make([]float64, 0, n),
+		Unseen:         map[string]int{},
+		Imputed:        map[string]int{},
+		DroppedMissing: ndropped,
+	}
+	if m.IsClassifier() {
+		res.Proba = make([]float64, 0, n)
+	}
+	for k, r := range rows {
+		if dropped[k] {
+			continue
+		}
 		res.Rows = append(res.Rows, r)
 		if m.IsClassifier() {
-			res.Proba = append(res.Proba, model.Probability(score))
-			res.Pred = append(res.Pred, float64(model.ClassIndex(score)))
+			res.Proba = append(res.Proba, model.Probability(scores[k]))
+			res.Pred = append(res.Pred, float64(model.ClassIndex(scores[k])))
 		} else {
-			res.Pred = append(res.Pred, score)
+			res.Pred = append(res.Pred, scores[k])
 		}
 	}
 	for i, f := range m.Features {
@@ -268,6 +332,27 @@ func (s *Scorer) Score(rows []int) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// fileOrder returns the positions of rows sorted by row number (stable for
+// repeated rows).
+func fileOrder(rows []int) []int {
+	order := make([]int, len(rows))
+	if slices.IsSorted(rows) {
+		for k := range order {
+			order[k] = k
+		}
+		return order
+	}
+	keys := make([]uint64, len(rows))
+	for k, r := range rows {
+		keys[k] = uint64(r)<<32 | uint64(k)
+	}
+	slices.Sort(keys)
+	for k, key := range keys {
+		order[k] = int(key & (1<<32 - 1))
+	}
+	return order
 }
 
 // Targets returns the true target of each row for the model: the value for

@@ -104,6 +104,13 @@ func (e *Encoder) Numeric(i int, x float64) (float64, error) {
 	return (x - f.Center) / f.Scale, nil
 }
 
+// Scaling returns the center and scale of numeric feature i: a present
+// value x encodes as (x - center) / scale, exactly as Numeric computes it.
+func (e *Encoder) Scaling(i int) (center, scale float64) {
+	f := &e.features[i]
+	return f.Center, f.Scale
+}
+
 // Category returns the index within feature i's one-hot block of category
 // s, or -1 if the category was not seen in training. A missing s is replaced
 // by the imputed category, or rejected under the drop and error policies.

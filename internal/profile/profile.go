@@ -137,8 +137,7 @@ func NumericFeature(name string, values []float64, bins int) Feature {
 		}
 		xs = append(xs, v)
 	}
-	sort.Float64s(xs)
-	return NumericFeatureSorted(name, xs, f.Missing, bins)
+	return NumericFeatureValues(name, xs, f.Missing, bins)
 }
 
 // NumericFeatureSorted profiles non-missing numeric values that are already
@@ -269,9 +268,17 @@ func (f *Feature) Buckets() int {
 // MissingBucket is the index of the bucket for missing values.
 func (f *Feature) MissingBucket() int { return f.Buckets() - 1 }
 
-// Bin returns the bin of a non-missing numeric value.
+// Bin returns the bin of a non-missing numeric value: the number of edges
+// below it.
 func (f *Feature) Bin(v float64) int {
-	return sort.SearchFloat64s(f.Edges, v)
+	if len(f.Edges) > 16 {
+		return sort.SearchFloat64s(f.Edges, v)
+	}
+	i := 0
+	for i < len(f.Edges) && f.Edges[i] < v {
+		i++
+	}
+	return i
 }
 
 // NumericBucket returns the PSI bucket of a numeric value (NaN = missing).

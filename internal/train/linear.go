@@ -28,9 +28,10 @@ const segments = 8
 // ErrNotConverged marks a gradient descent that stopped at max_iter.
 var ErrNotConverged = errors.New("did not converge")
 
-// rowEncoder writes the centered design row of frame row r and its centered
-// target into dst[:p] and dst[p].
-type rowEncoder func(r int, dst []float64) error
+// blockEncoder writes the centered design rows of the given row positions
+// and their centered targets into dst, p+1 values a row: the p columns, then
+// the target.
+type blockEncoder func(pos []int, dst []float64) error
 
 // linearFit is the solution of a linear least-squares problem on centered
 // data.
@@ -110,17 +111,15 @@ func (q *qrReducer) fold(rows []float64) {
 
 // tsqr computes the R factor of the centered [X | y] over the training rows,
 // reducing fixed segments in parallel and combining them in order.
-func tsqr(rows []int, p int, enc rowEncoder, workers int) ([]float64, error) {
+func tsqr(rows []int, p int, enc blockEncoder, workers int) ([]float64, error) {
 	w := p + 1
 	parts, err := forSegments(rows, workers, func(part []int) ([]float64, error) {
 		q := newQRReducer(w)
 		block := make([]float64, blockRows*w)
 		for lo := 0; lo < len(part); lo += blockRows {
 			hi := min(lo+blockRows, len(part))
-			for i, r := range part[lo:hi] {
-				if err := enc(r, block[i*w:(i+1)*w]); err != nil {
-					return nil, err
-				}
+			if err := enc(part[lo:hi], block[:(hi-lo)*w]); err != nil {
+				return nil, err
 			}
 			q.fold(block[:(hi-lo)*w])
 		}
@@ -137,17 +136,15 @@ func tsqr(rows []int, p int, enc rowEncoder, workers int) ([]float64, error) {
 }
 
 // gram accumulates XᵀX (upper triangle), Xᵀy and yᵀy of the centered data.
-func gram(rows []int, p int, enc rowEncoder, workers int) (g []float64, b []float64, yy float64, err error) {
+func gram(rows []int, p int, enc blockEncoder, workers int) (g []float64, b []float64, yy float64, err error) {
 	w := p + 1
 	parts, err := forSegments(rows, workers, func(part []int) ([]float64, error) {
 		acc := make([]float64, w*w)
 		block := make([]float64, blockRows*w)
 		for lo := 0; lo < len(part); lo += blockRows {
 			hi := min(lo+blockRows, len(part))
-			for i, r := range part[lo:hi] {
-				if err := enc(r, block[i*w:(i+1)*w]); err != nil {
-					return nil, err
-				}
+			if err := enc(part[lo:hi], block[:(hi-lo)*w]); err != nil {
+				return nil, err
 			}
 			a := blas64.General{Rows: hi - lo, Cols: w, Stride: w, Data: block[:(hi-lo)*w]}
 			c := blas64.Symmetric{Uplo: blas.Upper, N: w, Stride: w, Data: acc}

@@ -277,6 +277,7 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 	policy := cfg.Data.Missing
 	buf = buf[:0]
 	var sum float64
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range rows {
 		v := c.Floats[r]
 		if math.IsNaN(v) {
@@ -284,22 +285,29 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 		}
 		buf = append(buf, v)
 		sum += v
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	n := len(rows)
 	missing := n - len(buf)
 	if len(buf) == 0 {
 		return buf, dataErr(file, c.Name, "every value in the training rows is missing")
 	}
-	slices.Sort(buf)
 	*f = model.Feature{Name: c.Name, Type: model.Numeric, Missing: policy, Scale: 1}
 	var imp float64
 	switch policy {
 	case config.MissingMean:
 		imp = sum / float64(len(buf))
 	case config.MissingMedian:
-		imp = profile.Quantile(buf, 0.5)
+		imp = median(slices.Clone(buf))
 	case config.MissingMostFrequent:
-		imp = modeSorted(buf)
+		sorted := slices.Clone(buf)
+		slices.Sort(sorted)
+		imp = modeSorted(sorted)
 	}
 	if policy == config.MissingMean || policy == config.MissingMedian || policy == config.MissingMostFrequent {
 		f.Impute = &imp
@@ -317,15 +325,63 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 		ss += float64(missing) * d * d
 	}
 	std := math.Sqrt(ss / float64(n))
-	if buf[0] == buf[len(buf)-1] && (missing == 0 || imp == buf[0]) {
-		return buf, dataErr(file, c.Name, "the feature is constant in the training rows (every value is %s); it carries no information, so remove it from data.features", strconv.FormatFloat(buf[0], 'g', -1, 64))
+	if lo == hi && (missing == 0 || imp == lo) {
+		return buf, dataErr(file, c.Name, "the feature is constant in the training rows (every value is %s); it carries no information, so remove it from data.features", strconv.FormatFloat(lo, 'g', -1, 64))
 	}
 	if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
 		f.Center, f.Scale = mean, std
 	}
 	*encMean = []float64{(mean - f.Center) / f.Scale}
-	*p = profile.NumericFeatureSorted(c.Name, buf, missing, profile.DefaultBins)
+	*p = profileNumeric(c, rows, buf, sum, lo, hi, missing)
 	return buf, nil
+}
+
+// profileSample bounds the rows whose values define a numeric feature's
+// quantile bins: at most this many evenly spaced training rows. Bins from
+// 100,000 rows place each decile within about 0.3 percentage points, far
+// below what PSI can resolve, and keep training fast on large data.
+const profileSample = 100_000
+
+// sampleRows returns at most profileSample evenly spaced rows of rows.
+func sampleRows(rows []int) []int {
+	if len(rows) <= profileSample {
+		return rows
+	}
+	out := make([]int, profileSample)
+	for i := range out {
+		out[i] = rows[int(uint64(i)*uint64(len(rows))/profileSample)]
+	}
+	return out
+}
+
+// profileNumeric profiles a numeric feature: count, missing, mean, std, min
+// and max over all training rows (buf holds their non-missing values in row
+// order), quantile bins and bin fractions over at most profileSample evenly
+// spaced values of buf.
+func profileNumeric(c *dataset.Column, rows []int, buf []float64, sum, lo, hi float64, missing int) profile.Feature {
+	if len(rows) <= profileSample {
+		return profile.NumericFeatureValues(c.Name, buf, missing, profile.DefaultBins)
+	}
+	// buf holds the non-missing values in row order: an evenly spaced sample
+	// of it is an evenly spaced sample of the rows' values.
+	if len(buf) <= profileSample {
+		return profile.NumericFeatureValues(c.Name, buf, missing, profile.DefaultBins)
+	}
+	vals := make([]float64, profileSample)
+	for i := range vals {
+		vals[i] = buf[int(uint64(i)*uint64(len(buf))/profileSample)]
+	}
+	pf := profile.NumericFeatureValues(c.Name, vals, 0, profile.DefaultBins)
+	pf.Count, pf.Missing = len(buf), missing
+	pf.Min, pf.Max = lo, hi
+	pf.Mean = sum / float64(len(buf))
+	var ss float64
+	for _, v := range buf {
+		d := v - pf.Mean
+		ss += d * d
+	}
+	pf.Std = math.Sqrt(ss / float64(len(buf)))
+	return pf
 }
 
 // modeSorted returns the most frequent value of sorted xs; ties go to the
@@ -410,4 +466,16 @@ func categoryMeans(c *dataset.Column, rows []int, f *model.Feature) []float64 {
 		out[j] = float64(n) / float64(len(rows))
 	}
 	return out
+}
+
+// median is numpy's median of xs (reordered in place).
+func median(xs []float64) float64 {
+	n := len(xs)
+	pos := 0.5 * float64(n-1)
+	r := int(math.Floor(pos))
+	sel := profile.SelectRanks(xs, []int{r, min(r+1, n-1)})
+	if r+1 >= n {
+		return sel[r]
+	}
+	return profile.Quantile([]float64{sel[r], sel[r+1]}, pos-float64(r))
 }

@@ -144,9 +144,18 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		testRows[i] = t.rows[p]
 	}
 	// Reduce over training rows in file order: cache friendly, and sums do
-	// not depend on the permutation.
-	trainSorted := slices.Clone(trainPos)
-	slices.Sort(trainSorted)
+	// not depend on the permutation. Every position that is not a test
+	// position is a training position.
+	isTest := make([]bool, len(t.rows))
+	for _, p := range testPos {
+		isTest[p] = true
+	}
+	trainSorted := make([]int, 0, len(trainPos))
+	for p, test := range isTest {
+		if !test {
+			trainSorted = append(trainSorted, p)
+		}
+	}
 	trainRows := make([]int, len(trainSorted))
 	for i, p := range trainSorted {
 		trainRows[i] = t.rows[p]
@@ -230,14 +239,21 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 			}
 			ybar /= float64(len(trainSorted))
 		}
-		encRow := func(pos int, dst []float64) error {
-			if err := scorer.EncodeRow(t.rows[pos], dst[:p]); err != nil {
+		encRow := func(pos []int, dst []float64) error {
+			rows := make([]int, len(pos))
+			for k, q := range pos {
+				rows[k] = t.rows[q]
+			}
+			if err := scorer.EncodeBlock(rows, dst, p+1); err != nil {
 				return err
 			}
-			for j, v := range xbar {
-				dst[j] -= v
+			for k, q := range pos {
+				row := dst[k*(p+1) : (k+1)*(p+1)]
+				for j, v := range xbar {
+					row[j] -= v
+				}
+				row[p] = t.y[q] - ybar
 			}
-			dst[p] = t.y[pos] - ybar
 			return nil
 		}
 		alpha := 0.0
@@ -296,7 +312,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 	}
 	stage("evaluate")
 
-	prof, err := buildProfile(pred, f, t, trainRows, l)
+	prof, err := buildProfile(pred, f, trainRows, l)
 	if err != nil {
 		return nil, err
 	}
@@ -438,6 +454,9 @@ func oneHotBlocks(enc *model.Encoder, fs []model.Feature) [][2]int {
 func countImputed(t *table, trainRows, testRows []int) map[string]int {
 	out := map[string]int{}
 	for _, c := range t.features {
+		if c.Missing == 0 {
+			continue
+		}
 		n := 0
 		for _, rows := range [][]int{trainRows, testRows} {
 			for _, r := range rows {
@@ -455,41 +474,38 @@ func countImputed(t *table, trainRows, testRows []int) map[string]int {
 
 // buildProfile assembles profile.json: the feature profiles learned in
 // preprocessing, plus the target and the model's predictions on the
-// training rows.
-func buildProfile(pred *model.Predictor, f *dataset.Frame, t *table, trainRows []int, l *learned) (*profile.Profile, error) {
+// training rows (bins from sampleRows, like the features).
+func buildProfile(pred *model.Predictor, f *dataset.Frame, trainRows []int, l *learned) (*profile.Profile, error) {
 	prof := &profile.Profile{
 		SchemaVersion: profile.SchemaVersion,
 		Rows:          len(trainRows),
 		Features:      l.profiles,
 	}
+	rows := sampleRows(trainRows)
 	s, err := evaluate.NewScorer(pred, f)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.Score(trainRows)
+	sc, err := s.Score(rows)
 	if err != nil {
 		return nil, err
 	}
 	m := pred.Model()
+	y, _, err := evaluate.Targets(m, f, sc.Rows)
+	if err != nil {
+		return nil, err
+	}
 	if m.IsClassifier() {
-		codes := make([]int32, len(trainRows))
-		pos := make(map[int]int, len(t.rows))
-		for i, r := range t.rows {
-			pos[r] = i
-		}
-		for i, r := range trainRows {
-			codes[i] = int32(t.y[pos[r]])
+		codes := make([]int32, len(y))
+		for i, v := range y {
+			codes[i] = int32(v)
 		}
 		tp := profile.CategoricalFeature(m.Target, codes, m.Classes)
 		prof.Target = &tp
 		pp := profile.NumericFeature("probability", sc.Proba, profile.DefaultBins)
 		prof.Prediction = &pp
 	} else {
-		ys := make([]float64, len(trainRows))
-		for i, r := range trainRows {
-			ys[i] = t.target.Floats[r]
-		}
-		tp := profile.NumericFeature(m.Target, ys, profile.DefaultBins)
+		tp := profile.NumericFeature(m.Target, y, profile.DefaultBins)
 		prof.Target = &tp
 		pp := profile.NumericFeature("prediction", sc.Pred, profile.DefaultBins)
 		prof.Prediction = &pp
