@@ -185,3 +185,32 @@ func loadForModel(ctx context.Context, path string, m *model.Model, delimiter ru
 	}
 	return f, nil
 }
+
+// loadModelAndData loads a model directory and a data file to score with it,
+// and returns every row of the file.
+func loadModelAndData(ctx context.Context, command, modelDir, dataPath, delimiter string) (*model.Predictor, *dataset.Frame, []int, error) {
+	if modelDir == "" || dataPath == "" {
+		return nil, nil, nil, usageError("%s needs --model DIR and --data FILE", command)
+	}
+	delim, err := parseDelimiterFlag(delimiter)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := model.Load(modelDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := model.NewPredictor(m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	f, err := loadForModel(ctx, dataPath, m, delim)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows := make([]int, f.Rows)
+	for i := range rows {
+		rows[i] = i
+	}
+	return p, f, rows, nil
+}

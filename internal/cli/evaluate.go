@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/evaluate"
-	"github.com/modelci/modelci/internal/model"
 )
 
 // evaluation is the JSON form of `modelci evaluate --json`.
@@ -41,29 +40,11 @@ func newEvaluateCmd(env Env) *cobra.Command {
 and prints the metrics of the model's task.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if modelDir == "" || dataPath == "" {
-				return usageError("evaluate needs --model DIR and --data FILE")
-			}
-			delim, err := parseDelimiterFlag(delimiter)
+			p, f, rows, err := loadModelAndData(cmd.Context(), "evaluate", modelDir, dataPath, delimiter)
 			if err != nil {
 				return err
 			}
-			m, err := model.Load(modelDir)
-			if err != nil {
-				return err
-			}
-			p, err := model.NewPredictor(m)
-			if err != nil {
-				return err
-			}
-			f, err := loadForModel(cmd.Context(), dataPath, m, delim)
-			if err != nil {
-				return err
-			}
-			rows := make([]int, f.Rows)
-			for i := range rows {
-				rows[i] = i
-			}
+			m := p.Model()
 			res, err := evaluate.Evaluate(p, f, rows, names)
 			if err != nil {
 				return err

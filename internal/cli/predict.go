@@ -12,7 +12,6 @@ import (
 
 	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/evaluate"
-	"github.com/modelci/modelci/internal/model"
 )
 
 func newPredictCmd(env Env) *cobra.Command {
@@ -30,32 +29,14 @@ also the probability of the positive class. A row that cannot be scored
 (a missing value under data.missing: drop) gets empty cells.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if modelDir == "" || dataPath == "" {
-				return usageError("predict needs --model DIR and --data FILE")
-			}
-			delim, err := parseDelimiterFlag(delimiter)
+			p, f, rows, err := loadModelAndData(cmd.Context(), "predict", modelDir, dataPath, delimiter)
 			if err != nil {
 				return err
 			}
-			m, err := model.Load(modelDir)
-			if err != nil {
-				return err
-			}
-			p, err := model.NewPredictor(m)
-			if err != nil {
-				return err
-			}
-			f, err := loadForModel(cmd.Context(), dataPath, m, delim)
-			if err != nil {
-				return err
-			}
+			m := p.Model()
 			s, err := evaluate.NewScorer(p, f)
 			if err != nil {
 				return err
-			}
-			rows := make([]int, f.Rows)
-			for i := range rows {
-				rows[i] = i
 			}
 			res, err := s.Score(rows)
 			if err != nil {

@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/dataset"
@@ -29,26 +28,33 @@ type Selection struct {
 // same scikit-learn split. A model trained by Fit with cfg on the same data
 // was evaluated on exactly sel.Test.
 func Rows(cfg *config.Config, f *dataset.Frame) (*Selection, error) {
+	_, sel, _, err := selectRows(cfg, f)
+	return sel, err
+}
+
+// selectRows builds the table of kept rows and splits it. It also returns
+// the training rows as positions into the table, in file order.
+func selectRows(cfg *config.Config, f *dataset.Frame) (*table, *Selection, []int, error) {
 	features, err := selectColumns(cfg, f.Header)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	t, err := buildTable(cfg, f, features)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	testPos, trainPos, err := split.TrainTest(len(t.rows), *cfg.Split.TestSize, *cfg.Split.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("%s: split %d rows: %w: %w", f.Name, len(t.rows), ErrData, err)
+		return nil, nil, nil, fmt.Errorf("%s: split %d rows: %w: %w", f.Name, len(t.rows), ErrData, err)
 	}
 	if cfg.Model.Type == config.TypeLogistic {
 		if err := t.checkClasses(testPos, trainPos); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	sel := &Selection{
 		Test:                   make([]int, len(testPos)),
-		Train:                  make([]int, len(trainPos)),
+		Train:                  make([]int, 0, len(trainPos)),
 		Used:                   len(t.rows),
 		DroppedMissingTarget:   t.droppedTarget,
 		DroppedMissingFeatures: t.droppedFeatures,
@@ -56,10 +62,19 @@ func Rows(cfg *config.Config, f *dataset.Frame) (*Selection, error) {
 	for i, p := range testPos {
 		sel.Test[i] = t.rows[p]
 	}
-	trainSorted := slices.Clone(trainPos)
-	slices.Sort(trainSorted)
-	for i, p := range trainSorted {
-		sel.Train[i] = t.rows[p]
+	// Training rows in file order: cache friendly, and sums do not depend
+	// on the permutation. Every position that is not a test position is a
+	// training position.
+	isTest := make([]bool, len(t.rows))
+	for _, p := range testPos {
+		isTest[p] = true
 	}
-	return sel, nil
+	trainSorted := make([]int, 0, len(trainPos))
+	for p, test := range isTest {
+		if !test {
+			trainSorted = append(trainSorted, p)
+			sel.Train = append(sel.Train, t.rows[p])
+		}
+	}
+	return t, sel, trainSorted, nil
 }

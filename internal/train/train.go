@@ -22,7 +22,6 @@ import (
 	"github.com/modelci/modelci/internal/metrics"
 	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/profile"
-	"github.com/modelci/modelci/internal/split"
 )
 
 // Options tune a training run.
@@ -122,44 +121,11 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		mark = now
 	}
 
-	features, err := selectColumns(cfg, f.Header)
+	t, sel, trainSorted, err := selectRows(cfg, f)
 	if err != nil {
 		return nil, err
 	}
-	t, err := buildTable(cfg, f, features)
-	if err != nil {
-		return nil, err
-	}
-	testPos, trainPos, err := split.TrainTest(len(t.rows), *cfg.Split.TestSize, *cfg.Split.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: split %d rows: %w: %w", f.Name, len(t.rows), ErrData, err)
-	}
-	if cfg.Model.Type == config.TypeLogistic {
-		if err := t.checkClasses(testPos, trainPos); err != nil {
-			return nil, err
-		}
-	}
-	testRows := make([]int, len(testPos))
-	for i, p := range testPos {
-		testRows[i] = t.rows[p]
-	}
-	// Reduce over training rows in file order: cache friendly, and sums do
-	// not depend on the permutation. Every position that is not a test
-	// position is a training position.
-	isTest := make([]bool, len(t.rows))
-	for _, p := range testPos {
-		isTest[p] = true
-	}
-	trainSorted := make([]int, 0, len(trainPos))
-	for p, test := range isTest {
-		if !test {
-			trainSorted = append(trainSorted, p)
-		}
-	}
-	trainRows := make([]int, len(trainSorted))
-	for i, p := range trainSorted {
-		trainRows[i] = t.rows[p]
-	}
+	testRows, trainRows := sel.Test, sel.Train
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
