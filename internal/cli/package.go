@@ -121,16 +121,14 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 	}
 
 	runtimeDir := env.Getenv("MODELCI_RUNTIME_DIR")
-	cacheDir := ""
-	if d, err := os.UserCacheDir(); err == nil {
-		cacheDir = filepath.Join(d, "modelci", "runtime")
-	}
 	finder := &image.RuntimeFinder{
-		Dir:      runtimeDir,
-		Flags:    req.RuntimeFlags,
-		CacheDir: cacheDir,
-		Environ:  env.Environ(),
-		Logf:     func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) },
+		Dir:   runtimeDir,
+		Flags: req.RuntimeFlags,
+		// HOME may be unset or read-only (a CI job's arbitrary uid): the
+		// cache then goes to RUNNER_TEMP or TMPDIR.
+		CacheDirFunc: func() string { return image.RuntimeCacheDir(env.Getenv, os.UserCacheDir, os.TempDir) },
+		Environ:      env.Environ(),
+		Logf:         func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) },
 	}
 	res, err := image.Package(ctx, image.PackageOptions{
 		ModelDir:   req.ModelDir,

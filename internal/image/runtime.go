@@ -108,8 +108,13 @@ type RuntimeFinder struct {
 	Flags []string
 	// WorkDir is where to start looking for the module source.
 	WorkDir string
-	// CacheDir caches go builds by content. Empty means no cache.
+	// CacheDir caches go builds by content. Empty means the choice of
+	// CacheDirFunc, or no cache.
 	CacheDir string
+	// CacheDirFunc picks the cache directory when CacheDir is empty, the
+	// first time a go build needs one (so nothing is created when prebuilt
+	// runtimes are used); "" means no cache. See RuntimeCacheDir.
+	CacheDirFunc func() string
 	// Environ is the environment for go build.
 	Environ []string
 	// Run runs go. Nil means ExecRunner.
@@ -298,11 +303,12 @@ func checkStaticELF(path, wantArch string) (string, error) {
 
 // goBuilder builds the runtime from the module source.
 type goBuilder struct {
-	f       *RuntimeFinder
-	goBin   string
-	root    string
-	version string
-	srcHash string
+	f        *RuntimeFinder
+	goBin    string
+	root     string
+	version  string
+	srcHash  string
+	cacheDir string
 }
 
 func (f *RuntimeFinder) newBuilder(ctx context.Context) (*goBuilder, error) {
@@ -318,7 +324,10 @@ func (f *RuntimeFinder) newBuilder(ctx context.Context) (*goBuilder, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &goBuilder{f: f, goBin: goBin, root: root}
+	b := &goBuilder{f: f, goBin: goBin, root: root, cacheDir: f.CacheDir}
+	if b.cacheDir == "" && f.CacheDirFunc != nil {
+		b.cacheDir = f.CacheDirFunc()
+	}
 	out, err := f.run(ctx, Command{Dir: root, Env: b.env("", ""), Name: goBin, Args: []string{"version"}})
 	if err != nil {
 		return nil, fmt.Errorf("go version: %w", err)
@@ -397,8 +406,8 @@ func (b *goBuilder) build(ctx context.Context, p v1.Platform) (Runtime, error) {
 	sum := hex.EncodeToString(key.Sum(nil))[:24]
 	origin := fmt.Sprintf("go build %s (%s, %s)", RuntimePackage, p, b.version)
 	var cached string
-	if b.f.CacheDir != "" {
-		cached = filepath.Join(b.f.CacheDir, sum, platformDirName(p), RuntimeBinary)
+	if b.cacheDir != "" {
+		cached = filepath.Join(b.cacheDir, sum, platformDirName(p), RuntimeBinary)
 		if rt, err := readRuntime(p, cached, origin+", cached"); err == nil {
 			b.f.logf("runtime %s: cached build %s", p, cached)
 			return rt, nil
@@ -424,7 +433,7 @@ func (b *goBuilder) build(ctx context.Context, p v1.Platform) (Runtime, error) {
 		if err := storeCached(cached, rt.Binary); err != nil {
 			b.f.logf("runtime %s: not cached: %v", p, err)
 		}
-		pruneCache(b.f.CacheDir, sum, keepCached)
+		pruneCache(b.cacheDir, sum, keepCached)
 	}
 	return rt, nil
 }
