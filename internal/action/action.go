@@ -1,7 +1,8 @@
-// Package action provides `modelci run`, the GitHub Action's entry point:
-// it reads the inputs and the event, then trains, compares, comments,
-// summarises, sets outputs, ships the image and applies the gates as the
-// event calls for.
+// Package action provides `modelci run`, the entry point of the GitHub
+// Action and of the same container in GitLab CI, Jenkins or any other CI:
+// it reads the inputs and the build (internal/ci), then trains, compares,
+// comments (a GitHub PR comment or a GitLab MR note), reports, ships the
+// image and applies the gates as the build calls for.
 //
 // The comparison (Differ) and the image (Publisher) are seams filled by
 // other packages; see Deps.
@@ -23,15 +24,16 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/modelci/modelci/internal/atomicfile"
+	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/github"
 )
 
 // Errors that decide the exit code.
 var (
-	// ErrUsage marks invalid inputs or an environment that is not a GitHub
-	// Actions run (exit 2).
-	ErrUsage = errors.New("invalid action input")
+	// ErrUsage marks invalid inputs or flags, or an environment that is no
+	// build modelci can run (exit 2).
+	ErrUsage = ci.ErrUsage
 	// ErrRefused marks an event modelci will not run on (exit 2).
 	ErrRefused = errors.New("refused to run")
 	// ErrGateFailed marks a failed quality gate with fail_on_gate (exit 3).
@@ -47,20 +49,40 @@ const (
 	DocsForkToken         = "https://docs.github.com/en/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#workflows-in-forked-repositories"
 	DocsPwnRequests       = "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/"
 	DocsPermissions       = "https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token"
+	// DocsGitHubCommentToken lists the token permissions that create an
+	// issue comment (fine-grained: Pull requests or Issues, write).
+	DocsGitHubCommentToken = "https://docs.github.com/en/rest/issues/comments#create-an-issue-comment"
+	DocsGitLabJobToken     = "https://docs.gitlab.com/ci/jobs/ci_job_token/"
+	DocsGitLabProjectToken = "https://docs.gitlab.com/user/project/settings/project_access_tokens/"
+	DocsGitLabMaskedVar    = "https://docs.gitlab.com/ci/variables/#mask-a-cicd-variable"
+	DocsGitLabForkMR       = "https://docs.gitlab.com/ci/pipelines/merge_request_pipelines/#use-with-forked-projects"
 )
+
+// ReportFile is the report artifact outside GitHub Actions, written in the
+// working directory.
+const ReportFile = "modelci-report.md"
 
 // Env is everything Run touches outside its arguments.
 type Env struct {
-	// Getenv reads the environment: INPUT_*, GITHUB_* and RUNNER_*.
+	// Getenv reads the environment: INPUT_*, MODELCI_*, and the variables
+	// of GitHub Actions, GitLab CI and Jenkins.
 	Getenv func(string) string
-	// Stdout receives the log and the workflow commands.
+	// Stdout receives the log (and GitHub's workflow commands).
 	Stdout io.Writer
-	// HTTPClient talks to the GitHub API.
+	// HTTPClient talks to the GitHub and GitLab APIs.
 	HTTPClient *http.Client
 	// Clock times the stages and waits between API retries.
 	Clock github.Clock
 	// Rand returns numbers in [0, 1) for the retry jitter.
 	Rand func() float64
+	// ReadFile reads GitHub's event payload; nil means os.ReadFile.
+	ReadFile func(string) ([]byte, error)
+	// Git runs git in dir (Jenkins' merge commit, a generic build's
+	// commit); nil means git is not consulted.
+	Git func(ctx context.Context, dir string, args ...string) ([]byte, error)
+	// Overrides are the flags of `modelci run` (--event, --base-ref,
+	// --pr-number, --repo, --default-branch).
+	Overrides ci.Overrides
 }
 
 // StageTime is the wall time of one stage.
@@ -76,11 +98,14 @@ type Outcome struct {
 	// ModelDir is the trained challenger; ReportPath the Markdown report.
 	ModelDir   string
 	ReportPath string
-	Metrics    map[string]float64
-	Diff       *DiffResult
-	// Comment is what happened to the PR comment (nil: not attempted),
-	// CommentSkipped why it was not attempted, CommentErr why it failed.
-	Comment        *github.Result
+	// ArtifactPath is modelci-report.md outside GitHub Actions.
+	ArtifactPath string
+	Metrics      map[string]float64
+	Diff         *DiffResult
+	// Comment is what happened to the PR comment or MR note (nil: not
+	// attempted), CommentSkipped why it was not attempted, CommentErr why
+	// it failed.
+	Comment        *CommentResult
 	CommentSkipped string
 	CommentErr     error
 	// Published is the pushed image (nil: none); PublishSkipped says why.
@@ -97,15 +122,20 @@ func Run(ctx context.Context, env Env, deps Deps) (*Outcome, error) {
 	if env.Clock == nil {
 		env.Clock = github.SystemClock{}
 	}
+	if env.ReadFile == nil {
+		env.ReadFile = os.ReadFile
+	}
 	if deps.Trainer == nil {
 		deps.Trainer = LocalTrainer{}
 	}
 	w := &stickyWriter{w: env.Stdout}
-	r := &runner{
-		env:  env,
-		deps: deps,
-		a:    newAction(env, w),
-		out:  &Outcome{},
+	platform := ci.DetectPlatform(env.Getenv)
+	r := &runner{env: env, deps: deps, platform: platform, out: &Outcome{}}
+	if platform == ci.GitHub {
+		r.a = newAction(env, w)
+		r.log = githubLog{a: r.a}
+	} else {
+		r.log = &plainLog{w: w, sections: platform == ci.GitLab, now: env.Clock.Now}
 	}
 	err := r.run(ctx)
 	if w.err != nil && err == nil {
@@ -136,10 +166,13 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 }
 
 type runner struct {
-	env  Env
-	deps Deps
-	a    *githubactions.Action
-	out  *Outcome
+	env      Env
+	deps     Deps
+	platform ci.Platform
+	// a is go-githubactions on GitHub Actions, nil elsewhere.
+	a   *githubactions.Action
+	log logger
+	out *Outcome
 	// fallback is the baseline spec used when the registry has no image yet.
 	fallback string
 
@@ -152,42 +185,53 @@ type runner struct {
 	trained   *TrainResult
 }
 
+func (r *runner) getenv(k string) string { return r.env.Getenv(k) }
+
+// reportWhere says where the full report is, for messages.
+func (r *runner) reportWhere() string {
+	if r.platform == ci.GitHub {
+		return "the job summary"
+	}
+	return "the job log and " + ReportFile
+}
+
 func (r *runner) run(ctx context.Context) error {
-	in, inErr := readInputs(r.a)
+	in, inErr := readInputs(r.env.Getenv)
 	// Masks go out before anything else is printed, even an input error.
 	seen := map[string]bool{}
 	for _, s := range in.secrets() {
 		if s != "" && !seen[s] {
 			seen[s] = true
-			r.a.AddMask(s)
+			r.log.Mask(s)
 		}
 	}
 	if inErr != nil {
-		r.a.Errorf("%v", inErr)
+		r.log.Errorf("%v", inErr)
 		return inErr
 	}
 	r.in = in
-	gc, err := r.a.Context()
-	if err != nil {
-		return fmt.Errorf("%w: read the GitHub context: %v", ErrUsage, err)
+	ev, err := r.detect(ctx)
+	if ev != nil {
+		r.ev, r.out.Event = ev, ev
 	}
-	ev, err := ParseEvent(gc)
 	if err != nil {
-		r.a.Errorf("%v", err)
+		r.log.Errorf("%v", err)
 		return err
 	}
-	r.ev, r.out.Event = ev, ev
-	r.a.Infof("modelci run: %s event (%s) in %s/%s at %s", ev.Name, ev.Kind, ev.Owner, ev.Repo, short(ev.SHA))
+	r.logEvent()
 	if ev.Kind == KindPullRequestTarget {
 		if !in.AllowPullRequestTarget {
 			err := fmt.Errorf("%w: pull_request_target runs with a read/write GITHUB_TOKEN and the repository's secrets, while modelci reads modelci.yaml and the data from the checkout; with a pull request from a fork those are the fork author's, who could point them at files and have their content posted with a write token. Run on pull_request instead (and comment on fork PRs from a workflow_run workflow: %s), or set allow_pull_request_target: true if this workflow checks out only trusted code. See %s and %s", ErrRefused, DocsWorkflowRun, DocsPullRequestTarget, DocsPwnRequests)
-			r.a.WithFieldsMap(map[string]string{"title": "modelci refuses pull_request_target"}).Errorf("%v", err)
+			r.log.ErrorTitled("modelci refuses pull_request_target", "%v", err)
 			return err
 		}
-		r.a.WithFieldsMap(map[string]string{"title": "modelci on pull_request_target"}).Warningf("allow_pull_request_target is true: this run has a write token; make sure the workflow checks out only trusted code (%s)", DocsPwnRequests)
+		r.log.WarningTitled("modelci on pull_request_target", "allow_pull_request_target is true: this run has a write token; make sure the workflow checks out only trusted code (%s)", DocsPwnRequests)
+	}
+	if ev.Platform == ci.Jenkins && ev.Fork && in.GitHubToken != "" {
+		r.log.Warningf("this pull request comes from a fork (CHANGE_FORK), and a GitHub token is bound: modelci reads modelci.yaml and the data from the fork's checkout, whose author could point them at files on this agent and have their content posted with that token. Build fork pull requests only from trusted contributors (GitHub Branch Source: Discover pull requests from forks, Trust), or do not bind the token for them (%s)", DocsPwnRequests)
 	}
 	if err := r.resolvePaths(); err != nil {
-		r.a.Errorf("%v", err)
+		r.log.Errorf("%v", err)
 		return err
 	}
 	cfgPath := in.Config
@@ -199,35 +243,36 @@ func (r *runner) run(ctx context.Context) error {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("%w: %v (set the config input or working_directory)", ErrUsage, err)
 		}
-		r.a.Errorf("%v", err)
+		r.log.Errorf("%v", err)
 		return err
 	}
 	r.cfg = cfg
 	baseline, fallback, err := r.resolveBaseline()
 	if err != nil {
-		r.a.Errorf("%v", err)
+		r.log.Errorf("%v", err)
 		return err
 	}
 	r.out.Baseline = baseline
 	r.fallback = fallback
 	if r.deps.Differ == nil {
 		err := fmt.Errorf("%w: the report (baseline comparison and gates, issue 3) is not wired into this modelci build", ErrNotWired)
-		r.a.Errorf("%v", err)
+		r.log.Errorf("%v", err)
 		return err
 	}
 	outDir := filepath.Join(r.workDir, "dist", "modelci")
 	if err := r.stage("Train "+cfg.Name, func() error { return r.train(ctx, filepath.Join(outDir, "model")) }); err != nil {
-		r.a.Errorf("training failed: %v", err)
+		r.log.Errorf("training failed: %v", err)
 		return err
 	}
 	if err := r.stage("Compare with baseline "+baseline, func() error { return r.diff(ctx, outDir) }); err != nil {
-		r.a.Errorf("comparison failed: %v", err)
+		r.log.Errorf("comparison failed: %v", err)
 		return err
 	}
 	if ev.IsPullRequest() {
-		_ = r.stage("Pull request comment", func() error { r.comment(ctx); return r.out.CommentErr })
+		_ = r.stage(r.commentStage(), func() error { r.comment(ctx); return r.out.CommentErr })
 	}
-	if err := r.summary(); err != nil {
+	snk := r.sink()
+	if err := snk.report(r.notes, r.out.Diff.Markdown); err != nil {
 		return err
 	}
 	d := r.out.Diff
@@ -241,14 +286,14 @@ func (r *runner) run(ctx context.Context) error {
 		{"regressed", fmt.Sprint(d.Regressed)},
 		{"gates_passed", fmt.Sprint(d.GatesPassed)},
 	} {
-		if err := r.setOutput(o[0], o[1]); err != nil {
+		if err := snk.setOutput(o[0], o[1]); err != nil {
 			return err
 		}
 	}
 	gateFailed := !d.GatesPassed && in.FailOnGate
 	if ev.Kind == KindPushDefault {
 		if err := r.stage("Package and push the image", func() error { return r.publish(ctx, gateFailed) }); err != nil {
-			r.a.Errorf("image push failed: %v", err)
+			r.log.Errorf("image push failed: %v", err)
 			return err
 		}
 	}
@@ -256,26 +301,62 @@ func (r *runner) run(ctx context.Context) error {
 	if r.out.Published != nil {
 		digest = r.out.Published.Digest
 	}
-	if err := r.setOutput("image_digest", digest); err != nil {
+	if err := snk.setOutput("image_digest", digest); err != nil {
 		return err
 	}
 	r.logStages()
 	if !d.GatesPassed {
-		msg := fmt.Sprintf("quality gates failed for model %s; see the report in the job summary", cfg.Name)
+		msg := fmt.Sprintf("quality gates failed for model %s; see the report in %s", cfg.Name, r.reportWhere())
 		if in.FailOnGate {
-			r.a.WithFieldsMap(map[string]string{"title": "modelci: quality gate failed"}).Errorf("%s", msg)
+			r.log.ErrorTitled("modelci: quality gate failed", "%s", msg)
 			return fmt.Errorf("%w: %s", ErrGateFailed, msg)
 		}
-		r.a.WithFieldsMap(map[string]string{"title": "modelci: quality gate failed"}).Warningf("%s (fail_on_gate is false)", msg)
+		r.log.WarningTitled("modelci: quality gate failed", "%s (fail_on_gate is false)", msg)
 	}
 	return nil
 }
 
+// detect reads the build. On GitHub Actions the event comes from the
+// GITHUB_* variables and the payload; elsewhere from the platform's
+// variables and git, and the flags override both.
+func (r *runner) detect(ctx context.Context) (*Event, error) {
+	var git ci.Git
+	if r.env.Git != nil {
+		dir := ci.WorkspaceDir(r.env.Getenv)
+		git = func(ctx context.Context, args ...string) ([]byte, error) { return r.env.Git(ctx, dir, args...) }
+	}
+	return ci.Detect(ctx, ci.Options{Getenv: r.env.Getenv, ReadFile: r.env.ReadFile, Git: git, Overrides: r.env.Overrides})
+}
+
+// logEvent says what modelci is about to do, and why.
+func (r *runner) logEvent() {
+	ev := r.ev
+	if r.platform == ci.GitHub {
+		r.log.Infof("modelci run: %s event (%s) in %s/%s at %s", ev.Name, ev.Kind, ev.Owner, ev.Repo, short(ev.SHA))
+	} else {
+		where := strings.Trim(ev.Owner+"/"+ev.Repo, "/")
+		if where == "" {
+			where = "an unnamed repository"
+		}
+		what := string(ev.Kind)
+		if ev.IsPullRequest() && ev.Number > 0 {
+			what = fmt.Sprintf("%s #%d into %s", ev.Kind, ev.Number, ev.BaseRef)
+		}
+		r.log.Infof("modelci run on %s: %s (%s) in %s at %s", ev.Platform, ev.Name, what, where, short(ev.SHA))
+		if ev.ReportSHA != "" && ev.ReportSHA != ev.SHA {
+			r.log.Infof("the report names the pull request's head %s, not the checked-out commit %s", short(ev.ReportSHA), short(ev.SHA))
+		}
+	}
+	for _, n := range ev.Notes {
+		r.log.Infof("  %s", n)
+	}
+}
+
 // resolvePaths finds the project directory: working_directory relative to
-// GITHUB_WORKSPACE (the checkout). Nothing changes the process's
-// directory.
+// the workspace (GITHUB_WORKSPACE, CI_PROJECT_DIR, WORKSPACE, else the
+// current directory). Nothing changes the process's directory.
 func (r *runner) resolvePaths() error {
-	r.workspace = r.a.Getenv("GITHUB_WORKSPACE")
+	r.workspace = r.ev.Workspace
 	wd := r.in.WorkingDirectory
 	if !filepath.IsAbs(wd) && r.workspace != "" {
 		wd = filepath.Join(r.workspace, wd)
@@ -289,7 +370,7 @@ func (r *runner) resolvePaths() error {
 	return nil
 }
 
-// relToWorkspace turns a path inside GITHUB_WORKSPACE into one relative to
+// relToWorkspace turns a path inside the workspace into one relative to
 // it: a Docker action sees the checkout at another path than later steps,
 // which run with the workspace as their working directory.
 func (r *runner) relToWorkspace(p string) string {
@@ -305,9 +386,11 @@ func (r *runner) relToWorkspace(p string) string {
 
 // resolveBaseline picks the champion: the baseline input, else
 // baseline.ref of modelci.yaml, else (auto) for pull requests the image in
-// the registry when one is configured — falling back to the PR's base commit
+// the registry when one is configured — falling back to the PR's base
 // while the registry has no such tag yet (the first release) — or the base
-// commit when no image is configured; no comparison for other events.
+// when no image is configured; no comparison for other builds. The base is
+// the base commit when known (git:<sha>), else the target branch
+// (git:origin/<branch>) or --base-ref.
 func (r *runner) resolveBaseline() (spec, fallback string, err error) {
 	spec = strings.TrimSpace(r.in.Baseline)
 	if spec == "" || spec == "auto" {
@@ -317,38 +400,43 @@ func (r *runner) resolveBaseline() (spec, fallback string, err error) {
 		return spec, "", nil
 	}
 	if r.ev.IsPullRequest() {
-		if r.ev.BaseSHA == "" {
-			return "", "", fmt.Errorf("%w: baseline auto needs the pull request's base sha", ErrUsage)
+		base := r.ev.BaseSpec()
+		if base == "" {
+			return "", "", fmt.Errorf("%w: baseline auto needs the pull request's base sha or target branch; pass --base-ref (or MODELCI_BASE_REF), or set the baseline input (MODELCI_BASELINE)", ErrUsage)
 		}
 		if r.imageRepository() != "" {
-			return "registry", "git:" + r.ev.BaseSHA, nil
+			return "registry", base, nil
 		}
-		return "git:" + r.ev.BaseSHA, "", nil
+		return base, "", nil
 	}
 	return "none", "", nil
 }
 
-// imageRepository is the image input, else image.repository of the config.
+// imageRepository is the image input, else image.repository of the config,
+// else the CI's own image repository (GitLab's CI_REGISTRY_IMAGE).
 func (r *runner) imageRepository() string {
 	if repo := strings.TrimSpace(r.in.Image); repo != "" {
 		return repo
 	}
-	return r.cfg.Image.Repository
+	if r.cfg.Image.Repository != "" {
+		return r.cfg.Image.Repository
+	}
+	return r.ev.Registry.Image
 }
 
 // stage runs fn inside a log group and reports its time.
 func (r *runner) stage(name string, fn func() error) error {
-	r.a.Group(name)
+	r.log.Group(name)
 	start := r.env.Clock.Now()
 	err := fn()
 	d := r.env.Clock.Now().Sub(start)
 	r.out.Stages = append(r.out.Stages, StageTime{Name: name, Duration: d})
 	if err != nil {
-		r.a.Infof("%s: failed after %s", name, d.Round(time.Millisecond))
+		r.log.Infof("%s: failed after %s", name, d.Round(time.Millisecond))
 	} else {
-		r.a.Infof("%s: done in %s", name, d.Round(time.Millisecond))
+		r.log.Infof("%s: done in %s", name, d.Round(time.Millisecond))
 	}
-	r.a.EndGroup()
+	r.log.EndGroup()
 	return err
 }
 
@@ -357,7 +445,7 @@ func (r *runner) logStages() {
 	for i, s := range r.out.Stages {
 		parts[i] = fmt.Sprintf("%s %s", s.Name, s.Duration.Round(time.Millisecond))
 	}
-	r.a.Infof("stages: %s", strings.Join(parts, ", "))
+	r.log.Infof("stages: %s", strings.Join(parts, ", "))
 }
 
 func (r *runner) train(ctx context.Context, dir string) error {
@@ -368,11 +456,11 @@ func (r *runner) train(ctx context.Context, dir string) error {
 	r.out.ModelDir, r.out.Metrics = res.ModelDir, res.Metrics
 	if res.Result != nil {
 		for _, s := range res.Result.Stages {
-			r.a.Infof("  %-10s %s", s.Name, s.Duration.Round(time.Millisecond))
+			r.log.Infof("  %-10s %s", s.Name, s.Duration.Round(time.Millisecond))
 		}
 		if res.Result.Metrics != nil {
 			for _, w := range res.Result.Metrics.Warnings {
-				r.a.Warningf("%s", w)
+				r.log.Warningf("%s", w)
 			}
 		}
 	}
@@ -382,9 +470,9 @@ func (r *runner) train(ctx context.Context, dir string) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		r.a.Infof("  %-10s %.6g", n, res.Metrics[n])
+		r.log.Infof("  %-10s %.6g", n, res.Metrics[n])
 	}
-	r.a.Infof("model written to %s", r.relToWorkspace(res.ModelDir))
+	r.log.Infof("model written to %s", r.relToWorkspace(res.ModelDir))
 	r.trained = res
 	return nil
 }
@@ -394,6 +482,8 @@ func (r *runner) diff(ctx context.Context, outDir string) error {
 		Config:        r.cfg,
 		ChallengerDir: r.out.ModelDir,
 		Challenger:    r.trained.Result,
+		ChallengerRef: r.ev.ReportRef,
+		ChallengerSHA: r.ev.ReportSHA,
 		Baseline:      r.out.Baseline,
 		Fallback:      r.fallback,
 		WorkDir:       r.workDir,
@@ -417,113 +507,8 @@ func (r *runner) diff(ctx context.Context, outDir string) error {
 			return fmt.Errorf("write the report: %w", err)
 		}
 	}
-	r.a.Infof("regressed: %v, gates passed: %v; report at %s", d.Regressed, d.GatesPassed, r.relToWorkspace(r.out.ReportPath))
+	r.log.Infof("regressed: %v, gates passed: %v; report at %s", d.Regressed, d.GatesPassed, r.relToWorkspace(r.out.ReportPath))
 	return nil
-}
-
-// comment upserts the PR comment. Failing to comment never fails the
-// run: the report is in the job summary either way.
-func (r *runner) comment(ctx context.Context) {
-	ev, in := r.ev, r.in
-	skip := func(reason string) {
-		r.out.CommentSkipped = reason
-		r.a.Infof("no PR comment: %s", reason)
-	}
-	switch {
-	case in.Comment == github.ModeNever:
-		skip("comment: never")
-		return
-	case ev.ReadOnly:
-		reason := fmt.Sprintf("%s, so GitHub gives this workflow a read-only token (%s)", ev.ReadOnlyReason, DocsForkToken)
-		skip(reason)
-		r.a.WithFieldsMap(map[string]string{"title": "modelci: no PR comment on a fork"}).Warningf(
-			"%s: modelci wrote the report to the job summary and did not comment. To comment on pull requests from forks, keep this workflow on pull_request (read-only, untrusted code) with the report uploaded as an artifact, and post it from a second workflow triggered by workflow_run, which runs in the base repository with a write token and never checks out the fork's code: %s (background: %s)",
-			reason, DocsWorkflowRun, DocsPwnRequests)
-		r.notes = append(r.notes, fmt.Sprintf("No PR comment: %s. See the workflow_run pattern: %s", reason, DocsWorkflowRun))
-		return
-	case in.GitHubToken == "":
-		skip("no github_token")
-		r.a.Warningf("no PR comment: the github_token input is empty")
-		return
-	}
-	client, err := github.NewClient(github.Options{
-		Token:      in.GitHubToken,
-		APIURL:     r.a.Getenv("GITHUB_API_URL"),
-		HTTPClient: r.env.HTTPClient,
-		Clock:      r.env.Clock,
-		Rand:       r.env.Rand,
-		Logf:       r.a.Infof,
-		UserAgent:  "modelci",
-	})
-	if err != nil {
-		r.out.CommentErr = err
-		r.a.Warningf("no PR comment: %v", err)
-		return
-	}
-	res, err := client.Upsert(ctx, ev.Owner, ev.Repo, ev.Number, r.cfg.Name, r.out.Diff.Markdown, in.Comment)
-	if err != nil {
-		r.out.CommentErr = err
-		var pe *github.PermissionError
-		if errors.As(err, &pe) {
-			r.a.WithFieldsMap(map[string]string{"title": "modelci: missing permission " + pe.Permission}).Warningf(
-				"could not %s: the workflow's token lacks `%s`. Add `permissions: { %s }` to the job (%s). The report is in the job summary. (%s)",
-				pe.Op, pe.Permission, pe.Permission, DocsPermissions, pe.GitHubSaid())
-			r.notes = append(r.notes, fmt.Sprintf("No PR comment: the token lacks `%s`; add it to the job's `permissions`.", pe.Permission))
-			return
-		}
-		r.a.Warningf("could not write the PR comment: %v. The report is in the job summary.", err)
-		r.notes = append(r.notes, "No PR comment: the GitHub API call failed; see the log.")
-		return
-	}
-	r.out.Comment = res
-	switch res.Outcome {
-	case github.Skipped:
-		r.a.Infof("PR comment skipped: %s", res.Reason)
-	default:
-		r.a.Infof("PR comment %s: %s (as %s)", res.Outcome, res.URL, res.Author.Login)
-	}
-	if res.Truncated {
-		r.a.Warningf("the report was longer than GitHub's comment limit and was cut in the PR comment; the job summary has all of it")
-	}
-}
-
-// summary writes the notes and the report to the job summary.
-func (r *runner) summary() error {
-	var b strings.Builder
-	for _, n := range r.notes {
-		b.WriteString("> [!NOTE]\n> " + n + "\n\n")
-	}
-	b.WriteString(r.out.Diff.Markdown)
-	if r.a.Getenv("GITHUB_STEP_SUMMARY") == "" {
-		r.a.Infof("GITHUB_STEP_SUMMARY is not set: no job summary written")
-		return nil
-	}
-	text := b.String()
-	if len(text) > maxSummaryBytes {
-		text = github.Truncate(text, github.Marker(r.cfg.Name), maxSummaryBytes, "> [!NOTE]\n> This report was cut to fit GitHub's 1 MiB job summary limit; the report file has all of it.")
-		r.a.Warningf("the report is larger than GitHub's 1 MiB job summary limit and was cut there; %s has all of it", r.relToWorkspace(r.out.ReportPath))
-	}
-	return catch("write the job summary", func() { r.a.AddStepSummary(text) })
-}
-
-// maxSummaryBytes keeps the job summary under GitHub's limit of 1 MiB per
-// step, with room to spare.
-const maxSummaryBytes = 1000 * 1024
-
-// fileCommandDelimiter is the fixed heredoc delimiter go-githubactions
-// writes multi-line values with. A value containing it could end the value
-// early and inject other outputs, so such values are refused.
-const fileCommandDelimiter = "_GitHubActionsFileCommandDelimeter_"
-
-func (r *runner) setOutput(name, value string) error {
-	if r.a.Getenv("GITHUB_OUTPUT") == "" {
-		r.a.Infof("GITHUB_OUTPUT is not set: output %s not written", name)
-		return nil
-	}
-	if strings.Contains(value, fileCommandDelimiter) {
-		return fmt.Errorf("output %s: the value contains the file command delimiter %q", name, fileCommandDelimiter)
-	}
-	return catch("write output "+name, func() { r.a.SetOutput(name, value) })
 }
 
 // catch turns the panics go-githubactions raises on I/O errors into
@@ -547,13 +532,16 @@ func (r *runner) publish(ctx context.Context, gateFailed bool) error {
 	repo := r.imageRepository()
 	switch {
 	case gateFailed:
-		return skip(r.a.Warningf, "the model failed its quality gates")
+		return skip(r.log.Warningf, "the model failed its quality gates")
 	case !r.in.Push:
-		return skip(r.a.Infof, "push is false")
+		return skip(r.log.Infof, "push is false")
 	case repo == "":
-		return skip(r.a.Noticef, "no image repository (set image.repository in modelci.yaml or the image input)")
+		return skip(r.log.Noticef, "no image repository (set image.repository in modelci.yaml or the image input)")
 	case r.deps.Publisher == nil:
-		return skip(r.a.Warningf, "image push: not configured in this build (the OCI packaging is not part of this modelci binary); no image was pushed")
+		return skip(r.log.Warningf, "image push: not configured in this build (the OCI packaging is not part of this modelci binary); no image was pushed")
+	}
+	if repo == r.ev.Registry.Image && r.in.Image == "" && r.cfg.Image.Repository == "" {
+		r.log.Infof("image repository %s from CI_REGISTRY_IMAGE", repo)
 	}
 	res, err := r.deps.Publisher.Publish(ctx, PublishRequest{
 		Config:     r.cfg,
@@ -568,7 +556,7 @@ func (r *runner) publish(ctx context.Context, gateFailed bool) error {
 		return err
 	}
 	r.out.Published = res
-	r.a.Infof("pushed %s@%s (%s)", repo, res.Digest, strings.Join(res.References, ", "))
+	r.log.Infof("pushed %s@%s (%s)", repo, res.Digest, strings.Join(res.References, ", "))
 	return nil
 }
 

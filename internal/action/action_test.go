@@ -745,11 +745,13 @@ func TestOutputDelimiter(t *testing.T) {
 	env := Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, Clock: h.clock}
 	rr := &runner{env: env, out: &Outcome{}}
 	rr.a = newAction(env, &out)
-	err := rr.setOutput("metrics", "{}\n"+fileCommandDelimiter+"\ngates_passed<<EOF\ntrue\nEOF")
+	rr.log = githubLog{a: rr.a}
+	snk := githubSink{r: rr}
+	err := snk.setOutput("metrics", "{}\n"+fileCommandDelimiter+"\ngates_passed<<EOF\ntrue\nEOF")
 	if err == nil || !strings.Contains(err.Error(), "delimiter") {
 		t.Fatalf("err = %v", err)
 	}
-	if err := rr.setOutput("multi", "line 1\nline 2"); err != nil {
+	if err := snk.setOutput("multi", "line 1\nline 2"); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.outputs(t); got["multi"] != "line 1\nline 2" || len(got) != 1 {

@@ -236,13 +236,11 @@ func TestInputDefaultsAgree(t *testing.T) {
 			fromYML["INPUT_"+strings.ToUpper(name)] = in.Default
 		}
 	}
-	a := newAction(Env{Getenv: func(k string) string { return fromYML[k] }}, &bytes.Buffer{})
-	withDefaults, err := readInputs(a)
+	withDefaults, err := readInputs(func(k string) string { return fromYML[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newAction(Env{Getenv: func(string) string { return "" }}, &bytes.Buffer{})
-	unset, err := readInputs(b)
+	unset, err := readInputs(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sethvargo/go-githubactions"
-
-	"github.com/modelci/modelci/internal/github"
+	"github.com/modelci/modelci/internal/sticky"
 )
 
 // InputNames are the inputs of action.yml, in its order.
@@ -19,17 +17,36 @@ var InputNames = []string{
 // OutputNames are the outputs of action.yml, in its order.
 var OutputNames = []string{"metrics", "report_path", "regressed", "gates_passed", "image_digest"}
 
-// Inputs are the action's inputs (INPUT_<NAME> variables), with the same
-// defaults as action.yml so that `modelci run` behaves the same when an
-// input is unset.
+// Environment variables read besides the inputs.
+const (
+	// EnvGitLabToken holds the token for the merge request note: a project
+	// (or group, or personal) access token with the api scope.
+	EnvGitLabToken = "MODELCI_GITLAB_TOKEN"
+	// EnvGitHubToken holds the GitHub token where GITHUB_TOKEN is taken.
+	EnvGitHubToken = "MODELCI_GITHUB_TOKEN"
+	// EnvGitHubAuthor names the account a GitHub App token comments as
+	// ("<app-slug>[bot]"), which GET /user cannot tell.
+	EnvGitHubAuthor = "MODELCI_GITHUB_AUTHOR"
+	// EnvJobToken is GitLab's CI/CD job token, which cannot write notes.
+	EnvJobToken = "CI_JOB_TOKEN"
+)
+
+// Inputs are the action's inputs (INPUT_<NAME> variables, or
+// MODELCI_<NAME> outside GitHub Actions), with the same defaults as
+// action.yml so that `modelci run` behaves the same when an input is
+// unset.
 type Inputs struct {
 	// Config is the path of modelci.yaml, relative to WorkingDirectory.
 	Config string
 	// GitHubToken talks to the GitHub API; INPUT_GITHUB_TOKEN, else
-	// GITHUB_TOKEN.
+	// MODELCI_GITHUB_TOKEN, else GITHUB_TOKEN.
 	GitHubToken string
+	// GitLabToken talks to the GitLab API: MODELCI_GITLAB_TOKEN.
+	GitLabToken string
+	// GitHubAuthor is MODELCI_GITHUB_AUTHOR.
+	GitHubAuthor string
 	// Comment is the comment mode.
-	Comment github.Mode
+	Comment sticky.Mode
 	// Baseline is "auto", "none", "registry", "git:<ref>" or a directory.
 	Baseline string
 	// FailOnGate makes a failed quality gate fail the step (exit 3).
@@ -41,33 +58,48 @@ type Inputs struct {
 	// RegistryUsername and RegistryPassword log in to the image registry.
 	RegistryUsername string
 	RegistryPassword string
-	// WorkingDirectory is where the project is, relative to
-	// GITHUB_WORKSPACE.
+	// WorkingDirectory is where the project is, relative to the workspace.
 	WorkingDirectory string
 	// AllowPullRequestTarget lifts the refusal of pull_request_target.
 	AllowPullRequestTarget bool
 }
 
 // secrets returns the input values that must be masked in the log.
-func (in Inputs) secrets() []string { return []string{in.GitHubToken, in.RegistryPassword} }
+func (in Inputs) secrets() []string {
+	return []string{in.GitHubToken, in.RegistryPassword, in.GitLabToken}
+}
 
-// readInputs reads the inputs. Secrets are returned even when another
-// input is invalid, so the caller can mask them before printing the error.
-func readInputs(a *githubactions.Action) (Inputs, error) {
+// readInputs reads the inputs: INPUT_<NAME> (what GitHub Actions passes),
+// else MODELCI_<NAME>. Secrets are returned even when another input is
+// invalid, so the caller can mask them before printing the error.
+func readInputs(getenv func(string) string) (Inputs, error) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	input := func(name string) string {
+		key := strings.ToUpper(name)
+		if v := get("INPUT_" + key); v != "" {
+			return v
+		}
+		return get("MODELCI_" + key)
+	}
 	in := Inputs{
-		Config:                 a.GetInput("config"),
-		GitHubToken:            a.GetInput("github_token"),
-		Baseline:               a.GetInput("baseline"),
-		Image:                  a.GetInput("image"),
-		RegistryUsername:       a.GetInput("registry_username"),
-		RegistryPassword:       a.GetInput("registry_password"),
-		WorkingDirectory:       a.GetInput("working_directory"),
+		Config:                 input("config"),
+		GitHubToken:            get("INPUT_GITHUB_TOKEN"),
+		GitLabToken:            get(EnvGitLabToken),
+		GitHubAuthor:           get(EnvGitHubAuthor),
+		Baseline:               input("baseline"),
+		Image:                  input("image"),
+		RegistryUsername:       input("registry_username"),
+		RegistryPassword:       input("registry_password"),
+		WorkingDirectory:       input("working_directory"),
 		FailOnGate:             true,
 		Push:                   true,
 		AllowPullRequestTarget: false,
 	}
 	if in.GitHubToken == "" {
-		in.GitHubToken = strings.TrimSpace(a.Getenv("GITHUB_TOKEN"))
+		in.GitHubToken = get(EnvGitHubToken)
+	}
+	if in.GitHubToken == "" {
+		in.GitHubToken = get("GITHUB_TOKEN")
 	}
 	if in.Config == "" {
 		in.Config = "modelci.yaml"
@@ -79,7 +111,7 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		in.WorkingDirectory = "."
 	}
 	var errs []string
-	mode, err := github.ParseMode(a.GetInput("comment"))
+	mode, err := sticky.ParseMode(input("comment"))
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -92,7 +124,7 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		{"push", &in.Push},
 		{"allow_pull_request_target", &in.AllowPullRequestTarget},
 	} {
-		v := a.GetInput(b.name)
+		v := input(b.name)
 		if v == "" {
 			continue
 		}

@@ -33,6 +33,11 @@ type DiffRequest struct {
 	// be scored on the same rows).
 	ChallengerDir string
 	Challenger    *train.Result
+	// ChallengerRef and ChallengerSHA are the branch and commit the report
+	// names for the challenger; empty means the checkout's HEAD. On GitLab
+	// and Jenkins pull requests they are the PR's head, since the checkout
+	// may be a merge commit that exists only in CI.
+	ChallengerRef, ChallengerSHA string
 	// Baseline is the resolved spec: "none" (no comparison: report the
 	// challenger alone and check its absolute gates), "git:<sha or ref>",
 	// "registry" or a model directory.
@@ -51,8 +56,9 @@ type DiffRequest struct {
 
 // DiffResult is the comparison.
 type DiffResult struct {
-	// Markdown is the report. For the PR comment it must contain
-	// github.Marker(cfg.Name) and stay under GitHub's 65,536 characters.
+	// Markdown is the report. For the PR comment or MR note it must
+	// contain sticky.Marker(cfg.Name) and stay under GitHub's 65,536
+	// characters (GitLab allows 1,000,000).
 	Markdown string
 	// JSON is the machine-readable report.
 	JSON []byte

@@ -310,6 +310,11 @@ func (d reportDiffer) Diff(ctx context.Context, req action.DiffRequest) (*action
 	if ref, sha, err := r.Head(ctx, dir); err == nil {
 		chal.Ref, chal.SHA = ref, sha
 	}
+	// On GitLab and Jenkins pull requests the checkout may be a merge
+	// commit that exists only in CI: the report names the PR's head.
+	if req.ChallengerSHA != "" {
+		chal.Ref, chal.SHA = req.ChallengerRef, req.ChallengerSHA
+	}
 	res, err := compareWithBaseline(ctx, r, cfg, spec, fallback, chal, nil, d.workers)
 	if err != nil {
 		return nil, err

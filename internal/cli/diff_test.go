@@ -259,4 +259,18 @@ func TestReportDiffer(t *testing.T) {
 	if err := json.Unmarshal(d.JSON, &back); err != nil || back.Name != "demo" {
 		t.Errorf("JSON: %v %q", err, back.Name)
 	}
+	// On a GitLab or Jenkins PR the report names the PR's head, not the
+	// merge commit CI checked out.
+	const head = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+	d, err = reportDiffer{workers: 1}.Diff(context.Background(), action.DiffRequest{Config: cfg, Challenger: res, Baseline: "none", WorkDir: dir, ChallengerRef: "better-model", ChallengerSHA: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back = diff.Result{}
+	if err := json.Unmarshal(d.JSON, &back); err != nil || back.Challenger.SHA != head || back.Challenger.Ref != "better-model" {
+		t.Errorf("challenger %+v: %v", back.Challenger, err)
+	}
+	if !strings.Contains(d.Markdown, head[:7]) {
+		t.Errorf("the report does not name the PR head %s:\n%s", head[:7], d.Markdown)
+	}
 }

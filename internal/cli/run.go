@@ -7,26 +7,40 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/action"
+	"github.com/modelci/modelci/internal/baseline"
+	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/github"
 )
 
 func newRunCmd(env Env) *cobra.Command {
-	return &cobra.Command{
+	var ov ci.Overrides
+	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run as the GitHub Action: train, compare, comment, summarise and ship, as the event calls for",
-		Long: `The entry point of the modelci GitHub Action. It reads the action's inputs
-(INPUT_* variables) and the event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH), then:
+		Short: "Run in CI: train, compare, comment, report and ship, as the build calls for",
+		Long: `The entry point of the modelci GitHub Action, and of the same container in
+GitLab CI, Jenkins or any other CI. It detects the build — GitHub Actions
+(GITHUB_EVENT_NAME and the event payload), GitLab CI (GITLAB_CI and the
+CI_* variables), Jenkins (JENKINS_URL, CHANGE_* and GIT_*) — reads the inputs
+(INPUT_* in the action, MODELCI_* elsewhere: MODELCI_CONFIG,
+MODELCI_WORKING_DIRECTORY, MODELCI_COMMENT, MODELCI_BASELINE,
+MODELCI_FAIL_ON_GATE, MODELCI_PUSH, MODELCI_IMAGE), then:
 
-  pull_request         train, compare with the base commit's model, upsert one
-                       PR comment, write the job summary and outputs, apply the
-                       quality gates (exit 3 on failure);
-  push (default branch) train, evaluate, summary and outputs, then package and
-                       push the model image;
-  anything else        train, evaluate and write the summary.
+  pull/merge request   train, compare with the base commit's model (or the
+                       image in the registry), keep one sticky PR comment (a
+                       GitHub comment, or a GitLab MR note with
+                       MODELCI_GITLAB_TOKEN), report, apply the quality gates
+                       (exit 3 on failure);
+  push to the default  train, evaluate, report, then package and push the
+  branch               model image (GitLab: to CI_REGISTRY_IMAGE unless
+                       image.repository is set);
+  anything else        train, evaluate and report.
 
-pull_request_target is refused unless allow_pull_request_target is true. On a
-pull request from a fork the token is read-only: no comment, a warning, and
-the report in the job summary.`,
+The report goes to the job summary on GitHub Actions; elsewhere to the job
+log and modelci-report.md in the working directory. Any CI can describe the
+build with the flags below (each also a MODELCI_* variable); they override
+detection. pull_request_target is refused unless allow_pull_request_target is
+true; on a GitHub pull request from a fork the token is read-only: no comment,
+a warning, and the report in the job summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := action.Run(cmd.Context(), action.Env{
@@ -35,10 +49,19 @@ the report in the job summary.`,
 				HTTPClient: env.HTTPClient,
 				Clock:      github.SystemClock{},
 				Rand:       rand.Float64,
+				Git:        baseline.ExecGit,
+				Overrides:  ov,
 			}, runDeps(env))
 			return runExitError(err)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&ov.Event, "event", "", "the kind of build: pr, push (a build of the default branch: package and push the image) or other ($"+ci.EnvEvent+")")
+	f.StringVar(&ov.BaseRef, "base-ref", "", "git ref a pull request is compared with, e.g. origin/main ($"+ci.EnvBaseRef+")")
+	f.StringVar(&ov.PRNumber, "pr-number", "", "pull request number; alone it makes the build a pull request ($"+ci.EnvPRNumber+")")
+	f.StringVar(&ov.Repository, "repo", "", "GitHub repository owner/name of the pull request comment ($"+ci.EnvRepository+")")
+	f.StringVar(&ov.DefaultBranch, "default-branch", "", "default branch where the CI does not name it (Jenkins, other CIs); default main ($"+ci.EnvDefaultBranch+")")
+	return cmd
 }
 
 // runDeps are the implementations `modelci run` uses: local training, the

@@ -22,10 +22,12 @@ func TestRunCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		name string
-		env  map[string]string
-		code int
-		out  []string
+		name  string
+		env   map[string]string
+		args  []string
+		code  int
+		out   []string
+		lacks []string
 	}{
 		{
 			name: "pull_request_target is refused",
@@ -62,7 +64,45 @@ func TestRunCommand(t *testing.T) {
 			name: "outside GitHub Actions",
 			env:  map[string]string{},
 			code: ExitUsage,
-			out:  []string{"GITHUB_EVENT_NAME is not set"},
+			out:  []string{"GITHUB_EVENT_NAME is not set", "--event pr|push|other"},
+		},
+		{
+			name:  "another CI with --event other",
+			env:   map[string]string{"MODELCI_WORKING_DIRECTORY": "WS"},
+			args:  []string{"--event", "other"},
+			code:  ExitOK,
+			out:   []string{"modelci run on generic: flags (other)", "==> Train", "report written to WS/modelci-report.md"},
+			lacks: []string{"::group::"},
+		},
+		{
+			name: "a bad --event",
+			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS"},
+			args: []string{"--event", "deploy"},
+			code: ExitUsage,
+			out:  []string{`--event "deploy": want pr, push or other`},
+		},
+		{
+			name: "a bad --pr-number from the environment",
+			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS", "MODELCI_PR_NUMBER": "abc"},
+			code: ExitUsage,
+			out:  []string{`--pr-number "abc": want a positive whole number`},
+		},
+		{
+			name: "a GitLab merge request with only the job token: no note, exit 0",
+			env: map[string]string{
+				"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "3",
+				"CI_MERGE_REQUEST_PROJECT_ID": "12", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+				"CI_PROJECT_DIR": "WS", "CI_JOB_TOKEN": "glcbt-secret-job-token", "MODELCI_BASELINE": "none",
+			},
+			code:  ExitOK,
+			out:   []string{"section_start:", "warning: no MR note: MODELCI_GITLAB_TOKEN is not set", "report written to modelci-report.md"},
+			lacks: []string{"glcbt-secret-job-token", "::"},
+		},
+		{
+			name: "a Jenkins branch build",
+			env:  map[string]string{"JENKINS_URL": "https://jenkins.example.com/", "BRANCH_NAME": "feature", "WORKSPACE": "WS"},
+			code: ExitOK,
+			out:  []string{"modelci run on jenkins: branch (other)", "==> Train"},
 		},
 	}
 	for _, tc := range cases {
@@ -80,14 +120,19 @@ func TestRunCommand(t *testing.T) {
 				},
 				Environ: func() []string { return nil },
 			}
-			err := Run(context.Background(), env, []string{"run"})
+			err := Run(context.Background(), env, append([]string{"run"}, tc.args...))
 			if got := ExitCode(err); got != tc.code {
 				t.Fatalf("exit %d, want %d (%v)\n%s", got, tc.code, err, out.String())
 			}
 			all := out.String() + errb.String()
 			for _, s := range tc.out {
-				if !strings.Contains(all, s) {
+				if !strings.Contains(all, strings.ReplaceAll(s, "WS", dir)) {
 					t.Errorf("output lacks %q:\n%s", s, all)
+				}
+			}
+			for _, s := range tc.lacks {
+				if strings.Contains(all, s) {
+					t.Errorf("output has %q:\n%s", s, all)
 				}
 			}
 		})

@@ -65,10 +65,18 @@ var _ action.Publisher = imagePublisher{}
 
 // Publish implements action.Publisher.
 func (p imagePublisher) Publish(ctx context.Context, req action.PublishRequest) (*action.PublishResult, error) {
+	// The commit `modelci run` detected (GIT_COMMIT on Jenkins, git HEAD
+	// in another CI) tags the image even where image.DetectCI, which reads
+	// only the platform's variables, finds none.
+	var tags []string
+	if req.SHA != "" && (req.Config == nil || len(req.Config.Image.Tags) == 0) {
+		tags = image.DefaultTags(image.CIInfo{SHA: req.SHA})
+	}
 	res, err := packageImage(ctx, p.env, packageRequest{
 		ModelDir:   req.ModelDir,
 		Config:     req.Config,
 		Repository: req.Repository,
+		Tags:       tags,
 		Username:   req.Username,
 		Password:   req.Password,
 		Revision:   req.SHA,

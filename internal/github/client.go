@@ -71,7 +71,7 @@ func NewClient(o Options) (*Client, error) {
 		clock = SystemClock{}
 	}
 	hc := *o.HTTPClient
-	hc.Transport = &Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf}
+	hc.Transport = &Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitHub API"}
 	// The retrying transport bounds each try and the waiting; a client
 	// timeout would cut through a legitimate Retry-After wait.
 	hc.Timeout = 0
@@ -89,7 +89,7 @@ func NewClient(o Options) (*Client, error) {
 			return nil, fmt.Errorf("github client: GITHUB_API_URL %q: %w", o.APIURL, err)
 		}
 	}
-	c := &Client{gh: gh, clock: clock, rand: o.Rand, policy: o.Retry.withDefaults()}
+	c := &Client{gh: gh, clock: clock, rand: o.Rand, policy: o.Retry.WithDefaults()}
 	if o.Author != "" {
 		c.author = &Author{Login: o.Author, Source: "configured"}
 	}

@@ -6,52 +6,36 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 
 	gogithub "github.com/google/go-github/v60/github"
+
+	"github.com/modelci/modelci/internal/sticky"
 )
 
-// Mode says when Upsert writes the PR comment (the `comment` input).
-type Mode string
+// Mode says when Upsert writes the PR comment (the `comment` input); see
+// sticky.Mode.
+type Mode = sticky.Mode
 
-// Comment modes.
+// Comment modes; see package sticky.
 const (
-	// ModeAuto keeps one sticky comment per model: it edits the newest
-	// comment that carries the model's marker and was written by the
-	// token's account, or creates one when there is none.
-	ModeAuto Mode = "auto"
-	// ModeAlways posts a new comment on every run whose report differs from
-	// the newest one, keeping the earlier ones as history. This is what CML
-	// users get from `cml comment create` without --watermark-title.
-	ModeAlways Mode = "always"
-	// ModeNever posts nothing and sends no request.
-	ModeNever Mode = "never"
-	// ModeUpdateOnly edits the existing sticky comment but never creates
-	// one. Edits notify nobody, so this keeps a report fresh on PRs that
-	// already have one without pinging reviewers on the others.
-	ModeUpdateOnly Mode = "update-only"
+	ModeAuto       = sticky.ModeAuto
+	ModeAlways     = sticky.ModeAlways
+	ModeNever      = sticky.ModeNever
+	ModeUpdateOnly = sticky.ModeUpdateOnly
 )
 
 // ParseMode reads the `comment` input; empty means auto.
-func ParseMode(s string) (Mode, error) {
-	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
-	case "":
-		return ModeAuto, nil
-	case ModeAuto, ModeAlways, ModeNever, ModeUpdateOnly:
-		return m, nil
-	}
-	return "", fmt.Errorf("comment: want auto, always, never or update-only; got %q", s)
-}
+func ParseMode(s string) (Mode, error) { return sticky.ParseMode(s) }
 
 // Outcome is what Upsert did.
-type Outcome string
+type Outcome = sticky.Outcome
 
 // Outcomes.
 const (
-	Created   Outcome = "created"
-	Updated   Outcome = "updated"
-	Unchanged Outcome = "unchanged"
-	Skipped   Outcome = "skipped"
+	Created   = sticky.Created
+	Updated   = sticky.Updated
+	Unchanged = sticky.Unchanged
+	Skipped   = sticky.Skipped
 )
 
 // Result describes the comment after Upsert.
@@ -87,14 +71,8 @@ type Author struct {
 }
 
 // Marker returns the hidden line that identifies the report comment of a
-// model: `<!-- modelci:report name=<model> -->`. The report renderer puts
-// it in the body (report.Marker, which must stay identical to this); Upsert
-// finds comments by it. Characters that could end the HTML comment or the
-// line are replaced, exactly as report.Marker does.
-func Marker(model string) string {
-	name := strings.NewReplacer("--", "-", ">", "_", "\n", "_", "\r", "_").Replace(strings.TrimSpace(model))
-	return "<!-- modelci:report name=" + name + " -->"
-}
+// model: `<!-- modelci:report name=<model> -->`; see sticky.Marker.
+func Marker(model string) string { return sticky.Marker(model) }
 
 // Author returns the account the token acts as. It asks GET /user once. A
 // GitHub Actions GITHUB_TOKEN is a GitHub App installation token, for
@@ -191,14 +169,8 @@ func maxID(list []*gogithub.IssueComment) int64 {
 	return m
 }
 
-// sameBody compares bodies as GitHub stores them: line endings normalised,
-// trailing whitespace ignored.
-func sameBody(a, b string) bool {
-	norm := func(s string) string {
-		return strings.TrimRightFunc(strings.ReplaceAll(s, "\r\n", "\n"), unicode.IsSpace)
-	}
-	return norm(a) == norm(b)
-}
+// sameBody compares bodies as GitHub stores them; see sticky.SameBody.
+func sameBody(a, b string) bool { return sticky.SameBody(a, b) }
 
 // Upsert writes the report of model to pull request number according to
 // mode (see Mode). body must contain Marker(model) exactly once or more;

@@ -2,12 +2,13 @@ package image
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelci/modelci/internal/ci"
 )
 
 // CreatedTime returns the image's creation time and where it came from:
@@ -36,9 +37,10 @@ func CreatedTime(ctx context.Context, getenv func(string) string, run Runner, di
 
 // CIInfo is what the CI environment says about the build.
 type CIInfo struct {
-	// System is "github", "gitlab" or "" (local).
+	// System is "github", "gitlab", "jenkins" or "" (local or another CI).
 	System string
-	// Event is the GitHub event name or the GitLab pipeline source.
+	// Event is the GitHub event name, the GitLab pipeline source, or
+	// Jenkins' change-request, branch or tag.
 	Event string
 	// SHA is the commit.
 	SHA string
@@ -58,72 +60,41 @@ type CIInfo struct {
 	Source string
 }
 
-// DetectCI reads the CI environment. readFile reads GitHub's event payload
+// DetectCI reads the CI environment through internal/ci, the one
+// detection modelci has. readFile reads GitHub's event payload
 // (GITHUB_EVENT_PATH) for the default branch and fork status; it may be
-// nil.
+// nil. Overrides of `modelci run` are not applied: pushing stays refused
+// whenever the platform says the build is a pull or merge request or a
+// fork, whatever the flags say.
 func DetectCI(getenv func(string) string, readFile func(string) ([]byte, error)) CIInfo {
-	var c CIInfo
-	switch {
-	case getenv("GITHUB_ACTIONS") == "true":
-		c.System = "github"
-		c.Event = getenv("GITHUB_EVENT_NAME")
-		c.SHA = getenv("GITHUB_SHA")
-		c.Ref = getenv("GITHUB_REF")
-		if s, r := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"); s != "" && r != "" {
-			c.Source = strings.TrimRight(s, "/") + "/" + r
+	// Ignore the MODELCI_* overrides: only the platform's word counts here.
+	platformOnly := func(k string) string {
+		if strings.HasPrefix(k, "MODELCI_") {
+			return ""
 		}
-		c.PullRequest = strings.HasPrefix(c.Event, "pull_request")
-		if p := getenv("GITHUB_EVENT_PATH"); p != "" && readFile != nil {
-			if b, err := readFile(p); err == nil {
-				var ev struct {
-					Repository struct {
-						DefaultBranch string `json:"default_branch"`
-						Fork          bool   `json:"fork"`
-						FullName      string `json:"full_name"`
-					} `json:"repository"`
-					PullRequest *struct {
-						Head struct {
-							Repo *struct {
-								Fork     bool   `json:"fork"`
-								FullName string `json:"full_name"`
-							} `json:"repo"`
-						} `json:"head"`
-					} `json:"pull_request"`
-				}
-				if json.Unmarshal(b, &ev) == nil {
-					c.DefaultBranch = ev.Repository.DefaultBranch
-					c.Fork = ev.Repository.Fork
-					if pr := ev.PullRequest; pr != nil {
-						c.PullRequest = true
-						if pr.Head.Repo == nil || pr.Head.Repo.FullName != ev.Repository.FullName {
-							c.Fork = true
-						}
-					}
-				}
-			}
-		}
-	case getenv("GITLAB_CI") == "true":
-		c.System = "gitlab"
-		c.Event = getenv("CI_PIPELINE_SOURCE")
-		c.SHA = getenv("CI_COMMIT_SHA")
-		c.DefaultBranch = getenv("CI_DEFAULT_BRANCH")
-		c.Source = getenv("CI_PROJECT_URL")
-		if t := getenv("CI_COMMIT_TAG"); t != "" {
-			c.Ref = "refs/tags/" + t
-		} else if b := getenv("CI_COMMIT_BRANCH"); b != "" {
-			c.Ref = "refs/heads/" + b
-		}
-		if getenv("CI_MERGE_REQUEST_IID") != "" || c.Event == "merge_request_event" || c.Event == "external_pull_request_event" {
-			c.PullRequest = true
-		}
-		if src, proj := getenv("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"), getenv("CI_PROJECT_ID"); src != "" && proj != "" && src != proj {
-			c.Fork = true
-		}
+		return getenv(k)
 	}
-	if t, ok := strings.CutPrefix(c.Ref, "refs/tags/"); ok {
-		c.Tag = t
-	} else if b, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok {
-		c.Branch = b
+	// The error only says `modelci run` could not act on the event; what
+	// could be learnt is still there.
+	ev, _ := ci.Detect(context.Background(), ci.Options{Getenv: platformOnly, ReadFile: readFile})
+	if ev == nil {
+		return CIInfo{}
+	}
+	c := CIInfo{
+		Event:         ev.Name,
+		SHA:           ev.SHA,
+		Ref:           ev.Ref,
+		Branch:        ev.Branch(),
+		Tag:           ev.Tag(),
+		DefaultBranch: ev.DefaultBranch,
+		PullRequest:   ev.InPullRequest,
+		Fork:          ev.Fork || ev.ForkRepository,
+		Source:        ev.WebURL,
+	}
+	if ev.Platform != ci.Generic {
+		c.System = string(ev.Platform)
+	} else {
+		c.Event, c.DefaultBranch = "", ""
 	}
 	return c
 }

@@ -49,6 +49,12 @@ func TestDetectCIAndDecidePush(t *testing.T) {
 		{"gitlab merge request", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_COMMIT_SHA": "def"}, "", "true", false, "pull request", []string{"def", "latest"}},
 		{"gitlab fork merge request", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "9", "CI_PROJECT_ID": "1"}, "", "true", false, "fork", []string{"latest"}},
 		{"gitlab tag", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_SHA": "def", "CI_COMMIT_TAG": "v0.3.0", "CI_DEFAULT_BRANCH": "main"}, "", "auto", true, "", []string{"def", "latest", "0.3.0", "0.3"}},
+		{"gitlab fork merge request, pipeline in the fork", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "9", "CI_PROJECT_ID": "9", "CI_MERGE_REQUEST_PROJECT_ID": "1", "CI_COMMIT_SHA": "def"}, "", "true", false, "fork", []string{"def", "latest"}},
+		{"jenkins build of main", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "main", "GIT_COMMIT": "fed"}, "", "auto", true, "", []string{"fed", "latest"}},
+		{"jenkins build of another branch", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "feature", "GIT_COMMIT": "fed"}, "", "auto", false, "not the default branch", []string{"fed", "latest"}},
+		{"jenkins pull request", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "PR-3", "CHANGE_ID": "3", "CHANGE_TARGET": "main", "GIT_COMMIT": "fed"}, "", "true", false, "pull request", []string{"fed", "latest"}},
+		{"jenkins pull request from a fork", map[string]string{"JENKINS_URL": "https://j/", "CHANGE_ID": "3", "CHANGE_FORK": "mallory", "GIT_COMMIT": "fed"}, "", "true", false, "fork", []string{"fed", "latest"}},
+		{"MODELCI_EVENT cannot make a merge request pushable", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "MODELCI_EVENT": "push", "CI_COMMIT_SHA": "def"}, "", "true", false, "pull request", []string{"def", "latest"}},
 		{"local, auto", map[string]string{}, "", "auto", false, "not a CI build", []string{"latest"}},
 		{"local, true", map[string]string{}, "", "true", true, "", []string{"latest"}},
 	}

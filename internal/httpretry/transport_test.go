@@ -1,21 +1,51 @@
-package github
+package httpretry
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/modelci/modelci/internal/github/githubtest"
 )
 
+const (
+	owner = "acme"
+	repo  = "house"
+	pr    = 7
+	pat   = "ghp_personal_token_0001"
+)
+
+var (
+	start    = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	listPath = fmt.Sprintf("/repos/%s/%s/issues/%d/comments", owner, repo, pr)
+)
+
+// fixture is a fake GitHub (internal/github/githubtest) with one token and
+// one pull request, and a fake clock.
+type fixture struct {
+	srv   *githubtest.Server
+	clock *githubtest.Clock
+}
+
+func newFixture(t *testing.T, prefix string) *fixture {
+	t.Helper()
+	srv := githubtest.New(githubtest.Options{Prefix: prefix})
+	t.Cleanup(srv.Close)
+	srv.AddToken(pat, githubtest.Token{Account: githubtest.Account{Login: "octo-ci", ID: 101, Type: "User"}})
+	srv.AddPullRequest(owner, repo, pr)
+	return &fixture{srv: srv, clock: githubtest.NewClock(start)}
+}
+
 func TestBackoff(t *testing.T) {
 	t.Parallel()
-	p := DefaultRetryPolicy
+	p := DefaultPolicy
 	cases := []struct {
 		n    int
 		rnd  func() float64
@@ -31,7 +61,7 @@ func TestBackoff(t *testing.T) {
 		{1, func() float64 { return 7 }, 500 * time.Millisecond}, // out of range: no jitter above the base half
 	}
 	for _, tc := range cases {
-		if got := backoff(p, tc.n, tc.rnd); got != tc.want {
+		if got := Backoff(p, tc.n, tc.rnd); got != tc.want {
 			t.Errorf("backoff(%d) = %v, want %v", tc.n, got, tc.want)
 		}
 	}
@@ -74,7 +104,7 @@ func TestTransportDirect(t *testing.T) {
 		method string
 		path   string
 		fault  githubtest.Fault
-		policy RetryPolicy
+		policy Policy
 		// tries of the path, final status, waits
 		tries  int
 		status int
@@ -108,7 +138,7 @@ func TestTransportDirect(t *testing.T) {
 		{
 			name: "the waiting budget stops retries", method: http.MethodGet, path: "/user",
 			fault:  githubtest.Fault{Method: http.MethodGet, Path: "/user", Status: http.StatusBadGateway, Body: "{}", Times: 10},
-			policy: RetryPolicy{MaxWait: 2 * time.Second, MaxAttempts: 10},
+			policy: Policy{MaxWait: 2 * time.Second, MaxAttempts: 10},
 			// 0.75s + 1.5s would exceed 2s: one wait only.
 			tries: 2, status: http.StatusBadGateway, sleeps: []time.Duration{750 * time.Millisecond},
 		},
@@ -177,85 +207,144 @@ func TestTransportSleepCancelled(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
+// TestTransportGitLab: GitLab's answers. A 429 names its wait in
+// Retry-After, or in RateLimit-Reset (epoch seconds, no X- prefix) with
+// RateLimit-Remaining: 0; a 403 is a permission problem, never a rate
+// limit; the log names the service.
+func TestTransportGitLab(t *testing.T) {
 	t.Parallel()
-	marker := Marker(model)
-	table := "| a | b |\n|---|---|\n" + strings.Repeat("| 1 | 2 |\n", 3000)
 	cases := []struct {
 		name    string
-		body    string
-		max     int
-		check   func(t *testing.T, out string)
-		noop    bool
-		markerF bool // marker expected first
+		method  string
+		answers []answer
+		tries   int
+		status  int
+		sleeps  []time.Duration
+		log     string
 	}{
-		{name: "short body untouched", body: marker + "\nhi\n", max: 1000, noop: true},
 		{
-			name: "cut at a blank line", max: 20000,
-			body: marker + "\n" + strings.Repeat("paragraph text here.\n\n", 2000),
-			check: func(t *testing.T, out string) {
-				if !strings.Contains(out, "here.\n\n> [!NOTE]") {
-					t.Error("not cut after a paragraph")
-				}
-			},
+			name: "429 with Retry-After", method: http.MethodPost,
+			answers: []answer{{status: 429, header: http.Header{"Retry-After": {"4"}}, body: `{"message":"429 Too Many Requests"}`}},
+			tries:   2, status: 201, sleeps: []time.Duration{4 * time.Second},
+			log: "GitLab API POST /api/v4/projects/1/merge_requests/2/notes: 429 Too Many Requests (rate limited); retrying in 4s",
 		},
 		{
-			name: "open code fence closed", max: 5000,
-			body: marker + "\n```text\n" + strings.Repeat("line of output\n", 1000) + "```\n",
-			check: func(t *testing.T, out string) {
-				if strings.Count(out, "```") != 2 {
-					t.Errorf("fences: %d", strings.Count(out, "```"))
-				}
-			},
+			name: "429 with RateLimit-Reset", method: http.MethodGet,
+			answers: []answer{{status: 429, header: http.Header{"Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {fmt.Sprint(start.Add(20 * time.Second).Unix())}}, body: `{"message":"429 Too Many Requests"}`}},
+			tries:   2, status: 200, sleeps: []time.Duration{21 * time.Second},
 		},
 		{
-			name: "open details closed", max: 5000,
-			body: marker + "\n<details><summary>rows</summary>\n\n" + table + "</details>\n",
-			check: func(t *testing.T, out string) {
-				if strings.Count(out, "<details") != strings.Count(out, "</details>") {
-					t.Error("details left open")
-				}
-			},
+			name: "429 naming no time: the policy's wait, doubled", method: http.MethodGet,
+			answers: []answer{{status: 429}, {status: 429}},
+			tries:   3, status: 200, sleeps: []time.Duration{time.Minute, 2 * time.Minute},
 		},
 		{
-			name: "marker put back when it was at the end", max: 5000,
-			body: table + marker + "\n", markerF: true,
+			name: "403 Forbidden is not retried", method: http.MethodPost,
+			answers: []answer{{status: 403, body: `{"message":"403 Forbidden"}`}},
+			tries:   1, status: 403,
 		},
 		{
-			name: "multi-byte text cut on a character boundary", max: 3001,
-			body: marker + "\n" + strings.Repeat("é∑😀", 5000),
-			check: func(t *testing.T, out string) {
-				if !utf8.ValidString(out) {
-					t.Error("invalid UTF-8")
-				}
-			},
+			name: "503 on a PUT is retried with backoff", method: http.MethodPut,
+			answers: []answer{{status: 503, body: `{"message":"503"}`}},
+			tries:   2, status: 200, sleeps: []time.Duration{750 * time.Millisecond},
 		},
 	}
 	for _, tc := range cases {
-		out := Truncate(tc.body, marker, tc.max, TruncationNote)
-		if tc.noop {
-			if out != tc.body {
-				t.Errorf("%s: changed", tc.name)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newScripted(t, tc.answers)
+			clock := githubtest.NewClock(start)
+			var log strings.Builder
+			tr := &Transport{Base: srv.Client().Transport, Clock: clock, Rand: func() float64 { return 0.5 }, Service: "GitLab API",
+				Logf: func(format string, args ...any) { fmt.Fprintf(&log, format+"\n", args...) }}
+			var body io.Reader
+			if tc.method != http.MethodGet {
+				body = strings.NewReader(`{"body":"hi"}`)
 			}
-			continue
-		}
-		if len(out) > tc.max {
-			t.Errorf("%s: %d bytes > %d", tc.name, len(out), tc.max)
-		}
-		if !strings.Contains(out, marker) || !strings.HasSuffix(out, TruncationNote+"\n") {
-			t.Errorf("%s: marker or note missing", tc.name)
-		}
-		if tc.markerF && !strings.HasPrefix(out, marker+"\n") {
-			t.Errorf("%s: marker not first", tc.name)
-		}
-		if tc.check != nil {
-			tc.check(t, out)
-		}
+			req, err := http.NewRequest(tc.method, srv.URL+"/api/v4/projects/1/merge_requests/2/notes", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tc.status, b)
+			}
+			if n := srv.tries(); n != tc.tries {
+				t.Errorf("%d tries, want %d", n, tc.tries)
+			}
+			if got := clock.Sleeps(); fmt.Sprint(got) != fmt.Sprint(tc.sleeps) {
+				t.Errorf("sleeps %v, want %v", got, tc.sleeps)
+			}
+			if tc.log != "" && !strings.Contains(log.String(), tc.log) {
+				t.Errorf("log lacks %q:\n%s", tc.log, log.String())
+			}
+			if bodies := srv.bodies(); tc.method != http.MethodGet && len(bodies) == tc.tries {
+				for _, got := range bodies {
+					if got != `{"body":"hi"}` {
+						t.Errorf("replayed body %q", got)
+					}
+				}
+			}
+		})
 	}
-	if got := truncateTarget(strings.Repeat("x", 70000)); got != truncateBudget {
-		t.Errorf("target of a long body = %d", got)
-	}
-	if got := truncateTarget(strings.Repeat("x", 30000)); got != 15000 {
-		t.Errorf("target of a body a smaller server refused = %d, want half", got)
-	}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// scripted answers its requests with the given answers in order, then with
+// success (201 for POST, 200 otherwise).
+type scripted struct {
+	*httptest.Server
+	mu      sync.Mutex
+	answers []answer
+	n       int
+	got     []string
+}
+
+func newScripted(t *testing.T, answers []answer) *scripted {
+	s := &scripted{answers: answers}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.got = append(s.got, string(b))
+		i := s.n
+		s.n++
+		if i < len(s.answers) {
+			a := s.answers[i]
+			for k, v := range a.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(a.status)
+			_, _ = io.WriteString(w, a.body)
+			return
+		}
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+		}
+		_, _ = io.WriteString(w, `{"id":1}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *scripted) tries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+func (s *scripted) bodies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
 }
