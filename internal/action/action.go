@@ -297,6 +297,12 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
+	if ev.Kind == KindLocal {
+		if err := r.stage("Package the image", func() error { return r.packageLocal(ctx, filepath.Join(outDir, "image")) }); err != nil {
+			r.log.Errorf("packaging failed: %v", err)
+			return err
+		}
+	}
 	digest := ""
 	if r.out.Published != nil {
 		digest = r.out.Published.Digest
@@ -557,6 +563,34 @@ func (r *runner) publish(ctx context.Context, gateFailed bool) error {
 	}
 	r.out.Published = res
 	r.log.Infof("pushed %s@%s (%s)", repo, res.Digest, strings.Join(res.References, ", "))
+	return nil
+}
+
+// packageLocal writes the image as an OCI layout on disk: the local run's
+// stand-in for a push, with no registry involved.
+func (r *runner) packageLocal(ctx context.Context, layout string) error {
+	if !r.in.Push {
+		r.out.PublishSkipped = "push is false"
+		r.log.Infof("image skipped: push is false")
+		return nil
+	}
+	if r.deps.Publisher == nil {
+		r.out.PublishSkipped = "packaging is not configured in this build"
+		r.log.Warningf("image: packaging is not configured in this build; no image was written")
+		return nil
+	}
+	res, err := r.deps.Publisher.Publish(ctx, PublishRequest{
+		Config:   r.cfg,
+		ModelDir: r.out.ModelDir,
+		SHA:      r.ev.SHA,
+		Ref:      r.ev.Ref,
+		Layout:   layout,
+	})
+	if err != nil {
+		return err
+	}
+	r.out.Published = res
+	r.log.Infof("wrote the image to the OCI layout %s (%s)", r.relToWorkspace(layout), res.Digest)
 	return nil
 }
 

@@ -726,12 +726,20 @@ func TestRunWithoutDiffer(t *testing.T) {
 	}
 }
 
+// TestRunOutsideActions: outside any CI, with no config, a local run says
+// which file it looked for.
 func TestRunOutsideActions(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	_, err := Run(context.Background(), Env{Getenv: func(string) string { return "" }, Stdout: &out}, Deps{Differ: &fakeDiffer{}})
-	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "GITHUB_EVENT_NAME") {
-		t.Fatalf("err = %v", err)
+	dir := t.TempDir()
+	_, err := Run(context.Background(), Env{Getenv: func(k string) string {
+		if k == "MODELCI_WORKING_DIRECTORY" {
+			return dir
+		}
+		return ""
+	}, Stdout: &out}, Deps{Differ: &fakeDiffer{}})
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "modelci.yaml") {
+		t.Fatalf("err = %v\n%s", err, out.String())
 	}
 }
 

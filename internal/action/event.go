@@ -21,6 +21,7 @@ const (
 	KindPullRequestTarget = ci.KindPullRequestTarget
 	KindPushDefault       = ci.KindPushDefault
 	KindOther             = ci.KindOther
+	KindLocal             = ci.KindLocal
 )
 
 // ParseEvent classifies a GitHub Actions event from the context that

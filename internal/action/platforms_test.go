@@ -628,10 +628,11 @@ func TestGenericCI(t *testing.T) {
 			ov:   ci.Overrides{Event: "push"}, kind: KindPushDefault, baseline: "none", pushed: true,
 		},
 		{
-			name: "no CI and no flags: exit 2", wantErr: ErrUsage, logHas: "error: invalid input: no CI platform detected",
+			name: "no CI and no flags: a local run writes the image as an OCI layout",
+			kind: KindLocal, baseline: "none", pushed: true, logHas: "wrote the image to the OCI layout ",
 		},
 		{
-			name: "a bad flag: exit 2", ov: ci.Overrides{Event: "deploy"}, wantErr: ErrUsage, logHas: `--event "deploy": want pr, push or other`,
+			name: "a bad flag: exit 2", ov: ci.Overrides{Event: "deploy"}, wantErr: ErrUsage, logHas: `--event "deploy": want pr, push, other or local`,
 		},
 	}
 	for _, tc := range cases {
@@ -662,6 +663,12 @@ func TestGenericCI(t *testing.T) {
 			}
 			if (len(h.publisher.calls) == 1) != tc.pushed {
 				t.Errorf("publish calls %+v", h.publisher.calls)
+			}
+			if tc.kind == KindLocal && len(h.publisher.calls) == 1 {
+				// A local run writes a layout and pushes nowhere.
+				if c := h.publisher.calls[0]; c.Repository != "" || filepath.Base(c.Layout) != "image" {
+					t.Errorf("local publish request %+v", c)
+				}
 			}
 			if tc.logHas != "" && !strings.Contains(log, tc.logHas) {
 				t.Errorf("log lacks %q\n%s", tc.logHas, log)

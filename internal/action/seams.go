@@ -85,6 +85,9 @@ type PublishRequest struct {
 	Username, Password string
 	// SHA and Ref are the commit being shipped.
 	SHA, Ref string
+	// Layout, when set, is an OCI layout directory to write the image to
+	// instead of pushing it (a local run); Repository is then empty.
+	Layout string
 }
 
 // PublishResult is the pushed image.

@@ -56,6 +56,10 @@ const (
 	// KindOther is everything else (other branches, tags, manual and
 	// scheduled builds): train, evaluate, report. --event other.
 	KindOther Kind = "other"
+	// KindLocal is a run outside any CI with no --event: train, evaluate,
+	// report, and write the image as an OCI layout on disk; nothing is
+	// posted or pushed.
+	KindLocal Kind = "local"
 )
 
 // Forge is where the pull or merge request lives, and so which API the
@@ -303,7 +307,8 @@ func Detect(ctx context.Context, o Options) (*Event, error) {
 		return ev, err
 	}
 	if ev.Platform == Generic && ev.Kind == "" {
-		return ev, fmt.Errorf("%w: no CI platform detected: GITHUB_EVENT_NAME is not set (GitHub Actions), GITLAB_CI is not true (GitLab CI) and JENKINS_URL is not set (Jenkins); in any other CI pass --event pr|push|other (or set %s), with --pr-number, --base-ref and --repo owner/name for a pull request; to train outside CI use `modelci train`", ErrUsage, EnvEvent)
+		// No CI detected and no --event: a local run.
+		ev.Kind, ev.Name = KindLocal, "local"
 	}
 	return ev, nil
 }
@@ -367,8 +372,10 @@ func (ov Overrides) apply(ev *Event) error {
 		ev.Kind = KindPushDefault
 	case "other":
 		ev.Kind = KindOther
+	case "local":
+		ev.Kind = KindLocal
 	default:
-		errs = append(errs, fmt.Sprintf("--event %q: want pr, push or other", ov.Event))
+		errs = append(errs, fmt.Sprintf("--event %q: want pr, push, other or local", ov.Event))
 	}
 	if ov.Event != "" && len(errs) == 0 {
 		ev.Notes = append(ev.Notes, "kind "+string(ev.Kind)+" from --event/"+EnvEvent)

@@ -342,15 +342,18 @@ func TestDetect(t *testing.T) {
 			}(),
 		},
 		{
-			name: "no CI and no flags", env: map[string]string{},
-			want:    Event{Platform: Generic, Name: "flags", DefaultBranch: "main"},
-			wantErr: "no CI platform detected",
+			name: "no CI and no flags: a local run", env: map[string]string{},
+			want: Event{Platform: Generic, Name: "local", Kind: KindLocal, DefaultBranch: "main"},
+		},
+		{
+			name: "--event local", env: map[string]string{}, ov: Overrides{Event: "local"},
+			want: Event{Platform: Generic, Name: "flags", Kind: KindLocal, DefaultBranch: "main"},
 		},
 		{
 			name: "bad flags are all reported", env: map[string]string{},
 			ov:      Overrides{Event: "merge", PRNumber: "x", Repository: "acme"},
 			want:    Event{Platform: Generic, Name: "flags", DefaultBranch: "main"},
-			wantErr: `--repo "acme": want owner/name; --pr-number "x": want a positive whole number; --event "merge": want pr, push or other`,
+			wantErr: `--repo "acme": want owner/name; --pr-number "x": want a positive whole number; --event "merge": want pr, push, other or local`,
 		},
 	}
 	for _, tc := range cases {

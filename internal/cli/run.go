@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +14,10 @@ import (
 )
 
 func newRunCmd(env Env) *cobra.Command {
-	var ov ci.Overrides
+	var (
+		ov     ci.Overrides
+		inputs = map[string]*string{"config": new(string), "working_directory": new(string), "baseline": new(string)}
+	)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run in CI: train, compare, comment, report and ship, as the build calls for",
@@ -43,8 +47,17 @@ true; on a GitHub pull request from a fork the token is read-only: no comment,
 a warning, and the report in the job summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A flag for an input wins over INPUT_<NAME> and MODELCI_<NAME>.
+			getenv := func(k string) string {
+				for name, v := range inputs {
+					if *v != "" && (k == "INPUT_"+strings.ToUpper(name) || k == "MODELCI_"+strings.ToUpper(name)) {
+						return *v
+					}
+				}
+				return env.Getenv(k)
+			}
 			_, err := action.Run(cmd.Context(), action.Env{
-				Getenv:     env.Getenv,
+				Getenv:     getenv,
 				Stdout:     env.Stdout,
 				HTTPClient: env.HTTPClient,
 				Clock:      github.SystemClock{},
@@ -56,7 +69,10 @@ a warning, and the report in the job summary.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&ov.Event, "event", "", "the kind of build: pr, push (a build of the default branch: package and push the image) or other ($"+ci.EnvEvent+")")
+	f.StringVarP(inputs["config"], "config", "c", "", "path of modelci.yaml, relative to the working directory (input config, $MODELCI_CONFIG; default modelci.yaml)")
+	f.StringVar(inputs["working_directory"], "working-directory", "", "project directory (input working_directory, $MODELCI_WORKING_DIRECTORY; default .)")
+	f.StringVarP(inputs["baseline"], "baseline", "b", "", "champion: auto, none, git:<ref>, registry or a model directory (input baseline, $MODELCI_BASELINE)")
+	f.StringVar(&ov.Event, "event", "", "the kind of build: pr, push (a build of the default branch: package and push the image), other, or local (the default outside CI: report, and the image as an OCI layout in dist/modelci/image) ($"+ci.EnvEvent+")")
 	f.StringVar(&ov.BaseRef, "base-ref", "", "git ref a pull request is compared with, e.g. origin/main ($"+ci.EnvBaseRef+")")
 	f.StringVar(&ov.PRNumber, "pr-number", "", "pull request number; alone it makes the build a pull request ($"+ci.EnvPRNumber+")")
 	f.StringVar(&ov.Repository, "repo", "", "GitHub repository owner/name of the pull request comment ($"+ci.EnvRepository+")")

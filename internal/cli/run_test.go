@@ -61,10 +61,10 @@ func TestRunCommand(t *testing.T) {
 			out:  []string{"::add-mask::ghs_secret_value", "fail_on_gate: want true or false"},
 		},
 		{
-			name: "outside GitHub Actions",
-			env:  map[string]string{},
+			name: "outside any CI without a config",
+			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS", "MODELCI_CONFIG": "nope.yaml"},
 			code: ExitUsage,
-			out:  []string{"GITHUB_EVENT_NAME is not set", "--event pr|push|other"},
+			out:  []string{"nope.yaml", "no such file"},
 		},
 		{
 			name:  "another CI with --event other",
@@ -79,7 +79,7 @@ func TestRunCommand(t *testing.T) {
 			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS"},
 			args: []string{"--event", "deploy"},
 			code: ExitUsage,
-			out:  []string{`--event "deploy": want pr, push or other`},
+			out:  []string{`--event "deploy": want pr, push, other or local`},
 		},
 		{
 			name: "a bad --pr-number from the environment",

@@ -73,6 +73,7 @@ func (p imagePublisher) Publish(ctx context.Context, req action.PublishRequest) 
 		tags = image.DefaultTags(image.CIInfo{SHA: req.SHA})
 	}
 	res, err := packageImage(ctx, p.env, packageRequest{
+		Layout:     req.Layout,
 		ModelDir:   req.ModelDir,
 		Config:     req.Config,
 		Repository: req.Repository,
