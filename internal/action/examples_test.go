@@ -141,7 +141,7 @@ func TestGitLabExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	stages = typed.Stages
-	if typed.Default.Image.Name != "ghcr.io/modelci/modelci:v1" || !slices.Equal(typed.Default.Image.Entrypoint, []string{""}) {
+	if typed.Default.Image.Name != "ghcr.io/modelci/modelci:v1" || typed.Default.Image.Entrypoint != nil {
 		t.Errorf("default image %+v", typed.Default.Image)
 	}
 	find := func(rule string) (string, glJob) {
