@@ -291,7 +291,7 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 	gateFailed := !d.GatesPassed && in.FailOnGate
-	if ev.Kind == KindPushDefault {
+	if r.shouldPublish() {
 		if err := r.stage("Package and push the image", func() error { return r.publish(ctx, gateFailed) }); err != nil {
 			r.log.Errorf("image push failed: %v", err)
 			return err
@@ -539,7 +539,7 @@ func (r *runner) publish(ctx context.Context, gateFailed bool) error {
 	switch {
 	case gateFailed:
 		return skip(r.log.Warningf, "the model failed its quality gates")
-	case !r.in.Push:
+	case r.pushMode() == "false":
 		return skip(r.log.Infof, "push is false")
 	case repo == "":
 		return skip(r.log.Noticef, "no image repository (set image.repository in modelci.yaml or the image input)")
@@ -566,10 +566,37 @@ func (r *runner) publish(ctx context.Context, gateFailed bool) error {
 	return nil
 }
 
+// pushMode is the push input, or image.push of modelci.yaml when the input
+// is auto: "auto", "true" or "false".
+func (r *runner) pushMode() string {
+	if r.in.Push != "" && r.in.Push != "auto" {
+		return r.in.Push
+	}
+	if m := strings.ToLower(strings.TrimSpace(r.cfg.Image.Push)); m == "true" || m == "false" {
+		return m
+	}
+	return "auto"
+}
+
+// shouldPublish says whether this build packages and pushes the image: a
+// push to the default branch or of a tag (auto), any build that is not a
+// pull request (true), never (false). The image packaging refuses pull
+// requests and forks on its own as well.
+func (r *runner) shouldPublish() bool {
+	switch r.pushMode() {
+	case "false":
+		// Still reported as skipped on the default branch.
+		return r.ev.Kind == KindPushDefault
+	case "true":
+		return r.ev.Kind == KindPushDefault || r.ev.Kind == KindOther
+	}
+	return r.ev.Kind == KindPushDefault || (r.ev.Kind == KindOther && strings.HasPrefix(r.ev.Ref, "refs/tags/"))
+}
+
 // packageLocal writes the image as an OCI layout on disk: the local run's
 // stand-in for a push, with no registry involved.
 func (r *runner) packageLocal(ctx context.Context, layout string) error {
-	if !r.in.Push {
+	if r.pushMode() == "false" {
 		r.out.PublishSkipped = "push is false"
 		r.log.Infof("image skipped: push is false")
 		return nil

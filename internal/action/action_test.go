@@ -230,7 +230,7 @@ func newHarness(t *testing.T, event string) *harness {
 		"INPUT_COMMENT":           "auto",
 		"INPUT_BASELINE":          "auto",
 		"INPUT_FAIL_ON_GATE":      "true",
-		"INPUT_PUSH":              "true",
+		"INPUT_PUSH":              "auto",
 		"INPUT_IMAGE":             "",
 		"INPUT_REGISTRY_USERNAME": "alice",
 		"INPUT_REGISTRY_PASSWORD": registrySecret,
@@ -439,6 +439,12 @@ func TestRunEvents(t *testing.T) {
 			logHas:  []string{"image push skipped: the model failed its quality gates", "::error title=modelci%3A quality gate failed::"},
 		},
 		{
+			name: "push to another branch with push: true: the image is pushed", event: "push_branch.json", publisher: true,
+			setup: func(h *harness) { h.env["INPUT_PUSH"] = "true" },
+			kind:  KindOther, baseline: "none", api: map[string]int{}, pushed: true,
+			outputs: map[string]string{"image_digest": digest},
+		},
+		{
 			name: "push to another branch: evaluate and summarise only", event: "push_branch.json", publisher: true,
 			kind: KindOther, baseline: "none", api: map[string]int{},
 			outputs:  map[string]string{"gates_passed": "true", "image_digest": ""},
@@ -555,7 +561,7 @@ func TestRunEvents(t *testing.T) {
 			name: "bad inputs: exit 2, but secrets are masked first", event: "pull_request_opened.json",
 			setup:   func(h *harness) { h.env["INPUT_COMMENT"] = "sometimes"; h.env["INPUT_PUSH"] = "yes" },
 			wantErr: ErrUsage, api: map[string]int{},
-			logHas: []string{"comment: want auto, always, never or update-only", "push: want true or false"},
+			logHas: []string{"comment: want auto, always, never or update-only", "push: want auto, true or false"},
 		},
 		{
 			name: "missing working directory: exit 2", event: "pull_request_opened.json",

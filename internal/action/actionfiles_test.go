@@ -196,7 +196,7 @@ func TestActionYML(t *testing.T) {
 	}
 	wantDefaults := map[string]string{
 		"config": "modelci.yaml", "github_token": "${{ github.token }}", "comment": "auto",
-		"baseline": "auto", "fail_on_gate": "true", "push": "true", "image": "",
+		"baseline": "auto", "fail_on_gate": "true", "push": "auto", "image": "",
 		"registry_username": "${{ github.actor }}", "registry_password": "${{ github.token }}",
 		"working_directory": ".", "allow_pull_request_target": "false",
 	}

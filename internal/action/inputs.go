@@ -51,8 +51,11 @@ type Inputs struct {
 	Baseline string
 	// FailOnGate makes a failed quality gate fail the step (exit 3).
 	FailOnGate bool
-	// Push packages and pushes the image on pushes to the default branch.
-	Push bool
+	// Push is auto, true or false: whether to package and push the image.
+	// auto defers to image.push of modelci.yaml (itself auto by default:
+	// push on pushes to the default branch and of tags); true pushes from
+	// every build that is not a pull request; false never pushes.
+	Push string
 	// Image overrides image.repository of modelci.yaml.
 	Image string
 	// RegistryUsername and RegistryPassword log in to the image registry.
@@ -92,7 +95,7 @@ func readInputs(getenv func(string) string) (Inputs, error) {
 		RegistryPassword:       input("registry_password"),
 		WorkingDirectory:       input("working_directory"),
 		FailOnGate:             true,
-		Push:                   true,
+		Push:                   "auto",
 		AllowPullRequestTarget: false,
 	}
 	if in.GitHubToken == "" {
@@ -121,7 +124,6 @@ func readInputs(getenv func(string) string) (Inputs, error) {
 		dst  *bool
 	}{
 		{"fail_on_gate", &in.FailOnGate},
-		{"push", &in.Push},
 		{"allow_pull_request_target", &in.AllowPullRequestTarget},
 	} {
 		v := input(b.name)
@@ -136,6 +138,13 @@ func readInputs(getenv func(string) string) (Inputs, error) {
 		default:
 			errs = append(errs, fmt.Sprintf("%s: want true or false, got %q", b.name, v))
 		}
+	}
+	switch v := strings.ToLower(input("push")); v {
+	case "", "auto":
+	case "true", "false":
+		in.Push = v
+	default:
+		errs = append(errs, fmt.Sprintf("push: want auto, true or false, got %q", v))
 	}
 	if len(errs) > 0 {
 		return in, fmt.Errorf("%w: %s", ErrUsage, strings.Join(errs, "; "))
