@@ -86,6 +86,11 @@ func TestDialect(t *testing.T) {
 			cells: [][]string{{"1", "2;3", "4"}, {"5", "6;7", "8"}}, missing: []int{0, 0, 0},
 		},
 		{
+			name: "delimiter that can be part of a number", in: "a.b.c\n1.5.-2\n+3.4.5\n", opts: Options{Delimiter: '.'},
+			header: []string{"a", "b", "c"}, delim: '.', kinds: "numeric,numeric,numeric",
+			cells: [][]string{{"1", "5", "-2"}, {"3", "4", "5"}}, missing: []int{0, 0, 0},
+		},
+		{
 			name: "single column", in: "y\n1\n2\n",
 			header: []string{"y"}, delim: ',', kinds: "numeric",
 			cells: [][]string{{"1"}, {"2"}}, missing: []int{0},
@@ -241,6 +246,8 @@ func TestErrors(t *testing.T) {
 		{name: "too few fields", in: "a,b,c\n1,2,3\n4,5\n", is: ErrRagged, want: []string{`data.csv:3:3: column "c": wrong number of fields: row has 2 fields, header has 3`}},
 		{name: "too many fields", in: "a,b,c\n1,2,3\n4,5,6,7,8\n", is: ErrRagged, want: []string{"data.csv:3:4: wrong number of fields: row has 5 fields, header has 3"}},
 		{name: "ragged after quoted newline", in: "a,b\n\"x\ny\",1\n2\n", is: ErrRagged, want: []string{`data.csv:4:2: column "b"`, "row has 1 fields"}},
+		{name: "ragged with a delimiter that can be part of a number", in: "a-b\n1-2\n1--5\n", opts: Options{Delimiter: '-'}, is: ErrRagged, want: []string{"data.csv:3:3: wrong number of fields: row has 3 fields, header has 2"}},
+		{name: "ragged with a dot delimiter", in: "a.b\n1.2\n1.5.7\n", opts: Options{Delimiter: '.'}, is: ErrRagged, want: []string{"data.csv:3:3: wrong number of fields: row has 3 fields, header has 2"}},
 		{name: "ragged in an unselected column", in: "a,b\n1,2\n3\n", opts: Options{Columns: []string{"a"}}, is: ErrRagged, want: []string{`data.csv:3:2: column "b"`}},
 		{name: "unterminated quote", in: "a,b\n1,2\n3,\"abc\n4,5\n", is: ErrQuote, want: []string{`data.csv:3:2: column "b": bad quoting: unterminated quoted field`}},
 		{name: "bare quote", in: "a,b\n1,ab\"c\n", is: ErrQuote, want: []string{`data.csv:2:2: column "b": bad quoting: bare quote`}},
@@ -475,12 +482,14 @@ func TestDeterministicAcrossWorkersAndChunks(t *testing.T) {
 	in := mixedCSV(3000)
 	tests := []struct {
 		chunk, workers int
-	}{{1 << 20, 1}, {1 << 20, 4}, {64, 1}, {64, 4}, {1, 3}, {333, 2}, {4096, 8}}
+		rowScale       float64 // file: scales the estimated number of records
+	}{{1 << 20, 1, 0}, {1 << 20, 4, 0}, {64, 1, 0}, {64, 4, 0}, {1, 3, 0}, {333, 2, 0}, {4096, 8, 0},
+		{64, 2, 0.5}, {4096, 3, 0.9}, {333, 4, 1e-9}, {1, 2, 2}}
 	dir := t.TempDir()
 	var ref *Frame
 	for i, tc := range tests {
 		for _, how := range []string{"file", "stream"} {
-			f, err := readVariant(t, dir, []byte(in), Options{}, defaultTuning(), variant{how: how, chunkSize: tc.chunk, workers: tc.workers})
+			f, err := readVariant(t, dir, []byte(in), Options{}, defaultTuning(), variant{how: how, chunkSize: tc.chunk, workers: tc.workers, rowScale: tc.rowScale})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -489,7 +498,7 @@ func TestDeterministicAcrossWorkersAndChunks(t *testing.T) {
 				continue
 			}
 			if d := diffFrames(ref, f); d != "" {
-				t.Fatalf("chunk %d workers %d %s: %s", tc.chunk, tc.workers, how, d)
+				t.Fatalf("chunk %d workers %d row scale %g %s: %s", tc.chunk, tc.workers, tc.rowScale, how, d)
 			}
 		}
 	}
@@ -536,7 +545,7 @@ func TestChunkBoundaries(t *testing.T) {
 	dir := t.TempDir()
 	for chunk := 1; chunk <= 80; chunk++ {
 		for _, how := range []string{"file", "stream", "gzip"} {
-			f, err := readVariant(t, dir, []byte(in), Options{}, defaultTuning(), variant{how: how, chunkSize: chunk, workers: 1 + chunk%4})
+			f, err := readVariant(t, dir, []byte(in), Options{}, defaultTuning(), variant{how: how, chunkSize: chunk, workers: 1 + chunk%4, rowScale: []float64{0, 0.5, 1e-9}[chunk%3]})
 			if err != nil {
 				t.Fatalf("chunk %d %s: %v", chunk, how, err)
 			}
@@ -550,7 +559,7 @@ func TestChunkBoundaries(t *testing.T) {
 	bad := "k,v\n1,\"a\nb\"\n2,\"c\n\nd\"\n3\n"
 	for chunk := 1; chunk <= 40; chunk++ {
 		for _, how := range []string{"file", "stream"} {
-			_, err := readVariant(t, dir, []byte(bad), Options{}, defaultTuning(), variant{how: how, chunkSize: chunk, workers: 2})
+			_, err := readVariant(t, dir, []byte(bad), Options{}, defaultTuning(), variant{how: how, chunkSize: chunk, workers: 2, rowScale: []float64{0, 0.5, 1e-9}[chunk%3]})
 			if !errors.Is(err, ErrRagged) || !strings.Contains(err.Error(), `data.csv:7:2: column "v"`) {
 				t.Fatalf("chunk %d %s: err = %v", chunk, how, err)
 			}
@@ -575,9 +584,11 @@ func TestFirstErrorWins(t *testing.T) {
 		}
 	}
 	for _, workers := range []int{1, 2, 8} {
-		_, err := readVariant(t, t.TempDir(), []byte(b.String()), Options{}, defaultTuning(), variant{how: "file", chunkSize: 97, workers: workers})
-		if !errors.Is(err, ErrRagged) || !strings.Contains(err.Error(), "data.csv:702:3") {
-			t.Fatalf("workers %d: err = %v", workers, err)
+		for _, rowScale := range []float64{0, 0.2, 0.5} {
+			_, err := readVariant(t, t.TempDir(), []byte(b.String()), Options{}, defaultTuning(), variant{how: "file", chunkSize: 97, workers: workers, rowScale: rowScale})
+			if !errors.Is(err, ErrRagged) || !strings.Contains(err.Error(), "data.csv:702:3") {
+				t.Fatalf("workers %d row scale %g: err = %v", workers, rowScale, err)
+			}
 		}
 	}
 }

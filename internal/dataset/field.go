@@ -222,17 +222,19 @@ func (fr *fieldReader) skipBlank() bool {
 
 // scanQuotes scans b starting outside (or inside, if inQuote) a quoted field,
 // toggling the quote state at every '"'. It returns the number of newlines
-// outside quotes, the index of the last one (-1 if none) and the quote state
-// at the end of b. For well-formed CSV the toggling rule is exact; for
-// malformed input the chunk parser reports the first quoting error.
-func scanQuotes(b []byte, inQuote bool) (count, last int, endInQuote bool) {
+// outside quotes, the index of the last one (-1 if none), the quote state
+// at the end of b and whether b contains '"'. For well-formed CSV the
+// toggling rule is exact; for malformed input the chunk parser reports the
+// first quoting error.
+func scanQuotes(b []byte, inQuote bool) (count, last int, endInQuote, sawQuote bool) {
 	last = -1
 	i := 0
 	for i < len(b) {
 		q := bytes.IndexByte(b[i:], '"')
+		sawQuote = sawQuote || q >= 0
 		if inQuote {
 			if q < 0 {
-				return count, last, true
+				return count, last, true, sawQuote
 			}
 			i += q + 1
 			inQuote = false
@@ -253,5 +255,5 @@ func scanQuotes(b []byte, inQuote bool) (count, last int, endInQuote bool) {
 		i = end + 1
 		inQuote = true
 	}
-	return count, last, inQuote
+	return count, last, inQuote, sawQuote
 }

@@ -24,6 +24,9 @@ type tuning struct {
 	headBytes  int  // bytes read up front for sniffing and type inference
 	sampleRows int  // rows used for type inference
 	allText    bool // read every column as categorical text (fuzz hook)
+	// rowScale scales the estimated number of records of a plain file;
+	// 0 means 1. Tests use it to force short and long estimates.
+	rowScale float64
 }
 
 func defaultTuning() tuning {
@@ -75,7 +78,7 @@ func headerComplete(head []byte) bool {
 	if !fr.skipBlank() {
 		return false
 	}
-	n, _, _ := scanQuotes(head[fr.pos:], false)
+	n, _, _, _ := scanQuotes(head[fr.pos:], false)
 	return n > 0
 }
 
@@ -333,7 +336,7 @@ func sampleKinds(lay *layout, head []byte, eof bool, sampleRows, maxField int) (
 	}()
 	end := len(head)
 	if !eof {
-		_, last, _ := scanQuotes(head[lay.dataStart:], false)
+		_, last, _, _ := scanQuotes(head[lay.dataStart:], false)
 		end = lay.dataStart + last + 1
 	}
 	fr := fieldReader{data: head[:end], pos: lay.dataStart, line: lay.dataLine, delim: lay.delim, atEOF: true, max: maxField}

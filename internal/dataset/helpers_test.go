@@ -19,17 +19,23 @@ type variant struct {
 	how       string // stream | file | gzip
 	chunkSize int
 	workers   int
+	rowScale  float64 // file: scales the estimated number of records (0: as estimated)
 }
 
 func variants() []variant {
 	return []variant{
-		{"stream", "stream", 1 << 20, 2},
-		{"file", "file", 1 << 20, 2},
-		{"stream-chunk1-w3", "stream", 1, 3},
-		{"file-chunk1-w1", "file", 1, 1},
-		{"file-chunk5-w4", "file", 5, 4},
-		{"stream-chunk13-w2", "stream", 13, 2},
-		{"gzip-chunk7-w2", "gzip", 7, 2},
+		{"stream", "stream", 1 << 20, 2, 0},
+		{"file", "file", 1 << 20, 2, 0},
+		{"stream-chunk1-w3", "stream", 1, 3, 0},
+		{"file-chunk1-w1", "file", 1, 1, 0},
+		{"file-chunk5-w4", "file", 5, 4, 0},
+		{"stream-chunk13-w2", "stream", 13, 2, 0},
+		{"gzip-chunk7-w2", "gzip", 7, 2, 0},
+		// Estimates that are too short (the chunks that do not fit are
+		// parsed into chunk-local storage) and too long.
+		{"file-short-estimate-chunk6-w2", "file", 6, 2, 0.4},
+		{"file-no-estimate-chunk3-w3", "file", 3, 3, 1e-9},
+		{"file-long-estimate-chunk4-w2", "file", 4, 2, 3},
 	}
 }
 
@@ -39,6 +45,7 @@ func variants() []variant {
 func readVariant(t *testing.T, dir string, input []byte, opts Options, tun tuning, v variant) (*Frame, error) {
 	t.Helper()
 	tun.chunkSize = v.chunkSize
+	tun.rowScale = v.rowScale
 	opts.Workers = v.workers
 	ctx := context.Background()
 	switch v.how {

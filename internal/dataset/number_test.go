@@ -25,6 +25,7 @@ func checkFloat(t *testing.T, s string) {
 			t.Fatalf("scanDecimal(%q) = %v (%d bytes), strconv = %v, %v", s, v, end, want, err)
 		}
 	}
+	checkPlain(t, s)
 	v, err := parseNumber(b)
 	want, serr := strconv.ParseFloat(s, 64)
 	special := strings.ContainsAny(s, "xX_")
@@ -50,6 +51,61 @@ func checkFloat(t *testing.T, s string) {
 	}
 }
 
+// plainShape reports whether s is a number plainNumbers must parse: a
+// plain decimal of at most 15 bytes with at most 8 integer digits.
+func plainShape(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	id, fd := 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		id++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			fd++
+		}
+	}
+	return i == len(s) && len(s) <= 15 && id <= 8 && id+fd > 0
+}
+
+// checkPlain runs plainNumbers on s as a field of a one-column file, after
+// other fields and followed by each record end, and checks the value
+// against strconv.ParseFloat; a plain number (plainShape) must be parsed,
+// anything else must be parsed correctly or left alone.
+func checkPlain(t *testing.T, s string) {
+	t.Helper()
+	const before = "1,22,333,4444,5,"
+	const after = ",1.5,2.5,3.5,4.5,5.5\n"
+	for _, end := range []string{",", "\n", "\r\n"} {
+		in := []byte(before + s + end + after)
+		col := plainCol{dst: make([]float64, 1), end: uint16(end[0]), endMask: 0xFF, endLen: len(end)}
+		if end == "\r\n" {
+			col.end, col.endMask = '\r'|'\n'<<8, 0xFFFF
+		}
+		at := len(before)
+		start, p, c, row := plainNumbers(in, at, at, 0, 0, 1, []plainCol{col})
+		if row == 0 {
+			if start != at || p != at || c != 0 {
+				t.Fatalf("plainNumbers(%q + %q) stopped at %d/%d/%d without a value", s, end, start, p, c)
+			}
+			if plainShape(s) {
+				t.Fatalf("plainNumbers(%q + %q) did not parse a plain number", s, end)
+			}
+			continue
+		}
+		n := p - at - len(end)
+		if start != p || c != 0 || row != 1 || n < 1 || string(in[at+n:p]) != end {
+			t.Fatalf("plainNumbers(%q + %q) = %d/%d/%d/%d", s, end, start, p, c, row)
+		}
+		want, err := strconv.ParseFloat(string(in[at:at+n]), 64)
+		if v := col.dst[0]; err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("plainNumbers(%q + %q) = %v from %q, strconv = %v, %v", s, end, v, in[at:at+n], want, err)
+		}
+	}
+}
+
 func TestFloatParsersMatchStrconv(t *testing.T) {
 	t.Parallel()
 	cases := []string{
@@ -62,6 +118,11 @@ func TestFloatParsersMatchStrconv(t *testing.T) {
 		"123456789.123456789", "0.000000000000000000000000000001", "1e000000000000001", "7e-22", "7e-23",
 		"inf", "-Inf", "+INF", "infinity", "NaN", "nan", "-nan", "0x1p-2", "1_000", "1e999", "-1e999", " 1", "1 ",
 		"99999999999999999999", "18446744073709551615", "18446744073709551616", "1.8446744073709551616e19",
+		// At the limits of plainNumbers: 15 bytes, 8 integer digits.
+		"12345678.123456", "-1234567.123456", "+1234567.123456", "12345678", "-12345678", "123456789", "-123456789.1",
+		"9.9999999999999", "9.99999999999999", "0.12345678901234", ".12345678901234", "-.1234567890123", "999999999999999",
+		"00000001.5", "000000001.5", "+.1", "-.", "+.", "-0.000000000000", "1.", "-1.", "+-1", "1-", "1.2.3", "1..2",
+		"1,5", "1\n2", "1\r\n", "1\r", "\xff1", "1\xff", "١", "1 ", " 1",
 	}
 	for _, s := range cases {
 		checkFloat(t, s)

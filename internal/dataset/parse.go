@@ -19,10 +19,11 @@ type chunkParser struct {
 	missing []int
 	dicts   []localDict
 	row     int
+	cols    []plainCol // reused by plainCols
 }
 
-// parse parses job j, writing into dst (two-pass mode) or chunk-local
-// storage (streaming mode). The first error is stored in j.err.
+// parse parses job j, writing into dst or, for a local job, into
+// chunk-local storage. The first error is stored in j.err.
 func (cp *chunkParser) parse(j *job, dst *storage) {
 	rd := cp.rd
 	pl := rd.plan
@@ -31,7 +32,7 @@ func (cp *chunkParser) parse(j *job, dst *storage) {
 	j.done = true
 	cp.floats = make([][]float64, pl.nFloat)
 	cp.codes = make([][]int32, pl.nText)
-	if dst != nil {
+	if !j.local {
 		for s := range cp.floats {
 			cp.floats[s] = dst.floats[s][j.rowOff : j.rowOff+j.rows]
 		}
@@ -53,11 +54,12 @@ func (cp *chunkParser) parse(j *job, dst *storage) {
 	cp.fr = fieldReader{data: j.data, line: j.line, delim: rd.delim, atEOF: j.final, max: rd.maxField, scratch: cp.fr.scratch[:0]}
 
 	var ok bool
-	if bytes.IndexByte(j.data, '"') < 0 {
+	if j.quoteFree {
 		ok = cp.parseQuoteFree()
 	} else {
 		ok = cp.parseGeneric()
 	}
+	clear(cp.cols) // do not keep the chunk's storage reachable
 	if !ok {
 		return
 	}
@@ -197,12 +199,13 @@ func (rd *reader) fieldError(fr *fieldReader, c, recLine int, truncated bool, er
 
 // parseQuoteFree parses a chunk that contains no quote characters, so every
 // record is one line and every field ends at the next delimiter or newline.
-// It makes a single pass over the bytes; plain decimal numbers are parsed
-// while scanning (scanDecimal), everything else (missing values, exponents,
-// text, surrounding spaces) goes through the same per-cell code as the
-// tokenizer path. Blank lines and records of the wrong shape are handed to
-// the tokenizer (record), which skips or reports them; a wrong shape is
-// always an error, so nothing is counted twice.
+// It makes a single pass over the bytes: runs of plain numbers go through
+// plainNumbers, other decimal numbers are parsed while scanning
+// (scanDecimal), and everything else (missing values, exponents, text,
+// surrounding spaces) goes through the same per-cell code as the tokenizer
+// path. Blank lines and records of the wrong shape are handed to the
+// tokenizer (record), which skips or reports them; a wrong shape is always
+// an error, so nothing is counted twice.
 func (cp *chunkParser) parseQuoteFree() bool {
 	rd, fr := cp.rd, &cp.fr
 	data := fr.data
@@ -212,79 +215,129 @@ func (cp *chunkParser) parseQuoteFree() bool {
 	last := len(plans) - 1
 	floats := cp.floats
 	maxField := rd.maxField
-	for fr.pos < n {
-		p := fr.pos
-		if data[p] == '\n' || data[p] == '\r' {
-			if fr.skipBlank() && fr.pos != p {
-				continue
-			}
-			break // nothing left, or a record starting with CR: tokenizer
+	// The number shortcuts read a number and then look for the delimiter;
+	// a delimiter that can be part of a number would be read as part of it.
+	shortcuts := !numberByte(delim)
+	var cols []plainCol
+	if shortcuts && maxField >= 15 { // plainNumbers reads fields of at most 15 bytes
+		cols = cp.plainCols()
+	}
+	// The record starting at fr.pos (line fr.line, row cp.row) is parsed
+	// up to field c at data[p].
+	p, c := fr.pos, 0
+	for {
+		if cols != nil {
+			var row int
+			fr.pos, p, c, row = plainNumbers(data, fr.pos, p, c, cp.row, cp.j.rows, cols)
+			fr.line += row - cp.row
+			cp.row = row
 		}
-		if cp.row >= cp.j.rows {
-			break // defensive: the tokenizer path never writes past the counted rows
-		}
-		row, line := cp.row, fr.line
-		c := 0
-	fields:
-		for ; c <= last; c++ {
-			pc := plans[c]
-			if pc.kind == planNumeric {
-				v, q, ok := scanDecimal(data, p)
-				if ok && q < n && q-p <= maxField {
-					if t := data[q]; t == delim || t == '\n' || (t == '\r' && c == last && q+1 < n && data[q+1] == '\n') {
-						floats[pc.slot][row] = v
-						p = q
-						goto terminator
-					}
-				}
-			}
-			{
-				fs := p
-				for p < n && data[p] != delim && data[p] != '\n' {
-					p++
-				}
-				fe := p
-				if c == last && fe > fs && data[fe-1] == '\r' && (p < n || fr.atEOF) {
-					fe-- // CRLF, or a CR before the end of the input
-				}
-				if fe-fs > maxField {
-					fr.errLine = line
-					cp.j.err = posError(rd.name, line, c+1, rd.header[c], fr.tooLong(fe-fs))
-					return false
-				}
-				if !cp.value(pc, data[fs:fe], c, line) {
-					return false
-				}
-			}
-		terminator:
+		if c == 0 {
 			if p >= n {
-				if c == last && fr.atEOF {
-					c++
-					break fields // the last record has no line ending
-				}
 				break
 			}
-			switch t := data[p]; {
-			case c < last && t == delim:
-				p++
-			case c == last && t == '\n':
-				p++
-			case c == last && t == '\r' && p+1 < n && data[p+1] == '\n':
-				p += 2
-			default:
-				break fields
+			if data[p] == '\n' || data[p] == '\r' {
+				if fr.skipBlank() && fr.pos != p {
+					p = fr.pos
+					continue
+				}
+				break // nothing left, or a record starting with CR: tokenizer
+			}
+			if cp.row >= cp.j.rows {
+				break // defensive: the tokenizer path never writes past the counted rows
 			}
 		}
-		if c <= last {
+		line := fr.line
+		pc := plans[c]
+		parsed := false
+		if pc.kind == planNumeric && shortcuts {
+			v, q, ok := scanDecimal(data, p)
+			if ok && q < n && q-p <= maxField {
+				if t := data[q]; t == delim || t == '\n' || (t == '\r' && c == last && q+1 < n && data[q+1] == '\n') {
+					floats[pc.slot][cp.row] = v
+					p = q
+					parsed = true
+				}
+			}
+		}
+		if !parsed {
+			fs := p
+			for p < n && data[p] != delim && data[p] != '\n' {
+				p++
+			}
+			fe := p
+			if c == last && fe > fs && data[fe-1] == '\r' && (p < n || fr.atEOF) {
+				fe-- // CRLF, or a CR before the end of the input
+			}
+			if fe-fs > maxField {
+				fr.errLine = line
+				cp.j.err = posError(rd.name, line, c+1, rd.header[c], fr.tooLong(fe-fs))
+				return false
+			}
+			if !cp.value(pc, data[fs:fe], c, line) {
+				return false
+			}
+		}
+		// The terminator: the delimiter, or the end of the record after the
+		// last field.
+		shaped := true
+		switch {
+		case p >= n:
+			shaped = c == last && fr.atEOF // the last record has no line ending
+		case c < last && data[p] == delim:
+			p++
+		case c == last && data[p] == '\n':
+			p++
+		case c == last && data[p] == '\r' && p+1 < n && data[p+1] == '\n':
+			p += 2
+		default:
+			shaped = false
+		}
+		if !shaped {
 			// Wrong number of fields: the tokenizer reports it.
 			if !cp.record() {
 				return false
 			}
+			p, c = fr.pos, 0
+			continue
+		}
+		if c < last {
+			c++
 			continue
 		}
 		fr.pos = p
 		fr.line++
 		cp.row++
+		c = 0
 	}
 	return cp.parseGeneric()
+}
+
+// numberByte reports whether b can be part of a plain decimal number.
+func numberByte(b byte) bool {
+	return b >= '0' && b <= '9' || b == '.' || b == '+' || b == '-'
+}
+
+// plainCols describes the columns of the current chunk for plainNumbers.
+// Records end with "\r\n" if the chunk's first one does, otherwise with
+// "\n" (records that do not are parsed the general way).
+func (cp *chunkParser) plainCols() []plainCol {
+	plans := cp.rd.plan.cols
+	if cap(cp.cols) < len(plans) {
+		cp.cols = make([]plainCol, len(plans))
+	}
+	cols := cp.cols[:len(plans)]
+	for c, pc := range plans {
+		cols[c] = plainCol{end: uint16(cp.rd.delim), endMask: 0xFF, endLen: 1}
+		if pc.kind == planNumeric {
+			cols[c].dst = cp.floats[pc.slot]
+		}
+	}
+	lastCol := &cols[len(cols)-1]
+	*lastCol = plainCol{dst: lastCol.dst, end: '\n', endMask: 0xFF, endLen: 1}
+	data := cp.fr.data[cp.fr.pos:]
+	if i := bytes.IndexByte(data, '\n'); i > 0 && data[i-1] == '\r' {
+		*lastCol = plainCol{dst: lastCol.dst, end: '\r' | '\n'<<8, endMask: 0xFFFF, endLen: 2}
+	}
+	return cols
 }

@@ -89,9 +89,11 @@ type job struct {
 	seq       int
 	buf       []byte // pooled buffer; data is a prefix
 	data      []byte
-	line      int // line number of data[0]
-	rows      int // row capacity (an upper bound on the records)
-	rowOff    int // first row in the final storage (two-pass mode)
+	line      int  // line number of data[0]
+	rows      int  // row capacity (an upper bound on the records)
+	rowOff    int  // first row in the final storage (direct chunks)
+	local     bool // parsed into chunk-local storage, not the final storage
+	quoteFree bool // data certainly contains no '"'
 	final     bool
 	truncated bool
 	refs      atomic.Int32 // hasher + worker
@@ -102,14 +104,28 @@ type job struct {
 	err     error
 	missing []int // per numeric slot, then per text slot
 	dicts   []localDict
-	floats  [][]float64 // chunk-local storage (streaming mode)
+	floats  [][]float64 // chunk-local storage (local jobs)
 	codes   [][]int32
 }
 
-// storage is the final column storage of the two-pass mode.
+// storage is the preallocated final column storage of a file read: every
+// column has room for the same number of rows.
 type storage struct {
 	floats [][]float64
 	codes  [][]int32
+	rows   int
+}
+
+// newStorage allocates storage for rows rows.
+func newStorage(pl *plan, rows int) *storage {
+	st := &storage{floats: make([][]float64, pl.nFloat), codes: make([][]int32, pl.nText), rows: rows}
+	for s := range st.floats {
+		st.floats[s] = make([]float64, rows)
+	}
+	for s := range st.codes {
+		st.codes[s] = make([]int32, rows)
+	}
+	return st
 }
 
 // pipe runs the hasher and the parsing workers over the chunks submitted by
@@ -117,7 +133,7 @@ type storage struct {
 type pipe struct {
 	ctx   context.Context
 	rd    *reader
-	dst   *storage // nil in streaming mode
+	dst   *storage // preallocated columns; nil when streaming
 	pool  chan []byte
 	work  chan *job
 	hashq chan *job
@@ -126,6 +142,11 @@ type pipe struct {
 	h     hash.Hash
 	wg    sync.WaitGroup
 	bytes int64
+
+	// Producer state: the next row of dst, and whether dst is full (all
+	// further chunks are then parsed into chunk-local storage).
+	nextRow int
+	full    bool
 }
 
 func newPipe(ctx context.Context, rd *reader, dst *storage) *pipe {
@@ -198,6 +219,16 @@ func (p *pipe) release(j *job) {
 
 func (p *pipe) submit(j *job) {
 	j.seq = len(p.jobs)
+	// A chunk is parsed straight into the final storage while its rows fit;
+	// once one does not, it and all later chunks use chunk-local storage
+	// (joined at the end), so direct chunks are always a prefix.
+	if p.dst != nil && !p.full && j.rows <= p.dst.rows-p.nextRow {
+		j.rowOff = p.nextRow
+		p.nextRow += j.rows
+	} else {
+		p.full = true
+		j.local = true
+	}
 	j.refs.Store(2)
 	p.jobs = append(p.jobs, j)
 	p.bytes += int64(len(j.data))
@@ -239,53 +270,14 @@ func (p *pipe) produceStream(src io.Reader, line int) error {
 		if p.stopped() {
 			return nil, errStopped
 		}
-		j := &job{buf: c.buf, data: c.data, line: line, rows: c.rows, final: c.final, truncated: c.truncated}
-		line += bytes.Count(c.data, []byte{'\n'})
+		j := &job{buf: c.buf, data: c.data, line: line, rows: c.rows, quoteFree: c.quoteFree, final: c.final, truncated: c.truncated}
+		line += c.lines
 		p.submit(j)
 		if c.final || c.truncated {
 			return nil, nil
 		}
 		return p.getBuf(need)
 	})
-}
-
-// span is a chunk found by the counting pass of the two-pass mode.
-type span struct {
-	n         int
-	rows      int
-	lines     int
-	final     bool
-	truncated bool
-}
-
-// produceSpans re-reads the chunks found by the counting pass from src and
-// submits them.
-func (p *pipe) produceSpans(src io.Reader, spans []span, line int) error {
-	row := 0
-	for _, s := range spans {
-		if p.stopped() {
-			return errStopped
-		}
-		if err := p.ctx.Err(); err != nil {
-			return err
-		}
-		buf, err := p.getBuf(s.n)
-		if err != nil {
-			return err
-		}
-		buf = buf[:s.n]
-		if _, err := io.ReadFull(src, buf); err != nil {
-			p.pool <- buf[:0]
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return fmt.Errorf("file changed while it was read (it is shorter now): %w", io.ErrUnexpectedEOF)
-			}
-			return err
-		}
-		p.submit(&job{buf: buf, data: buf, line: line, rows: s.rows, rowOff: row, final: s.final, truncated: s.truncated})
-		line += s.lines
-		row += s.rows
-	}
-	return nil
 }
 
 // tooManyFields counts the extra fields of a record for the error message.
@@ -354,10 +346,10 @@ func (rd *reader) assemble(jobs []*job, dst *storage) (*Frame, error) {
 				continue
 			}
 			var codes []int32
-			if dst != nil {
-				codes = dst.codes[s][j.rowOff : j.rowOff+j.nrows]
-			} else {
+			if j.local {
 				codes = j.codes[s][:j.nrows]
+			} else {
+				codes = dst.codes[s][j.rowOff : j.rowOff+j.nrows]
 			}
 			for i, c := range codes {
 				if c >= 0 {
@@ -369,24 +361,19 @@ func (rd *reader) assemble(jobs []*job, dst *storage) (*Frame, error) {
 
 	floats := make([][]float64, pl.nFloat)
 	codes := make([][]int32, pl.nText)
-	if dst != nil {
-		compact := false
-		for _, j := range jobs {
-			compact = compact || j.nrows != j.rows
+	for s := range floats {
+		var col []float64
+		if dst != nil {
+			col, dst.floats[s] = dst.floats[s], nil
 		}
-		for s := range floats {
-			floats[s] = compactRows(dst.floats[s], jobs, compact)
+		floats[s] = joinRows(col, jobs, total, func(j *job) []float64 { return j.floats[s] }, func(j *job) { j.floats[s] = nil })
+	}
+	for s := range codes {
+		var col []int32
+		if dst != nil {
+			col, dst.codes[s] = dst.codes[s], nil
 		}
-		for s := range codes {
-			codes[s] = compactRows(dst.codes[s], jobs, compact)
-		}
-	} else {
-		for s := range floats {
-			floats[s] = concatRows(jobs, total, func(j *job) []float64 { return j.floats[s] }, func(j *job) { j.floats[s] = nil })
-		}
-		for s := range codes {
-			codes[s] = concatRows(jobs, total, func(j *job) []int32 { return j.codes[s] }, func(j *job) { j.codes[s] = nil })
-		}
+		codes[s] = joinRows(col, jobs, total, func(j *job) []int32 { return j.codes[s] }, func(j *job) { j.codes[s] = nil })
 	}
 	missing := make([]int, pl.nFloat+pl.nText)
 	for _, j := range jobs {
@@ -460,32 +447,34 @@ func (rd *reader) deferred(c int, codes []int32, levels []string, lines []int, m
 	return &Column{Name: name, Kind: Numeric, Floats: out, Missing: missing}, nil
 }
 
-// compactRows closes the gaps left by chunks with fewer records than
-// counted (blank lines) and trims the column to the rows read.
-func compactRows[T any](col []T, jobs []*job, compact bool) []T {
-	if !compact {
-		return col
-	}
+// joinRows builds a column of total rows. The direct chunks (a prefix of
+// jobs) wrote their rows into col at their row offsets; joinRows closes the
+// gaps left by chunks with fewer records than counted (blank lines) and
+// appends the rows of the chunk-local storage of the other chunks, dropping
+// each chunk's part as soon as it is copied. col is reused when it has room
+// for all rows; the result has len and cap total.
+func joinRows[T any](col []T, jobs []*job, total int, part func(*job) []T, drop func(*job)) []T {
 	w := 0
-	for _, j := range jobs {
+	k := 0
+	for ; k < len(jobs) && !jobs[k].local; k++ {
+		j := jobs[k]
 		if w != j.rowOff {
 			copy(col[w:], col[j.rowOff:j.rowOff+j.nrows])
 		}
 		w += j.nrows
 	}
-	return col[:w:w]
-}
-
-// concatRows joins chunk-local storage into one column, dropping each
-// chunk's part as soon as it is copied.
-func concatRows[T any](jobs []*job, total int, part func(*job) []T, drop func(*job)) []T {
-	out := make([]T, total)
-	w := 0
-	for _, j := range jobs {
-		w += copy(out[w:], part(j)[:j.nrows])
+	if total > len(col) {
+		// The estimate was short: move to a column of the right size. The
+		// old column is garbage once this returns.
+		out := make([]T, total)
+		copy(out, col[:w])
+		col = out
+	}
+	for _, j := range jobs[k:] {
+		w += copy(col[w:], part(j)[:j.nrows])
 		drop(j)
 	}
-	return out
+	return col[:total:total]
 }
 
 // firstError picks the error to report after the pipeline finished.
@@ -547,10 +536,9 @@ func readStream(ctx context.Context, r io.Reader, name string, opts Options, tun
 	return f, nil
 }
 
-// loadFile reads a file. Plain regular files are read in two passes: a cheap
-// counting pass finds the chunk boundaries and the number of records, so the
-// parsing pass can write every value straight into exactly preallocated
-// column storage.
+// loadFile reads a file. Plain regular files are read in a single pass
+// into columns preallocated from an estimate of the number of records (see
+// loadPlain); gzip files and other inputs are streamed.
 func loadFile(ctx context.Context, path string, opts Options, tun tuning) (*Frame, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -569,10 +557,77 @@ func loadFile(ctx context.Context, path string, opts Options, tun tuning) (*Fram
 	if n, _ := fh.ReadAt(magic[:], 0); n == 2 && string(magic[:]) == gzipMagic {
 		return readStream(ctx, fh, path, opts, tun, true)
 	}
-	return loadTwoPass(ctx, fh, path, opts, tun)
+	return loadPlain(ctx, fh, st.Size(), path, opts, tun)
 }
 
-func loadTwoPass(ctx context.Context, fh *os.File, path string, opts Options, tun tuning) (*Frame, error) {
+// Row estimates: rowHeadroom is the fraction added to the estimated number
+// of records when the columns are allocated; estimateSegments and
+// estimateWindow set how the part of a file after the first bytes is
+// sampled.
+const (
+	rowHeadroom      = 0.03
+	estimateSegments = 8
+	estimateWindow   = 64 << 10
+)
+
+// estimateRows estimates the number of records after the header of a file
+// of size bytes, of which head holds the first (the data starts at
+// dataStart); r reads the rest. If head is the whole file the count is
+// exact (an upper bound: blank lines count). Otherwise the complete records
+// in head are counted, and the rest of the file is cut into
+// estimateSegments segments whose records are estimated from the density of
+// newlines in estimateWindow bytes read at both ends of each segment: the
+// higher of the two, so that a file whose records get shorter is not
+// underestimated between two samples. Newlines are scaled by the records
+// per newline of head (quoted fields may hold newlines). rowHeadroom is
+// added. The estimate is 0 if head holds no complete record.
+func estimateRows(r io.ReaderAt, head []byte, dataStart int, eof bool, size int64, ncols int) int {
+	data := head[dataStart:]
+	cnt, last, _, _ := scanQuotes(data, false)
+	if eof {
+		if last < len(data)-1 {
+			cnt++ // a last record without a line ending
+		}
+		return cnt
+	}
+	if cnt == 0 {
+		return 0
+	}
+	sampled := data[:last+1]
+	perNewline := float64(cnt) / float64(bytes.Count(sampled, []byte{'\n'}))
+	density := float64(cnt) / float64(len(sampled)) // records per byte
+	restStart := int64(dataStart + len(sampled))
+	rest := size - restStart
+	est := float64(cnt)
+	if rest > 0 {
+		buf := make([]byte, min(int64(estimateWindow), rest))
+		dens := make([]float64, estimateSegments+1)
+		for k := range dens {
+			off := restStart + rest*int64(k)/estimateSegments
+			off = max(min(off, size-int64(len(buf))), restStart)
+			n, _ := r.ReadAt(buf, off)
+			dens[k] = density // unreadable: as in head
+			if n > 0 {
+				dens[k] = float64(bytes.Count(buf[:n], []byte{'\n'})) * perNewline / float64(n)
+			}
+		}
+		for k := range estimateSegments {
+			seg := rest*int64(k+1)/estimateSegments - rest*int64(k)/estimateSegments
+			est += max(dens[k], dens[k+1]) * float64(seg)
+		}
+	}
+	est *= 1 + rowHeadroom
+	// A record of ncols fields takes at least ncols bytes.
+	est = min(est, float64((size-int64(dataStart))/int64(max(ncols, 1))+1))
+	return int(est) + 16
+}
+
+// loadPlain reads a plain file in one pass. The columns are allocated once,
+// from an estimate of the number of records (estimateRows), and the chunk
+// parsers write their values straight into them. Should the file have more
+// records than estimated, the chunks that do not fit are parsed into
+// chunk-local storage and appended at the end.
+func loadPlain(ctx context.Context, fh *os.File, size int64, path string, opts Options, tun tuning) (*Frame, error) {
 	head, eof, err := readHead(fh, tun)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
@@ -581,57 +636,25 @@ func loadTwoPass(ctx context.Context, fh *os.File, path string, opts Options, tu
 	if err != nil {
 		return nil, err
 	}
-
-	// Pass 1: find chunk boundaries and count records.
-	var spans []span
-	rest := io.MultiReader(bytes.NewReader(head[lay.dataStart:]), fh)
-	dataStart := lay.dataStart
+	est := estimateRows(fh, head, lay.dataStart, eof, size, len(lay.header))
+	if tun.rowScale != 0 {
+		est = int(float64(est) * tun.rowScale)
+	}
+	// Read the data again from the file rather than keep head alive while
+	// the columns are allocated: rereading a few MiB is cheaper than the
+	// memory.
+	prefix := bytes.Clone(head[:lay.dataStart])
 	head = nil
-	err = split(ctx, rest, make([]byte, 0, rd.chunkSize), rd.chunkSize, rd.maxRecord, func(c chunk, need int) ([]byte, error) {
-		spans = append(spans, span{
-			n: len(c.data), rows: c.rows, lines: bytes.Count(c.data, []byte{'\n'}),
-			final: c.final, truncated: c.truncated,
-		})
-		return c.buf, nil
-	})
-	if err != nil {
+	if _, err := fh.Seek(int64(len(prefix)), io.SeekStart); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	total := 0
-	for _, s := range spans {
-		total += s.rows
-	}
-	if total == 0 {
-		return nil, fmt.Errorf("%s: header has %d columns but there are %w", path, len(rd.header), ErrEmpty)
-	}
-
-	// Pass 2: re-read the same chunks, hash and parse them in parallel.
-	dst := &storage{floats: make([][]float64, rd.plan.nFloat), codes: make([][]int32, rd.plan.nText)}
-	for s := range dst.floats {
-		dst.floats[s] = make([]float64, total)
-	}
-	for s := range dst.codes {
-		dst.codes[s] = make([]int32, total)
-	}
-	if _, err := fh.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	prefix := make([]byte, dataStart)
-	if _, err := io.ReadFull(fh, prefix); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
+	dst := newStorage(rd.plan, est)
 	p := newPipe(ctx, rd, dst)
 	p.start(prefix)
-	prodErr := p.produceSpans(fh, spans, lay.dataLine)
+	prodErr := p.produceStream(fh, lay.dataLine)
 	p.finish()
 	if err := firstError(ctx, path, p.jobs, prodErr); err != nil {
 		return nil, err
-	}
-	if n := len(spans); n > 0 && !spans[n-1].truncated {
-		var one [1]byte
-		if k, _ := fh.Read(one[:]); k > 0 {
-			return nil, fmt.Errorf("reading %s: file changed while it was read (it is longer now)", path)
-		}
 	}
 	f, err := rd.assemble(p.jobs, dst)
 	if err != nil {
