@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"strconv"
 
 	"github.com/modelci/modelci/internal/dataset"
@@ -278,27 +280,58 @@ func (s *Scorer) EncodeBlock(rows []int, dst []float64, stride int) error {
 func (s *Scorer) Score(rows []int) (*Result, error) {
 	m := s.p.Model()
 	enc := s.p.Encoder()
-	st := &rowState{unseen: make([]int, len(m.Features)), imputed: make([]int, len(m.Features))}
-	x := make([]float64, enc.Width())
 	// Visit the rows in file order: the columns are large arrays, and
 	// scoring test rows in the split's shuffled order would miss the cache
-	// on nearly every value. Results are written back in the given order.
+	// on nearly every value. Large inputs are split into contiguous parts
+	// scored in parallel. Results are written back in the given order.
 	order := fileOrder(rows)
 	scores := make([]float64, len(rows))
 	dropped := make([]bool, len(rows))
-	ndropped := 0
-	for _, k := range order {
-		r := rows[k]
-		st.missing = -1
-		if err := s.encode(r, x, st); err != nil {
-			if st.missing >= 0 && m.Features[st.missing].Missing == "drop" {
-				dropped[k] = true
-				ndropped++
-				continue
+	parts := 1
+	if len(rows) >= 1<<16 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	states := make([]*rowState, parts)
+	errs := make([]error, parts)
+	drops := make([]int, parts)
+	var wg sync.WaitGroup
+	for w := range parts {
+		st := &rowState{unseen: make([]int, len(m.Features)), imputed: make([]int, len(m.Features))}
+		states[w] = st
+		part := order[w*len(order)/parts : (w+1)*len(order)/parts]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := make([]float64, enc.Width())
+			for _, k := range part {
+				r := rows[k]
+				st.missing = -1
+				if err := s.encode(r, x, st); err != nil {
+					if st.missing >= 0 && m.Features[st.missing].Missing == "drop" {
+						dropped[k] = true
+						drops[w]++
+						continue
+					}
+					errs[w] = fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
+					return
+				}
+				scores[k] = s.p.ScoreEncoded(x)
 			}
-			return nil, fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
+		}()
+	}
+	wg.Wait()
+	ndropped := 0
+	st := &rowState{unseen: make([]int, len(m.Features)), imputed: make([]int, len(m.Features))}
+	for w := range parts {
+		// The first part's error is the first in the file.
+		if errs[w] != nil {
+			return nil, errs[w]
 		}
-		scores[k] = s.p.ScoreEncoded(x)
+		ndropped += drops[w]
+		for i := range st.unseen {
+			st.unseen[i] += states[w].unseen[i]
+			st.imputed[i] += states[w].imputed[i]
+		}
 	}
 	n := len(rows) - ndropped
 	res := &Result{

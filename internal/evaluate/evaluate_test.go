@@ -173,3 +173,48 @@ func TestEvaluateClassifier(t *testing.T) {
 		t.Errorf("unknown label: %v", err)
 	}
 }
+
+// TestScoreParallel: large inputs are scored in parallel parts; the result
+// is the same as scoring row by row, in the given order, with the same
+// counts.
+func TestScoreParallel(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("x,city,y\n")
+	const n = 70_000
+	for i := range n {
+		x := fmt.Sprint(i % 1000)
+		if i%97 == 0 {
+			x = ""
+		}
+		fmt.Fprintf(&b, "%s,%s,%d\n", x, []string{"a", "b", "zzz"}[i%3], i)
+	}
+	f := frame(t, b.String())
+	p := predictor(t, regression("mean"))
+	s, err := NewScorer(p, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = (i * 7919) % n // a permutation, as test rows are
+	}
+	res, err := s.Score(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := f.Column("x")
+	city, _ := f.Column("city")
+	for k, r := range rows {
+		want, _, err := p.Score([]float64{x.Floats[r], 0}, []string{"", city.Levels[city.Codes[r]]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rows[k] != r || res.Pred[k] != want {
+			t.Fatalf("position %d: row %d prediction %g, want row %d %g", k, res.Rows[k], res.Pred[k], r, want)
+		}
+	}
+	if res.Unseen["city"] != n/3 || res.Imputed["x"] != (n+96)/97 {
+		t.Errorf("unseen %v imputed %v", res.Unseen, res.Imputed)
+	}
+}
