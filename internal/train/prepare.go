@@ -332,7 +332,7 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 		f.Center, f.Scale = mean, std
 	}
 	*encMean = []float64{(mean - f.Center) / f.Scale}
-	*p = profileNumeric(c, rows, buf, sum, lo, hi, missing)
+	*p = profileNumeric(c, rows, buf, sum, lo, hi, missing, std)
 	return buf, nil
 }
 
@@ -358,7 +358,9 @@ func sampleRows(rows []int) []int {
 // and max over all training rows (buf holds their non-missing values in row
 // order), quantile bins and bin fractions over at most profileSample evenly
 // spaced values of buf.
-func profileNumeric(c *dataset.Column, rows []int, buf []float64, sum, lo, hi float64, missing int) profile.Feature {
+// std is the population std of the imputed column, which equals that of
+// the non-missing values when none is missing.
+func profileNumeric(c *dataset.Column, rows []int, buf []float64, sum, lo, hi float64, missing int, std float64) profile.Feature {
 	if len(rows) <= profileSample {
 		return profile.NumericFeatureValues(c.Name, buf, missing, profile.DefaultBins)
 	}
@@ -375,6 +377,10 @@ func profileNumeric(c *dataset.Column, rows []int, buf []float64, sum, lo, hi fl
 	pf.Count, pf.Missing = len(buf), missing
 	pf.Min, pf.Max = lo, hi
 	pf.Mean = sum / float64(len(buf))
+	if missing == 0 {
+		pf.Std = std
+		return pf
+	}
 	var ss float64
 	for _, v := range buf {
 		d := v - pf.Mean
