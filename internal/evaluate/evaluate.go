@@ -11,8 +11,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"strconv"
+	"sync"
 
 	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/metrics"
