@@ -204,9 +204,6 @@ func (a Amount) String() string {
 	return fmt.Sprintf("%g", a.Value)
 }
 
-// MarshalYAML renders the amount as written.
-func (a Amount) MarshalYAML() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
-
 // MarshalJSON renders the amount as written.
 func (a Amount) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
 

@@ -197,24 +197,17 @@ func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
 			dst[off] = v
 			continue
 		}
-		col := s.cat[i]
 		n := len(feats[i].Categories)
 		clear(dst[off : off+n])
-		code := col.Codes[r]
-		j := s.miss[i]
-		if code >= 0 && s.levels[i][code] != -2 {
-			j = int(s.levels[i][code])
-		} else {
+		j, imputed, err := s.category(i, s.cat[i].Codes[r])
+		if st != nil && imputed {
+			st.imputed[i]++
+		}
+		if err != nil {
 			if st != nil {
-				st.imputed[i]++
+				st.missing = i
 			}
-			if j == -2 {
-				if st != nil {
-					st.missing = i
-				}
-				_, err := enc.Category(i, "")
-				return err
-			}
+			return err
 		}
 		if j < 0 {
 			if st != nil {
@@ -225,6 +218,21 @@ func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
 		dst[off+j] = 1
 	}
 	return nil
+}
+
+// category maps a dataset category code of categorical feature i to its
+// one-hot index: -1 for a category not seen in training; a missing value
+// (imputed reports it) takes the imputed category, or is an error wrapping
+// model.ErrMissingValue under the drop and error policies.
+func (s *Scorer) category(i int, code int32) (j int, imputed bool, err error) {
+	if code >= 0 && s.levels[i][code] != -2 {
+		return int(s.levels[i][code]), false, nil
+	}
+	if s.miss[i] == -2 {
+		_, err := s.p.Encoder().Category(i, "")
+		return 0, true, err
+	}
+	return s.miss[i], true, nil
 }
 
 // EncodeBlock writes the encoded design rows of frame rows into dst, row k
@@ -258,12 +266,8 @@ func (s *Scorer) EncodeBlock(rows []int, dst []float64, stride int) error {
 		for k, r := range rows {
 			row := dst[k*stride+off : k*stride+off+n]
 			clear(row)
-			code := codes[r]
-			j := s.miss[i]
-			if code >= 0 && s.levels[i][code] != -2 {
-				j = int(s.levels[i][code])
-			} else if j == -2 {
-				_, err := enc.Category(i, "")
+			j, _, err := s.category(i, codes[r])
+			if err != nil {
 				return fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
 			}
 			if j >= 0 {
@@ -388,6 +392,24 @@ func fileOrder(rows []int) []int {
 	return order
 }
 
+// ClassLabel returns the class label in row r of a target column: the text
+// of a categorical column, or the shortest form of a number. ok is false
+// when the value is missing.
+func ClassLabel(col *dataset.Column, r int) (label string, ok bool) {
+	if col.Kind == dataset.Numeric {
+		v := col.Floats[r]
+		if math.IsNaN(v) {
+			return "", false
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64), true
+	}
+	c := col.Codes[r]
+	if c < 0 {
+		return "", false
+	}
+	return col.Levels[c], true
+}
+
 // Targets returns the true target of each row for the model: the value for
 // regression, the class index for classification. Rows with a missing target
 // are reported in the second result and must be excluded by the caller.
@@ -411,22 +433,8 @@ func Targets(m *model.Model, f *dataset.Frame, rows []int) ([]float64, []int, er
 		return y, missing, nil
 	}
 	classOf := map[string]int{m.Classes[0]: 0, m.Classes[1]: 1}
-	label := func(r int) (string, bool) {
-		if col.Kind == dataset.Numeric {
-			v := col.Floats[r]
-			if math.IsNaN(v) {
-				return "", false
-			}
-			return strconv.FormatFloat(v, 'g', -1, 64), true
-		}
-		c := col.Codes[r]
-		if c < 0 {
-			return "", false
-		}
-		return col.Levels[c], true
-	}
 	for i, r := range rows {
-		l, ok := label(r)
+		l, ok := ClassLabel(col, r)
 		if !ok {
 			missing = append(missing, r)
 			y[i] = math.NaN()

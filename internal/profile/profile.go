@@ -140,41 +140,6 @@ func NumericFeature(name string, values []float64, bins int) Feature {
 	return NumericFeatureValues(name, xs, f.Missing, bins)
 }
 
-// NumericFeatureSorted profiles non-missing numeric values that are already
-// sorted ascending, plus a count of missing values.
-func NumericFeatureSorted(name string, xs []float64, missing, bins int) Feature {
-	if bins < 2 {
-		bins = DefaultBins
-	}
-	f := Feature{Name: name, Type: Numeric, Count: len(xs), Missing: missing}
-	if f.Count == 0 {
-		f.Fractions = []float64{0}
-		return f
-	}
-	f.Min, f.Max = xs[0], xs[len(xs)-1]
-	f.Mean, f.Std = meanStd(xs)
-	for k := 1; k < bins; k++ {
-		q := Quantile(xs, float64(k)/float64(bins))
-		if len(f.Edges) == 0 || q > f.Edges[len(f.Edges)-1] {
-			f.Edges = append(f.Edges, q)
-		}
-	}
-	// A constant column has one edge at its value; keep it so that any
-	// other value registers as a shift.
-	// Values in bin i are those in (edges[i-1], edges[i]]: count them with a
-	// binary search in the sorted values instead of binning each value.
-	counts := make([]int64, len(f.Edges)+1)
-	prev := 0
-	for i, e := range f.Edges {
-		upto := sort.Search(len(xs), func(k int) bool { return xs[k] > e })
-		counts[i] = int64(upto - prev)
-		prev = upto
-	}
-	counts[len(f.Edges)] = int64(len(xs) - prev)
-	f.Fractions = fractions(counts, f.Count)
-	return f
-}
-
 // CategoricalFeature profiles categorical values given as codes into levels
 // (-1 = missing). Categories are sorted.
 func CategoricalFeature(name string, codes []int32, levels []string) Feature {
@@ -228,20 +193,6 @@ func Quantile(sorted []float64, q float64) float64 {
 		return b - d*(1-frac)
 	}
 	return a + d*frac
-}
-
-func meanStd(xs []float64) (mean, std float64) {
-	var s float64
-	for _, v := range xs {
-		s += v
-	}
-	mean = s / float64(len(xs))
-	var ss float64
-	for _, v := range xs {
-		d := v - mean
-		ss += d * d
-	}
-	return mean, math.Sqrt(ss / float64(len(xs)))
 }
 
 func fractions(counts []int64, total int) []float64 {

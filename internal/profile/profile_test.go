@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"testing"
 )
 
@@ -95,7 +96,7 @@ func TestNumericFeatureValuesMatchesSorted(t *testing.T) {
 		}
 		sorted := slices.Clone(xs)
 		slices.Sort(sorted)
-		a := NumericFeatureSorted("x", sorted, 3, DefaultBins)
+		a := sortedReference("x", sorted, 3, DefaultBins)
 		b := NumericFeatureValues("x", slices.Clone(xs), 3, DefaultBins)
 		if !slices.Equal(a.Edges, b.Edges) || !slices.Equal(a.Fractions, b.Fractions) || a.Min != b.Min || a.Max != b.Max || a.Count != b.Count {
 			t.Errorf("n=%d: sorted %+v\nselect %+v", n, a, b)
@@ -173,4 +174,54 @@ func TestLoadValidates(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("missing file accepted")
 	}
+}
+
+// sortedReference is the straightforward profile that NumericFeatureValues
+// must equal: quantiles read off the sorted values, bins counted by binary
+// search.
+func sortedReference(name string, xs []float64, missing, bins int) Feature {
+	if bins < 2 {
+		bins = DefaultBins
+	}
+	f := Feature{Name: name, Type: Numeric, Count: len(xs), Missing: missing}
+	if f.Count == 0 {
+		f.Fractions = []float64{0}
+		return f
+	}
+	f.Min, f.Max = xs[0], xs[len(xs)-1]
+	f.Mean, f.Std = meanStd(xs)
+	for k := 1; k < bins; k++ {
+		q := Quantile(xs, float64(k)/float64(bins))
+		if len(f.Edges) == 0 || q > f.Edges[len(f.Edges)-1] {
+			f.Edges = append(f.Edges, q)
+		}
+	}
+	// A constant column has one edge at its value; keep it so that any
+	// other value registers as a shift.
+	// Values in bin i are those in (edges[i-1], edges[i]]: count them with a
+	// binary search in the sorted values instead of binning each value.
+	counts := make([]int64, len(f.Edges)+1)
+	prev := 0
+	for i, e := range f.Edges {
+		upto := sort.Search(len(xs), func(k int) bool { return xs[k] > e })
+		counts[i] = int64(upto - prev)
+		prev = upto
+	}
+	counts[len(f.Edges)] = int64(len(xs) - prev)
+	f.Fractions = fractions(counts, f.Count)
+	return f
+}
+
+func meanStd(xs []float64) (mean, std float64) {
+	var s float64
+	for _, v := range xs {
+		s += v
+	}
+	mean = s / float64(len(xs))
+	var ss float64
+	for _, v := range xs {
+		d := v - mean
+		ss += d * d
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)))
 }

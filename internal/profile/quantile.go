@@ -8,7 +8,7 @@ import (
 
 // NumericFeatureValues profiles non-missing numeric values in any order,
 // plus a count of missing values. It reorders xs in place. Its edges and
-// fractions are identical to NumericFeatureSorted's on the sorted values (the
+// fractions are those of quantiles read off the sorted values (the
 // mean and std may differ in the last bits: the sums run in another order),
 // but it finds the quantiles by selection in O(n) instead of sorting.
 func NumericFeatureValues(name string, xs []float64, missing, bins int) Feature {

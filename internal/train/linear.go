@@ -25,9 +25,6 @@ const blockRows = 512
 // machine.
 const segments = 8
 
-// ErrNotConverged marks a gradient descent that stopped at max_iter.
-var ErrNotConverged = errors.New("did not converge")
-
 // blockEncoder writes the centered design rows of the given row positions
 // and their centered targets into dst, p+1 values a row: the p columns, then
 // the target.
@@ -68,6 +65,21 @@ func forSegments[T any](rows []int, workers int, fn func(rows []int) (T, error))
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// forBlocks encodes rows blockRows at a time (w values a row) and hands each
+// encoded block to fold.
+func forBlocks(rows []int, w int, enc blockEncoder, fold func(block []float64)) error {
+	block := make([]float64, blockRows*w)
+	for lo := 0; lo < len(rows); lo += blockRows {
+		hi := min(lo+blockRows, len(rows))
+		b := block[:(hi-lo)*w]
+		if err := enc(rows[lo:hi], b); err != nil {
+			return err
+		}
+		fold(b)
+	}
+	return nil
 }
 
 // qrReducer folds row blocks into the R factor of [X | y] with Householder
@@ -115,15 +127,8 @@ func tsqr(rows []int, p int, enc blockEncoder, workers int) ([]float64, error) {
 	w := p + 1
 	parts, err := forSegments(rows, workers, func(part []int) ([]float64, error) {
 		q := newQRReducer(w)
-		block := make([]float64, blockRows*w)
-		for lo := 0; lo < len(part); lo += blockRows {
-			hi := min(lo+blockRows, len(part))
-			if err := enc(part[lo:hi], block[:(hi-lo)*w]); err != nil {
-				return nil, err
-			}
-			q.fold(block[:(hi-lo)*w])
-		}
-		return q.r, nil
+		err := forBlocks(part, w, enc, q.fold)
+		return q.r, err
 	})
 	if err != nil {
 		return nil, err
@@ -140,17 +145,12 @@ func gram(rows []int, p int, enc blockEncoder, workers int) (g []float64, b []fl
 	w := p + 1
 	parts, err := forSegments(rows, workers, func(part []int) ([]float64, error) {
 		acc := make([]float64, w*w)
-		block := make([]float64, blockRows*w)
-		for lo := 0; lo < len(part); lo += blockRows {
-			hi := min(lo+blockRows, len(part))
-			if err := enc(part[lo:hi], block[:(hi-lo)*w]); err != nil {
-				return nil, err
-			}
-			a := blas64.General{Rows: hi - lo, Cols: w, Stride: w, Data: block[:(hi-lo)*w]}
-			c := blas64.Symmetric{Uplo: blas.Upper, N: w, Stride: w, Data: acc}
+		c := blas64.Symmetric{Uplo: blas.Upper, N: w, Stride: w, Data: acc}
+		err := forBlocks(part, w, enc, func(block []float64) {
+			a := blas64.General{Rows: len(block) / w, Cols: w, Stride: w, Data: block}
 			blas64.Syrk(blas.Trans, 1, a, 1, c)
-		}
-		return acc, nil
+		})
+		return acc, err
 	})
 	if err != nil {
 		return nil, nil, 0, err
@@ -229,6 +229,15 @@ func minNorm(a *mat.Dense, z []float64) ([]float64, [][]float64, error) {
 	svd.UTo(&u)
 	svd.VTo(&v)
 	cut := 2.220446049250313e-16 * float64(max(m, n)) * s[0]
+	x, null := spectralSolve(s, cut, &u, &v, z)
+	return x, null, nil
+}
+
+// spectralSolve returns Σ_k (u_kᵀz / s_k)·v_k over the k with s_k > cut, and
+// the v_k of the others (the null space): the minimum-norm solution from an
+// SVD (u, s, v) or, with u = v, from a symmetric eigendecomposition.
+func spectralSolve(s []float64, cut float64, u, v *mat.Dense, z []float64) ([]float64, [][]float64) {
+	n, _ := v.Dims()
 	x := make([]float64, n)
 	var null []int
 	for k, sk := range s {
@@ -237,15 +246,15 @@ func minNorm(a *mat.Dense, z []float64) ([]float64, [][]float64, error) {
 			continue
 		}
 		var uz float64
-		for i := 0; i < m; i++ {
-			uz += u.At(i, k) * z[i]
+		for i, zi := range z {
+			uz += u.At(i, k) * zi
 		}
 		c := uz / sk
-		for j := 0; j < n; j++ {
+		for j := range x {
 			x[j] += c * v.At(j, k)
 		}
 	}
-	return x, columnsOf(&v, null), nil
+	return x, columnsOf(v, null)
 }
 
 // columnsOf returns columns ks of v as slices.
@@ -291,25 +300,8 @@ func solveNormal(g, b []float64, yy float64, p int, alpha float64, nrows int) (*
 		vals := es.Values(nil)
 		var vecs mat.Dense
 		es.VectorsTo(&vecs)
-		lmax := vals[len(vals)-1]
-		cut := 1e-12 * lmax
-		fit.coef = make([]float64, p)
-		var null []int
-		for k, l := range vals {
-			if !(l > cut) {
-				null = append(null, k)
-				continue
-			}
-			var vb float64
-			for i := 0; i < p; i++ {
-				vb += vecs.At(i, k) * b[i]
-			}
-			c := vb / l
-			for j := 0; j < p; j++ {
-				fit.coef[j] += c * vecs.At(j, k)
-			}
-		}
-		fit.nullspace = columnsOf(&vecs, null)
+		cut := 1e-12 * vals[len(vals)-1]
+		fit.coef, fit.nullspace = spectralSolve(vals, cut, &vecs, &vecs, b)
 	}
 	fit.loss = quadLoss(g, b, yy, fit.coef, alpha) / float64(nrows)
 	return fit, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/dataset"
+	"github.com/modelci/modelci/internal/evaluate"
 	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/profile"
 )
@@ -182,11 +183,10 @@ func sortLabels(ls []string) {
 	copy(ls, sorted)
 }
 
+// label is the class label of a kept row (its target is not missing).
 func label(c *dataset.Column, r int) string {
-	if c.Kind == dataset.Numeric {
-		return strconv.FormatFloat(c.Floats[r], 'g', -1, 64)
-	}
-	return c.Levels[c.Codes[r]]
+	l, _ := evaluate.ClassLabel(c, r)
+	return l
 }
 
 func isMissing(c *dataset.Column, r int) bool {

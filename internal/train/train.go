@@ -56,9 +56,6 @@ type Result struct {
 	Stages []Stage
 }
 
-// Warnings returns notes about the run that a reviewer should see.
-func (r *Result) Warnings() []string { return r.Metrics.Warnings }
-
 // LoadData reads the config's data file with the options the config implies.
 func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Frame, error) {
 	opts := dataset.Options{
@@ -385,10 +382,8 @@ func (t *table) checkClasses(testPos, trainPos []int) error {
 // from the statistics learned in learnPreprocessing.
 func (l *learned) means(enc *model.Encoder) []float64 {
 	out := make([]float64, enc.Width())
-	for i, f := range l.features {
-		off := enc.Offset(i)
-		copy(out[off:], l.encMeans[i])
-		_ = f
+	for i := range l.features {
+		copy(out[enc.Offset(i):], l.encMeans[i])
 	}
 	return out
 }

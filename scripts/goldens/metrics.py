@@ -22,10 +22,12 @@ Every expected metric carries its own tolerance: "rtol" (relative) and
 """
 
 import hashlib
-import json
 import os
 import sys
 import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import goldenjson  # noqa: E402  (the shared writer next to this script)
 
 import numpy as np
 import sklearn
@@ -220,24 +222,7 @@ def confusion_cases():
 
 
 def write(name, obj):
-    path = os.path.join(OUT, name)
-    parts = ["{"]
-    keys = sorted(obj)
-    for i, k in enumerate(keys):
-        v = obj[k]
-        comma = "," if i < len(keys) - 1 else ""
-        if isinstance(v, list):
-            parts.append("  %s: [" % json.dumps(k))
-            for j, item in enumerate(v):
-                sep = "," if j < len(v) - 1 else ""
-                parts.append("    " + json.dumps(item, sort_keys=True, allow_nan=False) + sep)
-            parts.append("  ]" + comma)
-        else:
-            parts.append("  %s: %s%s" % (json.dumps(k), json.dumps(v, allow_nan=False), comma))
-    parts.append("}")
-    with open(path, "w") as f:
-        f.write("\n".join(parts) + "\n")
-    print("wrote %s (%d bytes)" % (os.path.relpath(path, ROOT), os.path.getsize(path)), file=sys.stderr)
+    goldenjson.write(ROOT, OUT, name, obj)
 
 
 def main():
