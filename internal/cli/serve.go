@@ -37,7 +37,7 @@ Stops gracefully on SIGINT/SIGTERM.`,
 			if err := flags.ApplyEnv(env.Getenv); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			dir, cleanup, err := resolveServeModel(cmd.Context(), env, cfg, imageRef)
+			dir, cleanup, err := resolveServeModel(cmd.Context(), env, cfg.ModelDir, cmd.Flags().Changed("model"), imageRef)
 			if err != nil {
 				return err
 			}
@@ -59,13 +59,14 @@ Stops gracefully on SIGINT/SIGTERM.`,
 	return cmd
 }
 
-// resolveServeModel returns the model directory to serve: --model, or the
-// model layer of --image extracted into a temporary directory (removed by
-// the returned cleanup).
-func resolveServeModel(ctx context.Context, env Env, cfg serve.Config, imageRef string) (string, func(), error) {
+// resolveServeModel returns the model directory to serve: modelDir (from
+// --model or MODELCI_MODEL_DIR), or the model layer of --image extracted
+// into a temporary directory (removed by the returned cleanup); --image
+// wins over the variable but not over the flag (modelFlag).
+func resolveServeModel(ctx context.Context, env Env, modelDir string, modelFlag bool, imageRef string) (string, func(), error) {
 	noop := func() {}
 	switch {
-	case imageRef != "" && cfg.ModelDir != "" && cfg.ModelDir != env.Getenv("MODELCI_MODEL_DIR"):
+	case imageRef != "" && modelFlag:
 		return "", noop, usageError("serve takes --model or --image, not both")
 	case imageRef != "":
 		tmp, err := os.MkdirTemp("", "modelci-serve-*")
@@ -85,8 +86,8 @@ func resolveServeModel(ctx context.Context, env Env, cfg serve.Config, imageRef 
 		}
 		fmt.Fprintf(env.Stderr, "modelci: serving the model of %s\n", got.Ref)
 		return dst, cleanup, nil
-	case cfg.ModelDir == "":
+	case modelDir == "":
 		return "", noop, usageError("serve needs --model DIR, --image REF (or MODELCI_MODEL_DIR)")
 	}
-	return cfg.ModelDir, noop, nil
+	return modelDir, noop, nil
 }

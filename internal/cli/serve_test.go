@@ -33,6 +33,8 @@ func TestServe(t *testing.T) {
 		{"bad flag value", []string{"serve", "--model", modelDir, "--max-rows", "0"}, nil, ExitUsage, "positive integer"},
 		{"bad environment value", []string{"serve", "--model", modelDir}, map[string]string{"MODELCI_LOG_FORMAT": "xml"}, ExitUsage, "MODELCI_LOG_FORMAT"},
 		{"not a model directory", []string{"serve", "--model", dir, "--addr", "127.0.0.1:0"}, nil, ExitFailure, "model.json"},
+		{"model and image", []string{"serve", "--model", modelDir, "--image", "oci:" + dir}, map[string]string{"MODELCI_MODEL_DIR": modelDir}, ExitUsage, "--model or --image, not both"},
+		{"image wins over the environment", []string{"serve", "--image", "oci:" + filepath.Join(dir, "no-layout")}, map[string]string{"MODELCI_MODEL_DIR": modelDir}, ExitFailure, "serve --image oci:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

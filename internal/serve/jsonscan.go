@@ -368,43 +368,28 @@ func (s *scanner) skip(depth int) error {
 		return s.fail("nested too deeply")
 	}
 	k, _, err := s.elem()
-	if err != nil {
+	if err != nil || (k != kArray && k != kObject) {
 		return err
 	}
-	switch k {
-	case kArray:
-		s.i++
-		for n := 0; ; n++ {
-			ok, err := s.more(']', n)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
+	closing := byte(']')
+	if k == kObject {
+		closing = '}'
+	}
+	s.i++
+	for n := 0; ; n++ {
+		ok, err := s.more(closing, n)
+		if err != nil || !ok {
+			return err
 		}
-	case kObject:
-		s.i++
-		for n := 0; ; n++ {
-			ok, err := s.more('}', n)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
+		if k == kObject {
 			if _, err := s.key(); err != nil {
 				return err
 			}
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
+		}
+		if err := s.skip(depth + 1); err != nil {
+			return err
 		}
 	}
-	return nil
 }
 
 // span skips one value and returns its start and end offsets.

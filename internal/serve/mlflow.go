@@ -6,14 +6,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 const mlflowKeys = "dataframe_split, dataframe_records, instances or inputs"
 
-// invocations decodes, scores and encodes an MLflow scoring request.
-func (s *Server) invocations(r *http.Request, st *reqState) *httpError {
+// decodeMLflowRequest checks the Content-Type of an MLflow scoring request
+// and decodes its body into st.t.
+func (s *Server) decodeMLflowRequest(r *http.Request, st *reqState) *httpError {
 	mt := mediaType(r.Header.Get("Content-Type"))
 	isCSV := mt == "text/csv"
 	if !isCSV && !isJSONType(mt) {
@@ -34,19 +36,9 @@ func (s *Server) invocations(r *http.Request, st *reqState) *httpError {
 	st.proba = false
 	st.t.reset(s.schema.nf())
 	if isCSV {
-		herr = s.decodeCSV(body, st)
-	} else {
-		herr = s.decodeMLflow(body, st)
+		return s.decodeCSV(body, st)
 	}
-	if herr != nil {
-		return herr
-	}
-	if herr := s.score(st); herr != nil {
-		return herr
-	}
-	st.out = s.encodeMLflow(st.out[:0], st)
-	s.logPredictions(st, protoMLflow)
-	return nil
+	return s.decodeMLflow(body, st)
 }
 
 // decodeMLflow decodes the JSON forms of MLflow's scoring protocol.
@@ -203,10 +195,7 @@ func (s *Server) decodeSplit(sc *scanner, st *reqState) *httpError {
 		return badRequest(`"dataframe_split" has no "data"`)
 	}
 	if !hasCols {
-		st.cols = st.cols[:0]
-		for i := range s.schema.nf() {
-			st.cols = append(st.cols, i)
-		}
+		s.allColumns(st)
 	}
 	save := sc.i
 	sc.i = dataLo
@@ -243,14 +232,20 @@ func (s *Server) decodeColumns(sc *scanner, st *reqState) *httpError {
 		if i < 0 {
 			return s.unknownFeature(v)
 		}
-		for _, c := range st.cols {
-			if c == i {
-				return badRequest("column %q appears twice", v)
-			}
+		if slices.Contains(st.cols, i) {
+			return badRequest("column %q appears twice", v)
 		}
 		st.cols = append(st.cols, i)
 	}
 	return s.checkCovered(st.cols)
+}
+
+// allColumns sets st.cols to every feature in the model's order.
+func (s *Server) allColumns(st *reqState) {
+	st.cols = st.cols[:0]
+	for i := range s.schema.nf() {
+		st.cols = append(st.cols, i)
+	}
 }
 
 func (s *Server) unknownFeature(name []byte) *httpError {
@@ -266,13 +261,22 @@ func (s *Server) checkCovered(cols []int) *httpError {
 	for _, c := range cols {
 		have[c] = true
 	}
+	return s.checkAll(have, "feature")
+}
+
+// checkAll fails when some feature i has no value (have[i] is false),
+// naming them; what is the thing missing ("feature", "input for feature").
+func (s *Server) checkAll(have []bool, what string) *httpError {
 	var missing []string
 	for i, ok := range have {
 		if !ok {
 			missing = append(missing, strconv.Quote(s.schema.names[i]))
 		}
 	}
-	return badRequest("missing feature %s; the model has %d features: %s", strings.Join(missing, ", "), s.schema.nf(), s.schema.list)
+	if len(missing) == 0 {
+		return nil
+	}
+	return badRequest("missing %s %s; the model has %d features: %s", what, strings.Join(missing, ", "), s.schema.nf(), s.schema.list)
 }
 
 // decodeRowLists reads an array of rows, each an array of values for
@@ -368,16 +372,7 @@ func (s *Server) checkSeen(st *reqState) *httpError {
 	if st.t.rows == 0 {
 		return nil
 	}
-	var missing []string
-	for i, ok := range st.seen {
-		if !ok {
-			missing = append(missing, strconv.Quote(s.schema.names[i]))
-		}
-	}
-	if len(missing) > 0 {
-		return badRequest("missing feature %s; the model has %d features: %s", strings.Join(missing, ", "), s.schema.nf(), s.schema.list)
-	}
-	return nil
+	return s.checkAll(st.seen, "feature")
 }
 
 // decodeRecord reads one record {feature: value} as a new row.
@@ -436,10 +431,7 @@ func (s *Server) decodeInstances(sc *scanner, st *reqState, what string) *httpEr
 	case '{':
 		return s.decodeRecordList(sc, st, what)
 	case '[', ']':
-		st.cols = st.cols[:0]
-		for i := range s.schema.nf() {
-			st.cols = append(st.cols, i)
-		}
+		s.allColumns(st)
 		return s.decodeRowLists(sc, st, strconv.Quote(what))
 	}
 	if s.schema.nf() != 1 {
@@ -566,10 +558,8 @@ func (s *Server) decodeCSV(body []byte, st *reqState) *httpError {
 		if i < 0 {
 			return s.unknownFeature([]byte(h))
 		}
-		for _, c := range st.cols {
-			if c == i {
-				return badRequest("column %q appears twice", h)
-			}
+		if slices.Contains(st.cols, i) {
+			return badRequest("column %q appears twice", h)
 		}
 		st.cols = append(st.cols, i)
 	}

@@ -48,15 +48,16 @@ type metrics struct {
 	// features).
 	unknown    []prometheus.Counter
 	logDropped prometheus.Counter
-	mon        *monitor
+	// model is the model label of the requests counted on error codes.
+	model string
 }
 
 func newMetrics(m *model.Model, version string, mon *monitor) (*metrics, error) {
 	name := m.Name
 	reg := prometheus.NewRegistry()
 	mt := &metrics{
-		reg: reg,
-		mon: mon,
+		reg:   reg,
+		model: name,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "modelci_inference_requests_total",
 			Help: "Inference requests answered, by protocol (v2: KServe Open Inference Protocol, mlflow: /invocations) and HTTP status code.",
@@ -116,7 +117,7 @@ func (mt *metrics) observe(p protocol, code, rows int, d time.Duration) {
 		mt.ok[p].Inc()
 		mt.rows[p].Add(float64(rows))
 	} else {
-		mt.requests.WithLabelValues(mt.mon.model, p.String(), strconv.Itoa(code)).Inc()
+		mt.requests.WithLabelValues(mt.model, p.String(), strconv.Itoa(code)).Inc()
 	}
 	mt.duration[p].Observe(d.Seconds())
 }
@@ -132,7 +133,6 @@ func (mt *metrics) observe(p protocol, code, rows int, d time.Duration) {
 // worth of rows has arrived, the shards are folded into a new block and
 // the oldest block is dropped.
 type monitor struct {
-	model string
 	// feats are the features with a training profile.
 	feats []monFeature
 	pred  *profile.Feature // nil without a profile of the predictions
@@ -183,7 +183,7 @@ type tally struct {
 }
 
 func newMonitor(m *model.Model, prof *profile.Profile, window int) *monitor {
-	mon := &monitor{model: m.Name}
+	mon := &monitor{}
 	if prof != nil && window > 0 {
 		mon.drift = true
 		for i, f := range m.Features {

@@ -22,8 +22,6 @@ type encoding struct {
 	body     func(t *testing.T, m *model.Model, rows []map[string]any) string
 }
 
-func cell(v any) any { return v } // nil encodes as null
-
 func csvCell(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -41,7 +39,7 @@ var encodings = []encoding{
 		data := make([][]any, len(rows))
 		for r, row := range rows {
 			for _, f := range m.Features {
-				data[r] = append(data[r], cell(row[f.Name]))
+				data[r] = append(data[r], row[f.Name])
 			}
 		}
 		return mustJSON(t, map[string]any{"id": "req-1", "inputs": []any{map[string]any{
@@ -51,7 +49,7 @@ var encodings = []encoding{
 		var data []any
 		for _, row := range rows {
 			for _, f := range m.Features {
-				data = append(data, cell(row[f.Name]))
+				data = append(data, row[f.Name])
 			}
 		}
 		return `{"inputs":[{"data":` + strings.TrimSpace(mustJSON(t, data)) + `,"datatype":"BYTES","shape":[` +
@@ -66,7 +64,7 @@ var encodings = []encoding{
 			}
 			var data []any
 			for _, row := range rows {
-				data = append(data, cell(row[f.Name]))
+				data = append(data, row[f.Name])
 			}
 			inputs = append(inputs, map[string]any{"name": f.Name, "shape": []int{len(rows)}, "datatype": dt, "data": data})
 		}
@@ -81,7 +79,7 @@ var encodings = []encoding{
 			}
 			var data [][]any
 			for _, row := range rows {
-				data = append(data, []any{cell(row[f.Name])})
+				data = append(data, []any{row[f.Name]})
 			}
 			inputs = append(inputs, map[string]any{"name": f.Name, "shape": []int{len(rows), 1}, "datatype": dt, "data": data})
 		}
@@ -95,7 +93,7 @@ var encodings = []encoding{
 		data := make([][]any, len(rows))
 		for r, row := range rows {
 			for _, c := range cols {
-				data[r] = append(data[r], cell(row[c]))
+				data[r] = append(data[r], row[c])
 			}
 		}
 		return mustJSON(t, map[string]any{"dataframe_split": map[string]any{"columns": cols, "data": data}})
@@ -107,7 +105,7 @@ var encodings = []encoding{
 		for r, row := range rows {
 			idx[r] = r
 			for _, c := range cols {
-				data[r] = append(data[r], cell(row[c]))
+				data[r] = append(data[r], row[c])
 			}
 		}
 		return `{"params":{"x":1},"dataframe_split":{"index":` + strings.TrimSpace(mustJSON(t, idx)) + `,"data":` +
@@ -120,7 +118,7 @@ var encodings = []encoding{
 		data := make([][]any, len(rows))
 		for r, row := range rows {
 			for _, f := range m.Features {
-				data[r] = append(data[r], cell(row[f.Name]))
+				data[r] = append(data[r], row[f.Name])
 			}
 		}
 		return mustJSON(t, map[string]any{"instances": data})
@@ -129,7 +127,7 @@ var encodings = []encoding{
 		cols := map[string][]any{}
 		for _, row := range rows {
 			for _, f := range m.Features {
-				cols[f.Name] = append(cols[f.Name], cell(row[f.Name]))
+				cols[f.Name] = append(cols[f.Name], row[f.Name])
 			}
 		}
 		return mustJSON(t, map[string]any{"inputs": cols})

@@ -46,18 +46,11 @@ func SystemEnv() Env {
 	}
 }
 
+// defaults fills in what Run itself uses; New defaults the rest (Stdout,
+// Now, Rand) as Options.
 func (e *Env) defaults() {
-	if e.Stdout == nil {
-		e.Stdout = io.Discard
-	}
 	if e.Stderr == nil {
 		e.Stderr = io.Discard
-	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-	if e.Rand == nil {
-		e.Rand = rand.Float64
 	}
 	if e.Listen == nil {
 		e.Listen = net.Listen

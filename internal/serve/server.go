@@ -64,8 +64,6 @@ type Server struct {
 	version    string
 	classifier bool
 	opts       Options
-	now        func() time.Time
-	logger     *slog.Logger
 
 	ready   atomic.Bool
 	metrics *metrics
@@ -164,8 +162,6 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 		version:    Version(m),
 		classifier: m.IsClassifier(),
 		opts:       o,
-		now:        o.Now,
-		logger:     o.Logger,
 		jsonCT:     []string{"application/json"},
 		textCT:     []string{"text/plain; charset=utf-8"},
 	}
@@ -477,37 +473,49 @@ func mlflowErrorCode(code int) string {
 
 // infer answers an inference request and records its metrics.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, p protocol) {
-	start := s.now()
+	start := s.opts.Now()
 	st := s.pool.Get().(*reqState)
 	code, rows := s.inferState(w, r, st, p)
-	s.metrics.observe(p, code, rows, s.now().Sub(start))
+	s.metrics.observe(p, code, rows, s.opts.Now().Sub(start))
 	if cap(st.body) <= maxPooledBody && cap(st.out) <= maxPooledBody {
 		st.t.reset(0)
 		s.pool.Put(st)
 	}
 }
 
+// inferState decodes, scores and encodes one inference request, logs its
+// predictions and writes the answer; it returns the status and the rows
+// scored.
 func (s *Server) inferState(w http.ResponseWriter, r *http.Request, st *reqState, p protocol) (code, rows int) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.logger.Error("panic while answering a request", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.opts.Logger.Error("panic while answering a request", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			s.writeError(w, p, errorf(http.StatusInternalServerError, "internal error"))
 			code, rows = http.StatusInternalServerError, 0
 		}
 	}()
 	var herr *httpError
 	if p == protoV2 {
-		herr = s.inferV2(r, st)
+		herr = s.decodeV2Request(r, st)
 	} else {
-		herr = s.invocations(r, st)
+		herr = s.decodeMLflowRequest(r, st)
+	}
+	if herr == nil {
+		herr = s.score(st)
 	}
 	if herr != nil {
 		s.writeError(w, p, herr)
 		return herr.code, 0
 	}
+	if p == protoV2 {
+		st.out = s.encodeV2(st.out[:0], st)
+	} else {
+		st.out = s.encodeMLflow(st.out[:0], st)
+	}
+	s.logPredictions(st, p)
 	s.writeJSON(w, http.StatusOK, st.out)
 	return http.StatusOK, st.t.rows
 }
@@ -643,7 +651,7 @@ func (s *Server) logPredictions(st *reqState, p protocol) {
 	if s.plog == nil {
 		return
 	}
-	b, rows := s.logLines(nil, st, p, s.now())
+	b, rows := s.logLines(nil, st, p, s.opts.Now())
 	s.plog.enqueue(b, rows)
 }
 

@@ -3,7 +3,6 @@ package serve
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -247,7 +246,4 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		t.Errorf("clients received %d answers but the server completed %d requests: responses were lost", got, want)
 	}
 	t.Logf("%d answers (%d after readiness turned false), %d slow requests drained", ok200, servedAfter, slowRequests)
-	if !errors.Is(ctx.Err(), context.Canceled) {
-		t.Error("context not canceled")
-	}
 }

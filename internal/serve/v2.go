@@ -3,7 +3,6 @@ package serve
 import (
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 // maxRank bounds the rank of an input tensor.
@@ -59,8 +58,9 @@ const (
 
 func (in *v2Input) name(body []byte) string { return string(body[in.nameLo:in.nameHi]) }
 
-// inferV2 decodes, scores and encodes a V2 inference request.
-func (s *Server) inferV2(r *http.Request, st *reqState) *httpError {
+// decodeV2Request checks the headers of a V2 inference request and decodes
+// its body into st.t.
+func (s *Server) decodeV2Request(r *http.Request, st *reqState) *httpError {
 	if r.Header.Get("Inference-Header-Content-Length") != "" {
 		return errorf(http.StatusUnsupportedMediaType, "the binary tensor data extension is not supported; send JSON tensor data")
 	}
@@ -71,15 +71,7 @@ func (s *Server) inferV2(r *http.Request, st *reqState) *httpError {
 	if herr != nil {
 		return herr
 	}
-	if herr := s.decodeV2(body, st); herr != nil {
-		return herr
-	}
-	if herr := s.score(st); herr != nil {
-		return herr
-	}
-	st.out = s.encodeV2(st.out[:0], st)
-	s.logPredictions(st, protoV2)
-	return nil
+	return s.decodeV2(body, st)
 }
 
 // decodeV2 decodes a V2 inference request body into st.t.
@@ -357,14 +349,8 @@ func (s *Server) v2Table(body []byte, st *reqState) *httpError {
 		for i := range st.inputs {
 			seen[st.inputs[i].feature] = true
 		}
-		var missing []string
-		for i, ok := range seen {
-			if !ok {
-				missing = append(missing, strconv.Quote(s.schema.names[i]))
-			}
-		}
-		if len(missing) > 0 {
-			return badRequest("missing input for feature %s; the model has %d features: %s", strings.Join(missing, ", "), nf, s.schema.list)
+		if herr := s.checkAll(seen, "input for feature"); herr != nil {
+			return herr
 		}
 	}
 	rows := int64(-1)
