@@ -190,6 +190,23 @@ func (r *Resolver) Resolve(ctx context.Context, spec Spec, cfg *config.Config) (
 	return nil, fmt.Errorf("%w: unknown kind %q", ErrSpec, spec.Kind)
 }
 
+// ResolveWithFallback is Resolve for the first release: when spec is a
+// registry baseline that has no image yet and fallback is not nil, the
+// champion is fallback's (e.g. the pull request's base commit), and the
+// warning says so.
+func (r *Resolver) ResolveWithFallback(ctx context.Context, spec Spec, fallback *Spec, cfg *config.Config) (champ *Champion, warning string, err error) {
+	champ, err = r.Resolve(ctx, spec, cfg)
+	if err != nil || fallback == nil || spec.Kind != KindRegistry || champ.Kind != KindNone {
+		return champ, "", err
+	}
+	note := champ.Note
+	_ = champ.Close()
+	if champ, err = r.Resolve(ctx, *fallback, cfg); err != nil {
+		return nil, "", err
+	}
+	return champ, fmt.Sprintf("registry baseline: %s; compared with %s instead", note, fallback.Raw), nil
+}
+
 func (r *Resolver) git() Git {
 	if r.Git != nil {
 		return r.Git

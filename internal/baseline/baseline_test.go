@@ -383,3 +383,46 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
+
+// TestResolveWithFallback: a registry without the image yet (the first
+// release) falls back to the other spec and says so; an existing image, or
+// another kind of baseline that resolves to none, does not.
+func TestResolveWithFallback(t *testing.T) {
+	t.Parallel()
+	cfg := &config.Config{Baseline: config.Baseline{Tag: "prod"}}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, model.FileModel), "{}")
+	fallback := &Spec{Kind: KindDir, Value: dir, Raw: "base-model"}
+	r := &Resolver{TempDir: t.TempDir(), Registry: &fakeRegistry{tag: "prod", files: map[string]string{model.FileModel: "{}"}}}
+
+	champ, warning, err := r.ResolveWithFallback(context.Background(), Spec{Kind: KindRegistry, Value: "v9", Raw: "registry:v9"}, fallback, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if champ.Kind != KindDir || champ.Dir != dir || champ.Spec != "base-model" {
+		t.Errorf("champion %+v, want the fallback directory", champ)
+	}
+	if want := `registry baseline: no image tagged "v9" yet: first model; compared with base-model instead`; warning != want {
+		t.Errorf("warning %q, want %q", warning, want)
+	}
+
+	champ, warning, err = r.ResolveWithFallback(context.Background(), Spec{Kind: KindRegistry, Raw: "registry"}, fallback, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if champ.Kind != KindRegistry || champ.Spec != "registry" || warning != "" {
+		t.Errorf("existing image: champion %+v, warning %q; want the registry's model", champ, warning)
+	}
+	if err := champ.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	champ, warning, err = r.ResolveWithFallback(context.Background(), Spec{Kind: KindNone, Raw: "none"}, fallback, cfg)
+	if err != nil || champ.Kind != KindNone || warning != "" {
+		t.Errorf("none: champion %+v, warning %q, %v; want none without a fallback", champ, warning, err)
+	}
+	champ, warning, err = r.ResolveWithFallback(context.Background(), Spec{Kind: KindRegistry, Value: "v9", Raw: "registry:v9"}, nil, cfg)
+	if err != nil || champ.Kind != KindNone || warning != "" {
+		t.Errorf("no fallback: champion %+v, warning %q, %v; want none", champ, warning, err)
+	}
+}

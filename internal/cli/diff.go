@@ -77,7 +77,7 @@ gate failed (the report is written first).`,
 				}
 			}
 			if err != nil {
-				return dataError(err)
+				return err
 			}
 			reg := deps.registry
 			if reg == nil && spec.Kind == baseline.KindRegistry {
@@ -173,28 +173,20 @@ func headOf(ctx context.Context, r *baseline.Resolver, dir string, env Env) (ref
 // compareWithBaseline resolves the champion and compares the challenger
 // with it.
 func compareWithBaseline(ctx context.Context, r *baseline.Resolver, cfg *config.Config, spec baseline.Spec, fallback *baseline.Spec, chal *diff.Challenger, warnings []string, workers int) (*diff.Result, error) {
-	champ, err := r.Resolve(ctx, spec, cfg)
+	champ, warning, err := r.ResolveWithFallback(ctx, spec, fallback, cfg)
 	if err != nil {
 		if errors.Is(err, baseline.ErrSpec) || errors.Is(err, baseline.ErrNotConfigured) {
 			return nil, &ExitError{Code: ExitUsage, Err: err}
 		}
 		return nil, err
 	}
-	if champ.Kind == baseline.KindNone && spec.Kind == baseline.KindRegistry && fallback != nil {
-		// The first release: the registry has no image yet, so compare with
-		// the fallback (the pull request's base commit).
-		note := champ.Note
-		_ = champ.Close()
-		if champ, err = r.Resolve(ctx, *fallback, cfg); err != nil {
-			return nil, err
-		}
-		warnings = append(warnings, fmt.Sprintf("registry baseline: %s; compared with %s instead", note, fallback.Raw))
-		spec = *fallback
-	}
 	defer champ.Close()
+	if warning != "" {
+		warnings = append(warnings, warning)
+	}
 	in := diff.Input{
 		Name:          cfg.Name,
-		Baseline:      diff.BaselineInfo{Kind: champ.Kind, Spec: spec.Raw, Note: champ.Note},
+		Baseline:      diff.BaselineInfo{Kind: champ.Kind, Spec: champ.Spec, Note: champ.Note},
 		Challenger:    *chal,
 		ChampionFrame: diff.ChampionFrameLoader(cfg, chal.Frame.Header, workers),
 		Options:       diff.OptionsFromConfig(cfg, workers),
@@ -209,12 +201,6 @@ func compareWithBaseline(ctx context.Context, r *baseline.Resolver, cfg *config.
 		in.Champion = c
 	}
 	return diff.Compare(ctx, in)
-}
-
-// dataError keeps bad input data a failure (exit 1), as `modelci train`
-// does; configuration mistakes are exit 2 through config.ErrInvalid.
-func dataError(err error) error {
-	return err
 }
 
 // gateError is the exit-3 error of failed quality gates, nil if none.

@@ -197,6 +197,10 @@ type resampleEvaluator interface {
 	diffs(counts []int32, out []float64)
 }
 
+// float64Eps is np.finfo(np.float64).eps, 2^-52: the floor of |y| in mape
+// and the clipping of probabilities in log_loss, as in package metrics.
+const float64Eps = 0x1p-52
+
 // ---------------------------------------------------------------- regression
 
 type regressionModel struct {
@@ -219,7 +223,7 @@ func newRegressionEvaluator(y []float64, champion, challenger Scores, names []st
 			a := math.Abs(d)
 			rm.sq[i] = float64(d * d)
 			rm.abs[i] = a
-			rm.ape[i] = a / math.Max(math.Abs(yi), 0x1p-52)
+			rm.ape[i] = a / math.Max(math.Abs(yi), float64Eps)
 		}
 		e.models[m] = rm
 	}
@@ -367,7 +371,7 @@ func (cm *classificationModel) prepareProba(y []int64, proba []float64) error {
 		}
 		// sklearn 1.2 log_loss with eps="auto": clip, then renormalize
 		// the two columns (1-p, p).
-		c := min(max(p, 0x1p-52), 1-0x1p-52)
+		c := min(max(p, float64Eps), 1-float64Eps)
 		q := 1 - c
 		sum := q + c
 		if y[i] == 1 {

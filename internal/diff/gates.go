@@ -140,17 +140,9 @@ func changeRule(res *Result, mt *Metric, rule string, limit config.Amount, onlyI
 		r.Detail = "checked against the champion's stored metrics (not comparable)"
 	case onlyIfSignificant && mt.Interval != nil && !mt.Interval.Significant:
 		r.Status = GatePassed
-		r.Detail = fmt.Sprintf("within noise: the %s interval includes 0 (only_if_significant)", confidenceLabel(res))
+		r.Detail = fmt.Sprintf("within noise: the %s interval includes 0 (only_if_significant)", res.ConfidenceLabel())
 	case onlyIfSignificant && mt.Interval == nil:
 		r.Detail = "no bootstrap interval, so the change counts as significant"
 	}
 	return r
-}
-
-// confidenceLabel is e.g. "95%".
-func confidenceLabel(res *Result) string {
-	if res.Bootstrap == nil {
-		return ""
-	}
-	return strconv.FormatFloat(res.Bootstrap.Confidence*100, 'g', 4, 64) + "%"
 }

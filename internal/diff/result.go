@@ -6,6 +6,8 @@
 package diff
 
 import (
+	"strconv"
+
 	"github.com/modelci/modelci/internal/evaluate"
 	"github.com/modelci/modelci/internal/model"
 )
@@ -92,6 +94,15 @@ func (r *Result) Regressed() bool {
 		}
 	}
 	return false
+}
+
+// ConfidenceLabel is the bootstrap's confidence level as a percentage,
+// e.g. "95%"; empty when no interval was computed.
+func (r *Result) ConfidenceLabel() string {
+	if r.Bootstrap == nil {
+		return ""
+	}
+	return strconv.FormatFloat(r.Bootstrap.Confidence*100, 'g', 4, 64) + "%"
 }
 
 // BaselineInfo says where the champion came from.

@@ -102,16 +102,9 @@ func summary(res *diff.Result) string {
 	}
 	s := fmt.Sprintf("Both models scored on the same **%s** test rows of the challenger's data. Change = challenger − champion.", count(res.Rows.Shared))
 	if b := res.Bootstrap; b != nil {
-		s += fmt.Sprintf(" Interval: paired bootstrap, %s resamples, seed %d; a change is significant when its %s interval excludes 0.", count(b.Resamples), b.Seed, confidence(res))
+		s += fmt.Sprintf(" Interval: paired bootstrap, %s resamples, seed %d; a change is significant when its %s interval excludes 0.", count(b.Resamples), b.Seed, res.ConfidenceLabel())
 	}
 	return s + "\n\n"
-}
-
-func confidence(res *diff.Result) string {
-	if res.Bootstrap == nil {
-		return ""
-	}
-	return strconv.FormatFloat(res.Bootstrap.Confidence*100, 'g', 4, 64) + "%"
 }
 
 func columnChange(c evaluate.ColumnChange) string {
@@ -158,7 +151,7 @@ func metricTable(res *diff.Result, p int) string {
 	}
 	iv := "interval"
 	if res.Bootstrap != nil {
-		iv = confidence(res) + " interval"
+		iv = res.ConfidenceLabel() + " interval"
 	}
 	fmt.Fprintf(&b, "| metric | champion | challenger | change | %s | status |\n|:--|--:|--:|--:|:-:|:--|\n", iv)
 	for _, m := range res.Metrics {
@@ -641,8 +634,6 @@ func trainingSection(res *diff.Result, p int) string {
 	}
 	if ht.MaxIter != 0 || ct.MaxIter != 0 {
 		row("max iterations / tol", count(ht.MaxIter)+" / "+num(ht.Tol, p), count(ct.MaxIter)+" / "+num(ct.Tol, p))
-	}
-	if ht.MaxIter != 0 || ct.MaxIter != 0 {
 		row("iterations (converged)", count(ht.Iterations)+" ("+yes(ht.Converged)+")", count(ct.Iterations)+" ("+yes(ct.Converged)+")")
 	}
 	row("final loss", num(ht.Loss, p), num(ct.Loss, p))

@@ -207,14 +207,14 @@ func (d *doc) render() string {
 	return b.String()
 }
 
-// fit renders the document within max characters. When it is too long,
+// fit renders the document within limit characters. When it is too long,
 // the tables are capped at a common length (in characters) so that the
 // longest are cut first and short ones stay whole; the largest cap that
 // fits is found by bisection. Rows are cut whole, from the end of a table
 // (tables are sorted most important first).
-func (d *doc) fit(max int) (string, error) {
+func (d *doc) fit(limit int) (string, error) {
 	s := d.render()
-	if utf8.RuneCountInString(s) <= max {
+	if utf8.RuneCountInString(s) <= limit {
 		return s, nil
 	}
 	var tables []*table
@@ -228,7 +228,7 @@ func (d *doc) fit(max int) (string, error) {
 			}
 			tables = append(tables, t)
 			cum = append(cum, c)
-			hi = maxInt(hi, c[len(t.rows)])
+			hi = max(hi, c[len(t.rows)])
 		}
 	}
 	apply := func(capChars int) string {
@@ -239,24 +239,17 @@ func (d *doc) fit(max int) (string, error) {
 		return d.render()
 	}
 	s = apply(0)
-	if n := utf8.RuneCountInString(s); n > max {
-		return "", fmt.Errorf("%w: %d characters even with every long section cut, the limit is %d", ErrTooLarge, n, max)
+	if n := utf8.RuneCountInString(s); n > limit {
+		return "", fmt.Errorf("%w: %d characters even with every long section cut, the limit is %d", ErrTooLarge, n, limit)
 	}
 	lo := 0 // fits
 	for lo < hi-1 {
 		mid := lo + (hi-lo)/2
-		if utf8.RuneCountInString(apply(mid)) <= max {
+		if utf8.RuneCountInString(apply(mid)) <= limit {
 			lo = mid
 		} else {
 			hi = mid
 		}
 	}
 	return apply(lo), nil
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }

@@ -99,25 +99,30 @@ def bootstrap(task, y, champion, challenger, names, resamples, confidence, seed)
     return out
 
 
+def case(name, task, y, champion, challenger, resamples, confidence, seed):
+    """One golden case: the inputs and the intervals of every metric."""
+    names = list(REGRESSION if task == "regression" else CLASSIFICATION)
+    return {
+        "name": name,
+        "task": task,
+        "resamples": resamples,
+        "confidence": confidence,
+        "seed": seed,
+        "y_true": y.tolist(),
+        "champion": {k: v.tolist() for k, v in champion.items()},
+        "challenger": {k: v.tolist() for k, v in challenger.items()},
+        "metrics": names,
+        "expected": bootstrap(task, y, champion, challenger, names, resamples, confidence, seed),
+    }
+
+
 def regression_case(name, seed, n, noise_a, noise_b, bias_b, resamples, confidence, bseed):
     rs = np.random.RandomState(seed)
     x = rs.normal(0, 1, n)
     y = 50 + 10 * x + rs.normal(0, 3, n)
     champion = {"pred": 50 + 10 * x + rs.normal(0, noise_a, n)}
     challenger = {"pred": 50 + 10 * x + bias_b + rs.normal(0, noise_b, n)}
-    names = list(REGRESSION)
-    return {
-        "name": name,
-        "task": "regression",
-        "resamples": resamples,
-        "confidence": confidence,
-        "seed": bseed,
-        "y_true": y.tolist(),
-        "champion": {"pred": champion["pred"].tolist()},
-        "challenger": {"pred": challenger["pred"].tolist()},
-        "metrics": names,
-        "expected": bootstrap("regression", y, champion, challenger, names, resamples, confidence, bseed),
-    }
+    return case(name, "regression", y, champion, challenger, resamples, confidence, bseed)
 
 
 def classification_case(name, seed, n, pos_rate, sharp_a, sharp_b, decimals, resamples, confidence, bseed):
@@ -131,39 +136,14 @@ def classification_case(name, seed, n, pos_rate, sharp_a, sharp_b, decimals, res
         if decimals is not None:
             proba = np.round(proba, decimals)  # ties in the score order
         sides.append({"pred": (proba > 0.5).astype(np.int64), "proba": proba})
-    names = list(CLASSIFICATION)
-    return {
-        "name": name,
-        "task": "classification",
-        "resamples": resamples,
-        "confidence": confidence,
-        "seed": bseed,
-        "y_true": y.tolist(),
-        "champion": {"pred": sides[0]["pred"].tolist(), "proba": sides[0]["proba"].tolist()},
-        "challenger": {"pred": sides[1]["pred"].tolist(), "proba": sides[1]["proba"].tolist()},
-        "metrics": names,
-        "expected": bootstrap("classification", y, sides[0], sides[1], names, resamples, confidence, bseed),
-    }
+    return case(name, "classification", y, sides[0], sides[1], resamples, confidence, bseed)
 
 
 def identical_case():
     rs = np.random.RandomState(5)
     y = rs.normal(0, 1, 200)
-    pred = y + rs.normal(0, 0.5, 200)
-    names = list(REGRESSION)
-    side = {"pred": pred}
-    return {
-        "name": "identical_models",
-        "task": "regression",
-        "resamples": 300,
-        "confidence": 0.95,
-        "seed": 42,
-        "y_true": y.tolist(),
-        "champion": {"pred": pred.tolist()},
-        "challenger": {"pred": pred.tolist()},
-        "metrics": names,
-        "expected": bootstrap("regression", y, side, side, names, 300, 0.95, 42),
-    }
+    side = {"pred": y + rs.normal(0, 0.5, 200)}
+    return case("identical_models", "regression", y, side, side, 300, 0.95, 42)
 
 
 def main():

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/diff"
+	"github.com/modelci/modelci/internal/profile"
 	"github.com/modelci/modelci/internal/split"
 	"github.com/modelci/modelci/internal/train"
 )
@@ -241,21 +242,11 @@ func inflate(res *diff.Result, n int) {
 		name := fmt.Sprintf("sensor_%05d", i)
 		psi := 0.5 / float64(i+1)
 		mean, mean2 := float64(i%97), float64(i%97)+psi
-		res.Drift = append(res.Drift, diff.Drift{Feature: name, Type: "numeric", PSI: &psi, Status: levelOf(psi), ChampionMean: &mean, ChallengerMean: &mean2})
+		res.Drift = append(res.Drift, diff.Drift{Feature: name, Type: "numeric", PSI: &psi, Status: profile.Level(psi), ChampionMean: &mean, ChallengerMean: &mean2})
 		c := 1 / float64(i+3)
 		res.Coefficients.Columns = append(res.Coefficients.Columns, diff.CoefChange{Column: name, Challenger: &c})
 		res.Data.FeaturesAdded = append(res.Data.FeaturesAdded, name)
 	}
 	res.Challenger.Features += n
 	res.Challenger.Columns += n
-}
-
-func levelOf(psi float64) string {
-	switch {
-	case psi >= 0.25:
-		return diff.DriftSignificant
-	case psi >= 0.1:
-		return diff.DriftModerate
-	}
-	return diff.DriftStable
 }
