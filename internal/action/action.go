@@ -26,7 +26,7 @@ import (
 	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/config"
-	"github.com/modelci/modelci/internal/github"
+	"github.com/modelci/modelci/internal/httpretry"
 )
 
 // Errors that decide the exit code.
@@ -72,7 +72,7 @@ type Env struct {
 	// HTTPClient talks to the GitHub and GitLab APIs.
 	HTTPClient *http.Client
 	// Clock times the stages and waits between API retries.
-	Clock github.Clock
+	Clock httpretry.Clock
 	// Rand returns numbers in [0, 1) for the retry jitter.
 	Rand func() float64
 	// ReadFile reads GitHub's event payload; nil means os.ReadFile.
@@ -120,7 +120,7 @@ func Run(ctx context.Context, env Env, deps Deps) (*Outcome, error) {
 		return nil, errors.New("modelci run: Env needs Getenv and Stdout")
 	}
 	if env.Clock == nil {
-		env.Clock = github.SystemClock{}
+		env.Clock = httpretry.SystemClock{}
 	}
 	if env.ReadFile == nil {
 		env.ReadFile = os.ReadFile

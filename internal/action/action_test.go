@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/github"
 	"github.com/modelci/modelci/internal/github/githubtest"
 )
@@ -796,19 +797,42 @@ func TestParseEventKinds(t *testing.T) {
 	if len(entries) != len(want) {
 		t.Errorf("%d recorded events, want %d", len(entries), len(want))
 	}
+	// parse classifies an event as `modelci run` does on GitHub Actions
+	// (ci.Detect reads the same variables and payload), with edit applied
+	// to the decoded payload first.
+	parse := func(file, actor string, edit func(p map[string]any)) (*Event, error) {
+		t.Helper()
+		env := eventEnv(t, file)
+		raw, err := os.ReadFile(env["GITHUB_EVENT_PATH"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			var p map[string]any
+			if err := json.Unmarshal(raw, &p); err != nil {
+				t.Fatal(err)
+			}
+			edit(p)
+			if raw, err = json.Marshal(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if actor != "" {
+			env["GITHUB_ACTOR"] = actor
+		}
+		return ci.ParseGitHub(ci.GitHubContext{
+			EventName: env["GITHUB_EVENT_NAME"], EventPath: env["GITHUB_EVENT_PATH"],
+			SHA: env["GITHUB_SHA"], Ref: env["GITHUB_REF"], Actor: env["GITHUB_ACTOR"],
+			Repository: env["GITHUB_REPOSITORY"], Payload: raw,
+		})
+	}
 	for _, e := range entries {
 		w, ok := want[e.Name()]
 		if !ok {
 			t.Errorf("unexpected event file %s", e.Name())
 			continue
 		}
-		env := eventEnv(t, e.Name())
-		a := newAction(Env{Getenv: func(k string) string { return env[k] }}, &bytes.Buffer{})
-		gc, err := a.Context()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, err := ParseEvent(gc)
+		ev, err := parse(e.Name(), "", nil)
 		if err != nil {
 			t.Fatalf("%s: %v", e.Name(), err)
 		}
@@ -817,26 +841,25 @@ func TestParseEventKinds(t *testing.T) {
 		}
 	}
 	// Dependabot's PRs get a read-only token too, though they are not forks.
-	env := eventEnv(t, "pull_request_opened.json")
-	env["GITHUB_ACTOR"] = "dependabot[bot]"
-	gc, _ := newAction(Env{Getenv: func(k string) string { return env[k] }}, &bytes.Buffer{}).Context()
-	if ev, err := ParseEvent(gc); err != nil || !ev.ReadOnly || ev.Fork {
+	if ev, err := parse("pull_request_opened.json", "dependabot[bot]", nil); err != nil || !ev.ReadOnly || ev.Fork {
 		t.Errorf("dependabot: %+v %v", ev, err)
 	}
+	head := func(p map[string]any) map[string]any {
+		return p["pull_request"].(map[string]any)["head"].(map[string]any)
+	}
 	// A PR inside a repository that is itself a fork is not from a fork.
-	gc.Event["pull_request"].(map[string]any)["head"].(map[string]any)["repo"].(map[string]any)["fork"] = true
-	gc.Actor = "alice"
-	if ev, err := ParseEvent(gc); err != nil || ev.Fork || ev.ReadOnly {
+	if ev, err := parse("pull_request_opened.json", "alice", func(p map[string]any) {
+		head(p)["repo"].(map[string]any)["fork"] = true
+	}); err != nil || ev.Fork || ev.ReadOnly {
 		t.Errorf("same-repo PR in a forked repository: %+v %v", ev, err)
 	}
 	// A PR whose fork was deleted has head.repo null.
-	gc.Event["pull_request"].(map[string]any)["head"].(map[string]any)["repo"] = nil
-	if ev, err := ParseEvent(gc); err != nil || !ev.Fork || !ev.ReadOnly {
+	if ev, err := parse("pull_request_opened.json", "alice", func(p map[string]any) { head(p)["repo"] = nil }); err != nil || !ev.Fork || !ev.ReadOnly {
 		t.Errorf("deleted fork: %+v %v", ev, err)
 	}
 	// A pull_request event without its payload is an error, not a guess.
-	gc.Event = nil
-	if _, err := ParseEvent(gc); !errors.Is(err, ErrUsage) {
+	env := eventEnv(t, "pull_request_opened.json")
+	if _, err := ci.ParseGitHub(ci.GitHubContext{EventName: env["GITHUB_EVENT_NAME"], EventPath: env["GITHUB_EVENT_PATH"], Repository: env["GITHUB_REPOSITORY"]}); !errors.Is(err, ErrUsage) {
 		t.Errorf("no payload: %v", err)
 	}
 }

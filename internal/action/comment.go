@@ -146,10 +146,7 @@ func (r *runner) commenter() (Commenter, error) {
 		case ev.Number <= 0:
 			return skip("the pull request number is not known; pass --pr-number (or set MODELCI_PR_NUMBER)", true, "")
 		case in.GitHubToken == "" && r.platform == ci.GitHub:
-			r.out.CommentSkipped = "no github_token"
-			r.log.Infof("no PR comment: no github_token")
-			r.log.Warningf("no PR comment: the github_token input is empty")
-			return nil, nil
+			return skip("the github_token input is empty", true, "")
 		case in.GitHubToken == "":
 			return skip("no GitHub token: set GITHUB_TOKEN or "+EnvGitHubToken+" (in Jenkins, bind a credential with withCredentials)", true, "No PR comment: no GitHub token was given.")
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/baseline"
 	"github.com/modelci/modelci/internal/ci"
-	"github.com/modelci/modelci/internal/github"
+	"github.com/modelci/modelci/internal/httpretry"
 )
 
 func newRunCmd(env Env) *cobra.Command {
@@ -60,7 +60,7 @@ a warning, and the report in the job summary.`,
 				Getenv:     getenv,
 				Stdout:     env.Stdout,
 				HTTPClient: env.HTTPClient,
-				Clock:      github.SystemClock{},
+				Clock:      httpretry.SystemClock{},
 				Rand:       rand.Float64,
 				Git:        baseline.ExecGit,
 				Overrides:  ov,

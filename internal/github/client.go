@@ -1,8 +1,8 @@
 // Package github provides modelci's conversation with the GitHub REST API:
 // a client built from a token and GITHUB_API_URL (github.com or GitHub
-// Enterprise), a transport that retries rate limits and gateway errors
-// within bounds, and the sticky pull request comment that carries the
-// model report.
+// Enterprise), sent through the retrying transport of internal/httpretry,
+// and the sticky pull request comment that carries the model report
+// (Client.Upsert, on top of internal/sticky).
 //
 // go-github's package is imported as gogithub to keep the two apart.
 package github
@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	gogithub "github.com/google/go-github/v60/github"
+
+	"github.com/modelci/modelci/internal/httpretry"
 )
 
 // DefaultAPIURL is github.com's REST API.
@@ -32,10 +34,10 @@ type Options struct {
 	// retrying Transport. Required: nothing here reaches for a global
 	// client.
 	HTTPClient *http.Client
-	// Retry bounds the retries; zero fields take DefaultRetryPolicy's.
-	Retry RetryPolicy
-	// Clock waits between retries; nil means SystemClock.
-	Clock Clock
+	// Retry bounds the retries; zero fields take httpretry.DefaultPolicy's.
+	Retry httpretry.Policy
+	// Clock waits between retries; nil means httpretry.SystemClock.
+	Clock httpretry.Clock
 	// Rand returns numbers in [0, 1) for the backoff jitter.
 	Rand func() float64
 	// Logf, if set, is told about retries.
@@ -50,12 +52,12 @@ type Options struct {
 // Client talks to one GitHub API endpoint with one token.
 type Client struct {
 	gh     *gogithub.Client
-	clock  Clock
+	clock  httpretry.Clock
 	rand   func() float64
-	policy RetryPolicy
+	policy httpretry.Policy
 
-	authorOnce sync.Mutex
-	author     *Author
+	mu     sync.Mutex
+	author *Author
 }
 
 // NewClient builds a client. It never sends a request.
@@ -68,10 +70,10 @@ func NewClient(o Options) (*Client, error) {
 	}
 	clock := o.Clock
 	if clock == nil {
-		clock = SystemClock{}
+		clock = httpretry.SystemClock{}
 	}
 	hc := *o.HTTPClient
-	hc.Transport = &Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitHub API"}
+	hc.Transport = &httpretry.Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitHub API"}
 	// The retrying transport bounds each try and the waiting; a client
 	// timeout would cut through a legitimate Retry-After wait.
 	hc.Timeout = 0

@@ -9,6 +9,7 @@ import (
 
 	gogithub "github.com/google/go-github/v60/github"
 
+	"github.com/modelci/modelci/internal/httpretry"
 	"github.com/modelci/modelci/internal/sticky"
 )
 
@@ -23,9 +24,6 @@ const (
 	ModeNever      = sticky.ModeNever
 	ModeUpdateOnly = sticky.ModeUpdateOnly
 )
-
-// ParseMode reads the `comment` input; empty means auto.
-func ParseMode(s string) (Mode, error) { return sticky.ParseMode(s) }
 
 // Outcome is what Upsert did.
 type Outcome = sticky.Outcome
@@ -53,9 +51,6 @@ type Result struct {
 	Author Author
 }
 
-// MaxCommentChars is GitHub's limit on a comment body, in characters.
-const MaxCommentChars = 65536
-
 // ActionsBot is the account that comments made with a GitHub Actions
 // GITHUB_TOKEN are attributed to.
 const ActionsBot = "github-actions[bot]"
@@ -82,8 +77,8 @@ func Marker(model string) string { return sticky.Marker(model) }
 // "<app-slug>[bot]", which cannot be learnt from the token alone: set
 // Options.Author for it.
 func (c *Client) Author(ctx context.Context) (Author, error) {
-	c.authorOnce.Lock()
-	defer c.authorOnce.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.author != nil {
 		return *c.author, nil
 	}
@@ -127,53 +122,17 @@ func (c *Client) comments(ctx context.Context, owner, repo string, number int) (
 	}
 }
 
-// owns says whether a comment is a report of ours.
-func owns(ic *gogithub.IssueComment, marker string, a Author) bool {
+// mine says whether the token's account wrote a comment.
+func mine(ic *gogithub.IssueComment, a Author) bool {
 	u := ic.GetUser()
 	if u == nil || !strings.EqualFold(u.GetLogin(), a.Login) {
 		return false
 	}
-	if a.Bot && u.GetType() != "Bot" {
-		return false
-	}
-	return strings.Contains(ic.GetBody(), marker)
+	return !a.Bot || u.GetType() == "Bot"
 }
-
-// newest is the newest of our report comments with an ID above minID.
-func newest(list []*gogithub.IssueComment, marker string, a Author, minID int64) *gogithub.IssueComment {
-	var best *gogithub.IssueComment
-	for _, ic := range list {
-		if ic.GetID() <= minID || !owns(ic, marker, a) {
-			continue
-		}
-		if best == nil || later(ic, best) {
-			best = ic
-		}
-	}
-	return best
-}
-
-func later(a, b *gogithub.IssueComment) bool {
-	ta, tb := a.GetCreatedAt().Time, b.GetCreatedAt().Time
-	if !ta.Equal(tb) {
-		return ta.After(tb)
-	}
-	return a.GetID() > b.GetID()
-}
-
-func maxID(list []*gogithub.IssueComment) int64 {
-	var m int64
-	for _, ic := range list {
-		m = max(m, ic.GetID())
-	}
-	return m
-}
-
-// sameBody compares bodies as GitHub stores them; see sticky.SameBody.
-func sameBody(a, b string) bool { return sticky.SameBody(a, b) }
 
 // Upsert writes the report of model to pull request number according to
-// mode (see Mode). body must contain Marker(model) exactly once or more;
+// mode (see Mode and sticky.Upsert). body must contain Marker(model);
 // Upsert adds nothing to it. With ModeAuto the requests are: GET /user
 // (once per Client), one GET per 100 comments, then one PATCH or POST, or
 // nothing when the body is unchanged.
@@ -186,7 +145,7 @@ func sameBody(a, b string) bool { return sticky.SameBody(a, b) }
 //     the comments are listed again and the POST is repeated only when
 //     ours is not there (at most three POSTs).
 func (c *Client) Upsert(ctx context.Context, owner, repo string, number int, model, body string, mode Mode) (*Result, error) {
-	mode, err := ParseMode(string(mode))
+	mode, err := sticky.ParseMode(string(mode))
 	if err != nil {
 		return nil, err
 	}
@@ -207,77 +166,55 @@ func (c *Client) Upsert(ctx context.Context, owner, repo string, number int, mod
 	if err != nil {
 		return nil, err
 	}
-	list, err := c.comments(ctx, owner, repo, number)
+	outcome, cm, err := sticky.Upsert(ctx, c.thread(owner, repo, number, marker, author), marker, body, mode)
 	if err != nil {
 		return nil, err
 	}
-	own := newest(list, marker, author, 0)
-	res := &Result{Author: author}
-	if own != nil && sameBody(own.GetBody(), body) {
-		res.Outcome, res.CommentID, res.URL = Unchanged, own.GetID(), own.GetHTMLURL()
-		return res, nil
-	}
-	switch {
-	case mode == ModeUpdateOnly && own == nil:
-		res.Outcome = Skipped
+	res := &Result{Outcome: outcome, CommentID: cm.ID, URL: cm.URL, Truncated: cm.Truncated, Author: author}
+	if outcome == Skipped {
 		res.Reason = fmt.Sprintf("no earlier report comment for model %q by %s; comment: update-only never creates one", model, author.Login)
-		return res, nil
-	case mode == ModeAlways || own == nil:
-		return c.create(ctx, owner, repo, number, marker, body, author, maxID(list), res)
-	default:
-		ic, truncated, err := c.edit(ctx, owner, repo, own.GetID(), marker, body)
-		if err != nil {
-			return nil, err
-		}
-		res.Outcome, res.CommentID, res.URL, res.Truncated = Updated, ic.GetID(), ic.GetHTMLURL(), truncated
-		return res, nil
 	}
+	return res, nil
 }
 
-// createTries bounds the POSTs of one Upsert.
-const createTries = 3
-
-func (c *Client) create(ctx context.Context, owner, repo string, number int, marker, body string, author Author, seen int64, res *Result) (*Result, error) {
-	for try := 1; ; try++ {
-		ic, truncated, err := c.send(marker, body, "create the PR comment", func(b string) (*gogithub.IssueComment, error) {
-			ic, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gogithub.IssueComment{Body: gogithub.String(b)})
-			return ic, err
-		})
-		if err == nil {
-			res.Outcome, res.CommentID, res.URL, res.Truncated = Created, ic.GetID(), ic.GetHTMLURL(), truncated
-			return res, nil
+// thread is the comments of a pull request for sticky.Upsert.
+func (c *Client) thread(owner, repo string, number int, marker string, author Author) sticky.Thread {
+	written := func(op string, post func(b string) (*gogithub.IssueComment, error), body string) (sticky.Comment, error) {
+		ic, truncated, err := c.send(marker, body, op, post)
+		if err != nil {
+			return sticky.Comment{}, err
 		}
-		if !isGatewayError(err) || try >= createTries {
-			return nil, err
-		}
-		// The gateway gave up, but GitHub may have stored the comment.
-		if serr := c.clock.Sleep(ctx, backoff(c.policy, try, c.rand)); serr != nil {
-			return nil, errors.Join(err, serr)
-		}
-		list, lerr := c.comments(ctx, owner, repo, number)
-		if lerr != nil {
-			return nil, errors.Join(err, lerr)
-		}
-		if landed := newest(list, marker, author, seen); landed != nil {
-			res.Outcome, res.CommentID, res.URL = Created, landed.GetID(), landed.GetHTMLURL()
-			if sameBody(landed.GetBody(), body) {
-				return res, nil
-			}
-			ic, truncated, err := c.edit(ctx, owner, repo, landed.GetID(), marker, body)
+		return sticky.Comment{ID: ic.GetID(), URL: ic.GetHTMLURL(), Truncated: truncated}, nil
+	}
+	return sticky.Thread{
+		List: func(ctx context.Context) ([]sticky.Comment, error) {
+			list, err := c.comments(ctx, owner, repo, number)
 			if err != nil {
 				return nil, err
 			}
-			res.URL, res.Truncated = ic.GetHTMLURL(), truncated
-			return res, nil
-		}
+			out := make([]sticky.Comment, len(list))
+			for i, ic := range list {
+				out[i] = sticky.Comment{ID: ic.GetID(), Body: ic.GetBody(), CreatedAt: ic.GetCreatedAt().Time, Mine: mine(ic, author), URL: ic.GetHTMLURL()}
+			}
+			return out, nil
+		},
+		Create: func(ctx context.Context, body string) (sticky.Comment, error) {
+			return written("create the PR comment", func(b string) (*gogithub.IssueComment, error) {
+				ic, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gogithub.IssueComment{Body: gogithub.String(b)})
+				return ic, err
+			}, body)
+		},
+		Edit: func(ctx context.Context, id int64, body string) (sticky.Comment, error) {
+			return written("edit the PR comment", func(b string) (*gogithub.IssueComment, error) {
+				ic, _, err := c.gh.Issues.EditComment(ctx, owner, repo, id, &gogithub.IssueComment{Body: gogithub.String(b)})
+				return ic, err
+			}, body)
+		},
+		MayHaveLanded: isGatewayError,
+		Wait: func(ctx context.Context, try int) error {
+			return c.clock.Sleep(ctx, httpretry.Backoff(c.policy, try, c.rand))
+		},
 	}
-}
-
-func (c *Client) edit(ctx context.Context, owner, repo string, id int64, marker, body string) (*gogithub.IssueComment, bool, error) {
-	return c.send(marker, body, "edit the PR comment", func(b string) (*gogithub.IssueComment, error) {
-		ic, _, err := c.gh.Issues.EditComment(ctx, owner, repo, id, &gogithub.IssueComment{Body: gogithub.String(b)})
-		return ic, err
-	})
 }
 
 // send posts body; when GitHub says it is too long, it cuts it and posts

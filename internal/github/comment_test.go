@@ -14,6 +14,7 @@ import (
 	gogithub "github.com/google/go-github/v60/github"
 
 	"github.com/modelci/modelci/internal/github/githubtest"
+	"github.com/modelci/modelci/internal/sticky"
 )
 
 const (
@@ -449,7 +450,7 @@ func TestUpsert(t *testing.T) {
 				t.Errorf("%d report comments of ours at the end, want %d", len(own), tc.own)
 			}
 			if tc.wantErr == nil && tc.outcome != Skipped && len(own) > 0 {
-				if last := own[len(own)-1]; !sameBody(last.Body, tc.body) && !res.Truncated {
+				if last := own[len(own)-1]; !sticky.SameBody(last.Body, tc.body) && !res.Truncated {
 					t.Errorf("newest report body = %q, want %q", last.Body, tc.body)
 				}
 				if res.CommentID == 0 || !strings.Contains(res.URL, fmt.Sprintf("#issuecomment-%d", res.CommentID)) {
@@ -610,37 +611,5 @@ func TestNewClientNeedsTokenAndHTTPClient(t *testing.T) {
 	}
 	if _, err := NewClient(Options{Token: "x"}); err == nil {
 		t.Error("nil HTTP client accepted")
-	}
-}
-
-// TestMarker pins the marker format; report.Marker renders the same.
-func TestMarker(t *testing.T) {
-	t.Parallel()
-	cases := map[string]string{
-		"house-prices": "<!-- modelci:report name=house-prices -->",
-		"churn_v2.1":   "<!-- modelci:report name=churn_v2.1 -->",
-		" padded ":     "<!-- modelci:report name=padded -->",
-		"a-->b":        "<!-- modelci:report name=a-_b -->",
-		"x>y":          "<!-- modelci:report name=x_y -->",
-		"line\nbreak":  "<!-- modelci:report name=line_break -->",
-	}
-	for name, want := range cases {
-		if got := Marker(name); got != want {
-			t.Errorf("Marker(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
-func TestParseMode(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]Mode{"": ModeAuto, "auto": ModeAuto, "ALWAYS": ModeAlways, " never ": ModeNever, "update-only": ModeUpdateOnly} {
-		if got, err := ParseMode(in); err != nil || got != want {
-			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"yes", "update_only", "true"} {
-		if _, err := ParseMode(bad); err == nil {
-			t.Errorf("ParseMode(%q) accepted", bad)
-		}
 	}
 }

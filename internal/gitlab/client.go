@@ -157,16 +157,10 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // 1,000,000 characters each stays below it.
 const maxResponse = 512 << 20
 
-// response is a decoded answer: status, headers.
-type response struct {
-	status int
-	header http.Header
-}
-
 // do sends one request to the API path (already escaped, without the
-// leading slash) and decodes a 2xx JSON answer into out. A non-2xx answer
-// is an *APIError.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) (*response, error) {
+// leading slash), decodes a 2xx JSON answer into out and returns its
+// headers. A non-2xx answer is an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) (http.Header, error) {
 	u, err := url.Parse(c.base.String() + "/" + path)
 	if err != nil {
 		return nil, fmt.Errorf("GitLab API %s %s: %w", method, path, err)
@@ -177,7 +171,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return c.doURL(ctx, method, u, in, out)
 }
 
-func (c *Client) doURL(ctx context.Context, method string, u *url.URL, in, out any) (*response, error) {
+func (c *Client) doURL(ctx context.Context, method string, u *url.URL, in, out any) (http.Header, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -212,16 +206,15 @@ func (c *Client) doURL(ctx context.Context, method string, u *url.URL, in, out a
 	if err != nil {
 		return nil, fmt.Errorf("GitLab API %s %s: read the answer: %w", method, u.EscapedPath(), err)
 	}
-	r := &response{status: resp.StatusCode, header: resp.Header}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return r, newAPIError(method, u.EscapedPath(), resp, raw)
+		return nil, newAPIError(method, u.EscapedPath(), resp, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return r, fmt.Errorf("GitLab API %s %s: decode the answer (%s): %w", method, u.EscapedPath(), resp.Status, err)
+			return nil, fmt.Errorf("GitLab API %s %s: decode the answer (%s): %w", method, u.EscapedPath(), resp.Status, err)
 		}
 	}
-	return r, nil
+	return resp.Header, nil
 }
 
 // scrub removes the token from an error text, in case a transport error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -82,21 +83,21 @@ func (c *Client) MergeRequestNotes(ctx context.Context, project string, iid int)
 	var next *url.URL
 	for page := 1; ; {
 		var (
-			batch []Note
-			resp  *response
-			err   error
+			batch  []Note
+			header http.Header
+			err    error
 		)
 		if next != nil {
-			resp, err = c.doURL(ctx, "GET", next, nil, &batch)
+			header, err = c.doURL(ctx, "GET", next, nil, &batch)
 		} else {
 			q.Set("page", strconv.Itoa(page))
-			resp, err = c.do(ctx, "GET", notesPath(project, iid), q, nil, &batch)
+			header, err = c.do(ctx, "GET", notesPath(project, iid), q, nil, &batch)
 		}
 		if err != nil {
 			return nil, asPermissionError(fmt.Errorf("list the notes of merge request !%d of project %s (page %d): %w", iid, project, page, err), "list the merge request notes", c.kind)
 		}
 		all = append(all, batch...)
-		n, link := c.nextPage(resp.header)
+		n, link := c.nextPage(header)
 		if n == 0 && link == nil {
 			return all, nil
 		}
@@ -138,41 +139,13 @@ func (c *Client) UpdateMergeRequestNote(ctx context.Context, project string, iid
 	return &n, nil
 }
 
-// owns says whether a note is a report of ours.
-func owns(n Note, marker string, u User) bool {
-	return !n.System && n.Author.ID == u.ID && strings.Contains(n.Body, marker)
-}
-
-// newest is the newest of our report notes with an ID above minID.
-func newest(list []Note, marker string, u User, minID int64) *Note {
-	var best *Note
-	for i := range list {
-		n := &list[i]
-		if n.ID <= minID || !owns(*n, marker, u) {
-			continue
-		}
-		if best == nil || n.CreatedAt.After(best.CreatedAt) || (n.CreatedAt.Equal(best.CreatedAt) && n.ID > best.ID) {
-			best = n
-		}
-	}
-	return best
-}
-
-func maxID(list []Note) int64 {
-	var m int64
-	for _, n := range list {
-		m = max(m, n.ID)
-	}
-	return m
-}
-
 // Upsert writes the report of model to merge request iid of project
 // according to mode, with the semantics of the GitHub PR comment (see
-// sticky.Mode): our note is the newest non-system note that carries
-// Marker(model) and was written by the token's account (GET /user; a
-// project or group access token is a bot user). With ModeAuto the requests
-// are: GET /user (once per Client), one GET per 100 notes, then one PUT or
-// POST, or nothing when the body is unchanged.
+// sticky.Mode and sticky.Upsert): our note is the newest non-system note
+// that carries sticky.Marker(model) and was written by the token's account
+// (GET /user; a project or group access token is a bot user). With
+// ModeAuto the requests are: GET /user (once per Client), one GET per 100
+// notes, then one PUT or POST, or nothing when the body is unchanged.
 //
 // Failures: a *PermissionError when GitLab refuses the token (401/403); a
 // POST that failed with 502/503/504 may have created the note, so the notes
@@ -203,63 +176,46 @@ func (c *Client) Upsert(ctx context.Context, project string, iid int, model, bod
 	if err != nil {
 		return nil, err
 	}
-	list, err := c.MergeRequestNotes(ctx, project, iid)
+	outcome, n, err := sticky.Upsert(ctx, c.thread(project, iid, user), marker, body, mode)
 	if err != nil {
 		return nil, err
 	}
-	own := newest(list, marker, user, 0)
-	res := &Result{Author: user}
-	if own != nil && sticky.SameBody(own.Body, body) {
-		res.Outcome, res.NoteID = sticky.Unchanged, own.ID
-		return res, nil
-	}
-	switch {
-	case mode == sticky.ModeUpdateOnly && own == nil:
-		res.Outcome = sticky.Skipped
+	res := &Result{Outcome: outcome, NoteID: n.ID, Author: user}
+	if outcome == sticky.Skipped {
 		res.Reason = fmt.Sprintf("no earlier report note for model %q by %s; comment: update-only never creates one", model, user.Username)
-		return res, nil
-	case mode == sticky.ModeAlways || own == nil:
-		return c.create(ctx, project, iid, marker, body, user, maxID(list), res)
-	default:
-		n, err := c.UpdateMergeRequestNote(ctx, project, iid, own.ID, body)
-		if err != nil {
-			return nil, err
-		}
-		res.Outcome, res.NoteID = sticky.Updated, n.ID
-		return res, nil
 	}
+	return res, nil
 }
 
-// createTries bounds the POSTs of one Upsert.
-const createTries = 3
-
-func (c *Client) create(ctx context.Context, project string, iid int, marker, body string, user User, seen int64, res *Result) (*Result, error) {
-	for try := 1; ; try++ {
-		n, err := c.CreateMergeRequestNote(ctx, project, iid, body)
-		if err == nil {
-			res.Outcome, res.NoteID = sticky.Created, n.ID
-			return res, nil
+// thread is the notes of a merge request for sticky.Upsert.
+func (c *Client) thread(project string, iid int, user User) sticky.Thread {
+	written := func(n *Note, err error) (sticky.Comment, error) {
+		if err != nil {
+			return sticky.Comment{}, err
 		}
-		if !isGatewayError(err) || try >= createTries {
-			return nil, err
-		}
-		// The gateway gave up, but GitLab may have stored the note.
-		if serr := c.clock.Sleep(ctx, httpretry.Backoff(c.policy, try, c.rand)); serr != nil {
-			return nil, errors.Join(err, serr)
-		}
-		list, lerr := c.MergeRequestNotes(ctx, project, iid)
-		if lerr != nil {
-			return nil, errors.Join(err, lerr)
-		}
-		if landed := newest(list, marker, user, seen); landed != nil {
-			res.Outcome, res.NoteID = sticky.Created, landed.ID
-			if sticky.SameBody(landed.Body, body) {
-				return res, nil
-			}
-			if _, err := c.UpdateMergeRequestNote(ctx, project, iid, landed.ID, body); err != nil {
+		return sticky.Comment{ID: n.ID}, nil
+	}
+	return sticky.Thread{
+		List: func(ctx context.Context) ([]sticky.Comment, error) {
+			list, err := c.MergeRequestNotes(ctx, project, iid)
+			if err != nil {
 				return nil, err
 			}
-			return res, nil
-		}
+			out := make([]sticky.Comment, len(list))
+			for i, n := range list {
+				out[i] = sticky.Comment{ID: n.ID, Body: n.Body, CreatedAt: n.CreatedAt, Mine: !n.System && n.Author.ID == user.ID}
+			}
+			return out, nil
+		},
+		Create: func(ctx context.Context, body string) (sticky.Comment, error) {
+			return written(c.CreateMergeRequestNote(ctx, project, iid, body))
+		},
+		Edit: func(ctx context.Context, id int64, body string) (sticky.Comment, error) {
+			return written(c.UpdateMergeRequestNote(ctx, project, iid, id, body))
+		},
+		MayHaveLanded: isGatewayError,
+		Wait: func(ctx context.Context, try int) error {
+			return c.clock.Sleep(ctx, httpretry.Backoff(c.policy, try, c.rand))
+		},
 	}
 }
