@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/diff"
+	"github.com/modelci/modelci/internal/sticky"
 )
 
 // GitHubLimit is the longest comment body GitHub accepts, in characters.
@@ -71,13 +72,9 @@ func (o Options) withDefaults() Options {
 }
 
 // Marker is the hidden line that identifies the report of a model, so a
-// comment can be found and updated in place:
-// <!-- modelci:report name=<model> -->. Characters that would end the HTML
-// comment early are replaced.
-func Marker(name string) string {
-	name = strings.NewReplacer("--", "-", ">", "_", "\n", "_", "\r", "_").Replace(strings.TrimSpace(name))
-	return "<!-- modelci:report name=" + name + " -->"
-}
+// comment can be found and updated in place: sticky.Marker, the one the
+// comment clients look for.
+func Marker(name string) string { return sticky.Marker(name) }
 
 // JSON renders the result as indented JSON with a trailing newline: the
 // diff.Result itself, with stable snake_case field names.

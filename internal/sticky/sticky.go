@@ -59,9 +59,8 @@ const (
 
 // Marker returns the hidden line that identifies the report comment of a
 // model: `<!-- modelci:report name=<model> -->`. The report renderer puts
-// it in the body (report.Marker, which must stay identical to this); the
-// clients find comments by it. Characters that could end the HTML comment
-// or the line are replaced, exactly as report.Marker does.
+// it in the body (report.Marker calls this); the clients find comments by
+// it. Characters that could end the HTML comment or the line are replaced.
 func Marker(model string) string {
 	name := strings.NewReplacer("--", "-", ">", "_", "\n", "_", "\r", "_").Replace(strings.TrimSpace(model))
 	return "<!-- modelci:report name=" + name + " -->"

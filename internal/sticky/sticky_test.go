@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/modelci/modelci/internal/report"
 )
 
 func TestParseMode(t *testing.T) {
@@ -52,9 +50,6 @@ func TestMarker(t *testing.T) {
 		got := Marker(tc.in)
 		if got != tc.want {
 			t.Errorf("Marker(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-		if r := report.Marker(tc.in); r != got {
-			t.Errorf("report.Marker(%q) = %q, sticky.Marker %q: the renderer and the clients must agree", tc.in, r, got)
 		}
 		if strings.Count(got, "-->") != 1 || strings.ContainsAny(got, "\r\n") {
 			t.Errorf("Marker(%q) = %q ends early or spans lines", tc.in, got)
