@@ -46,7 +46,7 @@ func (f *fakeDiffer) Diff(ctx context.Context, req DiffRequest) (*DiffResult, er
 	if _, err := os.Stat(filepath.Join(req.ChallengerDir, "model.json")); err != nil {
 		return nil, fmt.Errorf("challenger directory has no model.json: %w", err)
 	}
-	if req.Challenger == nil || len(req.Challenger.TestRows) == 0 {
+	if req.Challenger == nil || len(req.Challenger.Selection.Test) == 0 {
 		return nil, errors.New("no training run handed to the differ")
 	}
 	marker := github.Marker(req.Config.Name)

@@ -406,7 +406,7 @@ func TestChallengerFromModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(warnings) != 0 || !slices.Equal(ch.Selection.Test, res.TestRows) || !slices.Equal(ch.Selection.Train, res.TrainRows) {
+	if len(warnings) != 0 || !slices.Equal(ch.Selection.Test, res.Selection.Test) || !slices.Equal(ch.Selection.Train, res.Selection.Train) {
 		t.Fatalf("warnings %q; rows differ from training: %v", warnings, ch.Selection.Test[:5])
 	}
 	if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte(zipCSV(210)), 0o644); err != nil {

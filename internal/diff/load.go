@@ -34,18 +34,11 @@ func LoadChampion(dir string) (*Champion, error) {
 // ChallengerFromTraining is the challenger of a training run that just
 // happened.
 func ChallengerFromTraining(cfg *config.Config, res *train.Result) *Challenger {
-	d := res.Metrics.Data
 	return &Challenger{
-		Model: res.Model,
-		Frame: res.Frame,
-		Selection: &train.Selection{
-			Test:                   res.TestRows,
-			Train:                  res.TrainRows,
-			Used:                   d.Used,
-			DroppedMissingTarget:   d.DroppedMissingTarget,
-			DroppedMissingFeatures: d.DroppedMissingFeatures,
-		},
-		DataPath: cfg.Data.Path,
+		Model:     res.Model,
+		Frame:     res.Frame,
+		Selection: res.Selection,
+		DataPath:  cfg.Data.Path,
 	}
 }
 

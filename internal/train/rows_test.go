@@ -31,10 +31,10 @@ func TestRowsMatchFit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(sel.Test, res.TestRows) {
-				t.Errorf("test rows differ from Fit's: got %v…, want %v…", head(sel.Test), head(res.TestRows))
+			if !slices.Equal(sel.Test, res.Selection.Test) {
+				t.Errorf("test rows differ from Fit's: got %v…, want %v…", head(sel.Test), head(res.Selection.Test))
 			}
-			if !slices.Equal(sel.Train, res.TrainRows) {
+			if !slices.Equal(sel.Train, res.Selection.Train) {
 				t.Errorf("train rows differ from Fit's")
 			}
 			d := res.Metrics.Data

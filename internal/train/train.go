@@ -45,11 +45,10 @@ type Result struct {
 	// Files are the encoded model directory: model.json, metrics.json and
 	// profile.json.
 	Files map[string][]byte
-	// Frame is the data that was read; TrainRows and TestRows index it (test
-	// rows in scikit-learn's order).
+	// Frame is the data that was read; Selection's rows index it (test rows
+	// in scikit-learn's order, training rows in file order).
 	Frame     *dataset.Frame
-	TrainRows []int
-	TestRows  []int
+	Selection *Selection
 	// Test is the model's scores on the test rows.
 	Test *evaluate.Result
 	// Stages are the timings of the run.
@@ -347,8 +346,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		Profile:   prof,
 		Files:     files,
 		Frame:     f,
-		TrainRows: trainRows,
-		TestRows:  testRows,
+		Selection: sel,
 		Test:      test,
 		Stages:    stages,
 	}, nil

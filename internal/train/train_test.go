@@ -152,11 +152,11 @@ func TestGoldenModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := c.Expected
-			if fmt.Sprint(res.TestRows) != fmt.Sprint(e.TestRows) {
-				t.Errorf("test rows differ from train_test_split:\n got %v\nwant %v", res.TestRows, e.TestRows)
+			if fmt.Sprint(res.Selection.Test) != fmt.Sprint(e.TestRows) {
+				t.Errorf("test rows differ from train_test_split:\n got %v\nwant %v", res.Selection.Test, e.TestRows)
 			}
-			if len(res.TrainRows) != e.TrainRows {
-				t.Errorf("train rows = %d, want %d", len(res.TrainRows), e.TrainRows)
+			if len(res.Selection.Train) != e.TrainRows {
+				t.Errorf("train rows = %d, want %d", len(res.Selection.Train), e.TrainRows)
 			}
 			m := res.Model
 			if len(m.Columns) != len(e.Coefficients) {
