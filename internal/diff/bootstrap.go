@@ -197,10 +197,6 @@ type resampleEvaluator interface {
 	diffs(counts []int32, out []float64)
 }
 
-// float64Eps is np.finfo(np.float64).eps, 2^-52: the floor of |y| in mape
-// and the clipping of probabilities in log_loss, as in package metrics.
-const float64Eps = 0x1p-52
-
 // ---------------------------------------------------------------- regression
 
 type regressionModel struct {
@@ -223,7 +219,7 @@ func newRegressionEvaluator(y []float64, champion, challenger Scores, names []st
 			a := math.Abs(d)
 			rm.sq[i] = float64(d * d)
 			rm.abs[i] = a
-			rm.ape[i] = a / math.Max(math.Abs(yi), float64Eps)
+			rm.ape[i] = metrics.APE(yi, a)
 		}
 		e.models[m] = rm
 	}
@@ -369,16 +365,7 @@ func (cm *classificationModel) prepareProba(y []int64, proba []float64) error {
 		if math.IsNaN(p) || p < 0 || p > 1 {
 			return fmt.Errorf("paired bootstrap: proba[%d] is %v; probabilities must be in [0, 1]", i, p)
 		}
-		// sklearn 1.2 log_loss with eps="auto": clip, then renormalize
-		// the two columns (1-p, p).
-		c := min(max(p, float64Eps), 1-float64Eps)
-		q := 1 - c
-		sum := q + c
-		if y[i] == 1 {
-			cm.logLoss[i] = -math.Log(c / sum)
-		} else {
-			cm.logLoss[i] = -math.Log(q / sum)
-		}
+		cm.logLoss[i] = metrics.LogLossTerm(int(y[i]), p)
 		cm.order[i] = int32(i)
 	}
 	slices.SortStableFunc(cm.order, func(a, b int32) int {
@@ -445,11 +432,7 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 			case "recall":
 				v = recall
 			case "f1":
-				den := precision + recall
-				if den == 0 {
-					den = 1
-				}
-				v = float64(float64(2*precision)*recall) / den
+				v = metrics.F1(precision, recall)
 			case "log_loss":
 				v = ll / float64(n)
 			case "roc_auc":

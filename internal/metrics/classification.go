@@ -70,13 +70,7 @@ func Classification(yTrue, yPred []int, proba []float64, names []string) ([]Valu
 		case nameRecall:
 			res.add(name, recall)
 		case nameF1:
-			// sklearn: (1 + beta²) * precision * recall / (beta² * precision + recall)
-			// with a zero denominator replaced by 1.
-			denom := precision + recall
-			if denom == 0 {
-				denom = 1
-			}
-			res.add(name, float64(float64(2*precision)*recall)/denom)
+			res.add(name, F1(precision, recall))
 		case nameROCAUC:
 			switch {
 			case len(proba) == 0:
@@ -248,17 +242,33 @@ func logLoss(yTrue []int, proba []float64) float64 {
 	sum := npSums(len(yTrue), 1, func(lo, m int, buf *termBuf) {
 		dst := buf[0][:m]
 		for i := range dst {
-			c := min(max(proba[lo+i], logLossEps), 1-logLossEps)
-			q := 1 - c
-			s := q + c
-			if yTrue[lo+i] == 1 {
-				dst[i] = -math.Log(c / s)
-			} else {
-				dst[i] = -math.Log(q / s)
-			}
+			dst[i] = LogLossTerm(yTrue[lo+i], proba[lo+i])
 		}
 	})[0]
 	return sum / float64(len(yTrue))
+}
+
+// LogLossTerm is one row's term of sklearn 1.2's log_loss(labels=[0, 1]):
+// the probability clipped to [eps, 1-eps], the two columns (1-p, p)
+// renormalized by their sum, and -log of the true class's column.
+func LogLossTerm(y int, p float64) float64 {
+	c := min(max(p, logLossEps), 1-logLossEps)
+	q := 1 - c
+	s := q + c
+	if y == 1 {
+		return -math.Log(c / s)
+	}
+	return -math.Log(q / s)
+}
+
+// F1 is sklearn's F1 from precision and recall: 2·p·r / (p + r), with a zero
+// denominator replaced by 1 (so 0 when both are 0).
+func F1(precision, recall float64) float64 {
+	denom := precision + recall
+	if denom == 0 {
+		denom = 1
+	}
+	return float64(float64(2*precision)*recall) / denom
 }
 
 // ConfusionMatrix returns the k×k confusion matrix of labels 0..k-1, rows

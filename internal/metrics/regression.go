@@ -51,7 +51,7 @@ func Regression(yTrue, yPred []float64, names []string) ([]Value, []Skipped, err
 			a := math.Abs(d)
 			sq[i] = float64(d * d) // the conversion forbids fusing into an FMA
 			ab[i] = a
-			ape[i] = a / math.Max(math.Abs(y), float64Eps)
+			ape[i] = APE(y, a)
 			ys[i] = y
 			if a > maxAbs {
 				maxAbs = a
@@ -123,4 +123,10 @@ func checkFinite(what string, a []float64) error {
 		}
 	}
 	return nil
+}
+
+// APE is one row's absolute percentage error as sklearn's
+// mean_absolute_percentage_error computes it: |error| / max(|y|, eps).
+func APE(y, absErr float64) float64 {
+	return absErr / math.Max(math.Abs(y), float64Eps)
 }
