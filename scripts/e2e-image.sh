@@ -134,13 +134,21 @@ docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 REG_PID=$!
 wait_http "http://$REG/v2/" 401 30 "$REG_PID"
 
-# blob_puts: completed blob uploads so far, from the registry's access log.
+# Completed blob uploads and cross-repository mounts in the registry's
+# access log.
+UPLOAD_RE='"PUT /v2/[^ ]*/blobs/uploads/[^ ]*digest=[^ ]* HTTP/[0-9.]+" 201'
+MOUNT_RE='"POST /v2/[^ ]*/blobs/uploads/[^ ]*mount=[^ ]* HTTP/[0-9.]+" 201'
+# blob_puts: completed blob uploads so far.
 blob_puts() {
-	grep -cE '"PUT /v2/[^ ]*/blobs/uploads/[^ ]*digest=[^ ]* HTTP/[0-9.]+" 201' "$WORK/registry.log" || true
+	grep -cE "$UPLOAD_RE" "$WORK/registry.log" || true
+}
+# blob_mounts: completed blob mounts so far.
+blob_mounts() {
+	grep -cE "$MOUNT_RE" "$WORK/registry.log" || true
 }
 # uploaded_since N: the digests of blob uploads after the first N.
 uploaded_since() {
-	grep -E '"PUT /v2/[^ ]*/blobs/uploads/[^ ]*digest=[^ ]* HTTP/[0-9.]+" 201' "$WORK/registry.log" | tail -n +$(($1 + 1)) |
+	grep -E "$UPLOAD_RE" "$WORK/registry.log" | tail -n +$(($1 + 1)) |
 		sed -E 's/.*digest=(sha256(%3A|:)[0-9a-f]{64}).*/\1/; s/%3A/:/' | sort -u
 }
 
@@ -337,11 +345,11 @@ echo "new model: uploaded $n blobs (the model layer and the two configs); runtim
 
 say "another repository mounts the shared layers instead of uploading them"
 before=$(blob_puts)
-mounts_before=$(grep -cE '"POST /v2/[^ ]*/blobs/uploads/[^ ]*mount=[^ ]* HTTP/[0-9.]+" 201' "$WORK/registry.log" || true)
+mounts_before=$(blob_mounts)
 package_push "$PASSWORD" --image "$REG/$MODEL_NAME-copy" --tag latest --mount-from "$REPO"
 uploaded=$(uploaded_since "$before")
 n=$(printf '%s\n' "$uploaded" | grep -c . || true)
-mounts=$(($(grep -cE '"POST /v2/[^ ]*/blobs/uploads/[^ ]*mount=[^ ]* HTTP/[0-9.]+" 201' "$WORK/registry.log" || true) - mounts_before))
+mounts=$(($(blob_mounts) - mounts_before))
 [ "$mounts" -eq 4 ] || fail "mounted $mounts blobs from $REPO, want 4 (base, 2 runtimes, model)"
 [ "$n" -eq 2 ] || fail "the copy uploaded $n blobs, want only the 2 configs: $uploaded"
 grep -q "4 mounted" "$WORK/package.out" || fail "modelci does not report the mounts: $(cat "$WORK/package.out")"

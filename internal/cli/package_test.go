@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
-	"encoding/binary"
 	"io"
 	"log"
 	"net/http"
@@ -20,20 +19,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/modelci/modelci/internal/image/imagetest"
 	"github.com/modelci/modelci/internal/model"
 )
-
-// staticELF returns a minimal static 64-bit ELF header for machine.
-func staticELF(machine elf.Machine, pad string) []byte {
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	b.Write([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	for _, v := range []any{uint16(elf.ET_EXEC), uint16(machine), uint32(1), uint64(0x401000), uint64(0), uint64(0), uint32(0), uint16(64), uint16(56), uint16(0), uint16(64), uint16(0), uint16(0)} {
-		_ = binary.Write(&b, le, v)
-	}
-	b.WriteString(pad)
-	return b.Bytes()
-}
 
 // packageFixture trains the small regression model and writes two fake
 // static runtimes; it returns the model directory and the --runtime flags.
@@ -47,10 +35,10 @@ func packageFixture(t *testing.T) (string, []string) {
 	}
 	amd := filepath.Join(dir, "serve-amd64")
 	arm := filepath.Join(dir, "serve-arm64")
-	if err := os.WriteFile(amd, staticELF(elf.EM_X86_64, "amd64"), 0o755); err != nil {
+	if err := os.WriteFile(amd, imagetest.ELF(elf.EM_X86_64, false, "amd64"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(arm, staticELF(elf.EM_AARCH64, "arm64"), 0o755); err != nil {
+	if err := os.WriteFile(arm, imagetest.ELF(elf.EM_AARCH64, false, "arm64"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return out, []string{"--runtime", "linux/amd64=" + amd, "--runtime", "linux/arm64=" + arm, "--config", filepath.Join(dir, "modelci.yaml"), "--revision", "rev1"}

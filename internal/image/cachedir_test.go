@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/modelci/modelci/internal/image/imagetest"
 )
 
 // TestRuntimeCacheDir: the cache goes to the user cache directory when it
@@ -96,8 +98,8 @@ func TestRuntimeCacheDir(t *testing.T) {
 func TestRuntimeCacheDirFunc(t *testing.T) {
 	t.Parallel()
 	pre := t.TempDir()
-	writeFile(t, pre, "linux-amd64/modelci-serve", fakeELF(elf.EM_X86_64, false, "prebuilt amd"), 0o755)
-	writeFile(t, pre, "linux-arm64/modelci-serve", fakeELF(elf.EM_AARCH64, false, "prebuilt arm"), 0o755)
+	writeFile(t, pre, "linux-amd64/modelci-serve", imagetest.ELF(elf.EM_X86_64, false, "prebuilt amd"), 0o755)
+	writeFile(t, pre, "linux-arm64/modelci-serve", imagetest.ELF(elf.EM_AARCH64, false, "prebuilt arm"), 0o755)
 	tests := []struct {
 		name       string
 		dir        string

@@ -35,23 +35,13 @@ func CreatedTime(ctx context.Context, getenv func(string) string, run Runner, di
 	return time.Unix(0, 0).UTC(), "no SOURCE_DATE_EPOCH and no git commit: created time is 1970-01-01T00:00:00Z", nil
 }
 
-// CIInfo is what the CI environment says about the build.
+// CIInfo is what the CI platform says about the build, as far as the
+// image needs it: its metadata, its default tags and whether it may push.
 type CIInfo struct {
-	// System is "github", "gitlab", "jenkins" or "" (local or another CI).
-	System string
-	// Event is the GitHub event name, the GitLab pipeline source, or
-	// Jenkins' change-request, branch or tag.
-	Event string
 	// SHA is the commit.
 	SHA string
-	// Ref is the full ref, e.g. refs/heads/main or refs/tags/v1.2.0.
-	Ref string
-	// Branch is the branch name, when the ref is a branch.
-	Branch string
-	// Tag is the tag name, when the ref is a tag.
+	// Tag is the git tag name, when the build is of a tag.
 	Tag string
-	// DefaultBranch is the repository's default branch, when known.
-	DefaultBranch string
 	// PullRequest is set for pull or merge request builds.
 	PullRequest bool
 	// Fork is set when the build runs for a fork of the repository.
@@ -62,10 +52,10 @@ type CIInfo struct {
 
 // DetectCI reads the CI environment through internal/ci, the one
 // detection modelci has. readFile reads GitHub's event payload
-// (GITHUB_EVENT_PATH) for the default branch and fork status; it may be
-// nil. Overrides of `modelci run` are not applied: pushing stays refused
-// whenever the platform says the build is a pull or merge request or a
-// fork, whatever the flags say.
+// (GITHUB_EVENT_PATH) for the fork status; it may be nil. Overrides of
+// `modelci run` are not applied: pushing stays refused whenever the
+// platform says the build is a pull or merge request or a fork, whatever
+// the flags say.
 func DetectCI(getenv func(string) string, readFile func(string) ([]byte, error)) CIInfo {
 	// Ignore the MODELCI_* overrides: only the platform's word counts here.
 	platformOnly := func(k string) string {
@@ -80,23 +70,13 @@ func DetectCI(getenv func(string) string, readFile func(string) ([]byte, error))
 	if ev == nil {
 		return CIInfo{}
 	}
-	c := CIInfo{
-		Event:         ev.Name,
-		SHA:           ev.SHA,
-		Ref:           ev.Ref,
-		Branch:        ev.Branch(),
-		Tag:           ev.Tag(),
-		DefaultBranch: ev.DefaultBranch,
-		PullRequest:   ev.InPullRequest,
-		Fork:          ev.Fork || ev.ForkRepository,
-		Source:        ev.WebURL,
+	return CIInfo{
+		SHA:         ev.SHA,
+		Tag:         ev.Tag(),
+		PullRequest: ev.InPullRequest,
+		Fork:        ev.Fork || ev.ForkRepository,
+		Source:      ev.WebURL,
 	}
-	if ev.Platform != ci.Generic {
-		c.System = string(ev.Platform)
-	} else {
-		c.Event, c.DefaultBranch = "", ""
-	}
-	return c
 }
 
 // PushBlocked returns why pushing is not allowed in this build, or "":
@@ -111,40 +91,6 @@ func (c CIInfo) PushBlocked() string {
 		return "this build runs in a fork; modelci never pushes images from forks"
 	}
 	return ""
-}
-
-// DecidePush decides whether `modelci run` pushes the image. mode is
-// "auto", "true" or "false" (empty means auto). auto pushes on a push to the
-// default branch or of a tag; true pushes from any build that is not a
-// pull request or a fork. The reason explains a decision not to push.
-func DecidePush(mode string, c CIInfo) (bool, string, error) {
-	switch strings.ToLower(strings.TrimSpace(mode)) {
-	case "false", "no", "off":
-		return false, "push is false", nil
-	case "true", "yes", "on":
-		if r := c.PushBlocked(); r != "" {
-			return false, r, nil
-		}
-		return true, "", nil
-	case "", "auto":
-		if r := c.PushBlocked(); r != "" {
-			return false, r, nil
-		}
-		if c.System == "" {
-			return false, "push is auto and this is not a CI build", nil
-		}
-		if c.Tag != "" {
-			return true, "", nil
-		}
-		if c.DefaultBranch == "" {
-			return false, "push is auto and the default branch is not known", nil
-		}
-		if c.Branch != c.DefaultBranch {
-			return false, fmt.Sprintf("push is auto and %q is not the default branch %q", c.Ref, c.DefaultBranch), nil
-		}
-		return true, "", nil
-	}
-	return false, "", fmt.Errorf("push: want auto, true or false; got %q", mode)
 }
 
 // DefaultTags are the tags of a pushed image when none are configured: the

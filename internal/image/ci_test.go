@@ -10,7 +10,10 @@ import (
 	"time"
 )
 
-func TestDetectCIAndDecidePush(t *testing.T) {
+// TestDetectCI: the platform's word on pull requests and forks blocks a
+// push, whatever MODELCI_* says, and the commit and a release tag give
+// the default tags.
+func TestDetectCI(t *testing.T) {
 	t.Parallel()
 	event := func(payload string) func(string) ([]byte, error) {
 		return func(string) ([]byte, error) { return []byte(payload), nil }
@@ -30,52 +33,42 @@ func TestDetectCIAndDecidePush(t *testing.T) {
 		name    string
 		env     map[string]string
 		payload string
-		mode    string
-		push    bool
-		reason  string
+		// blocked is a part of PushBlocked's reason; "" means not blocked.
+		blocked string
 		tags    []string
 	}{
-		{"github push to main, auto", gh(nil), pushMain, "auto", true, "", []string{"abc", "latest"}},
-		{"github push to a branch, auto", gh(map[string]string{"GITHUB_REF": "refs/heads/feature"}), pushMain, "auto", false, "not the default branch", []string{"abc", "latest"}},
-		{"github push to a branch, true", gh(map[string]string{"GITHUB_REF": "refs/heads/feature"}), pushMain, "true", true, "", []string{"abc", "latest"}},
-		{"github release tag", gh(map[string]string{"GITHUB_REF": "refs/tags/v1.4.2"}), pushMain, "", true, "", []string{"abc", "latest", "1.4.2", "1.4", "1"}},
-		{"github pre-release tag", gh(map[string]string{"GITHUB_REF": "refs/tags/v2.0.0-rc.1"}), pushMain, "auto", true, "", []string{"abc", "2.0.0-rc.1"}},
-		{"github pull request, true", gh(map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/3/merge"}), prSame, "true", false, "pull request", []string{"abc", "latest"}},
-		{"github fork pull request", gh(map[string]string{"GITHUB_EVENT_NAME": "pull_request_target"}), prFork, "true", false, "fork", []string{"abc", "latest"}},
-		{"github push in a fork", gh(nil), forkPush, "true", false, "fork", []string{"abc", "latest"}},
-		{"github push, false", gh(nil), pushMain, "false", false, "push is false", []string{"abc", "latest"}},
-		{"github unknown default branch", gh(nil), `not json`, "auto", false, "default branch is not known", []string{"abc", "latest"}},
-		{"gitlab default branch", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_SHA": "def", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}, "", "auto", true, "", []string{"def", "latest"}},
-		{"gitlab merge request", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_COMMIT_SHA": "def"}, "", "true", false, "pull request", []string{"def", "latest"}},
-		{"gitlab fork merge request", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "9", "CI_PROJECT_ID": "1"}, "", "true", false, "fork", []string{"latest"}},
-		{"gitlab tag", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_SHA": "def", "CI_COMMIT_TAG": "v0.3.0", "CI_DEFAULT_BRANCH": "main"}, "", "auto", true, "", []string{"def", "latest", "0.3.0", "0.3"}},
-		{"gitlab fork merge request, pipeline in the fork", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "9", "CI_PROJECT_ID": "9", "CI_MERGE_REQUEST_PROJECT_ID": "1", "CI_COMMIT_SHA": "def"}, "", "true", false, "fork", []string{"def", "latest"}},
-		{"jenkins build of main", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "main", "GIT_COMMIT": "fed"}, "", "auto", true, "", []string{"fed", "latest"}},
-		{"jenkins build of another branch", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "feature", "GIT_COMMIT": "fed"}, "", "auto", false, "not the default branch", []string{"fed", "latest"}},
-		{"jenkins pull request", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "PR-3", "CHANGE_ID": "3", "CHANGE_TARGET": "main", "GIT_COMMIT": "fed"}, "", "true", false, "pull request", []string{"fed", "latest"}},
-		{"jenkins pull request from a fork", map[string]string{"JENKINS_URL": "https://j/", "CHANGE_ID": "3", "CHANGE_FORK": "mallory", "GIT_COMMIT": "fed"}, "", "true", false, "fork", []string{"fed", "latest"}},
-		{"MODELCI_EVENT cannot make a merge request pushable", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "MODELCI_EVENT": "push", "CI_COMMIT_SHA": "def"}, "", "true", false, "pull request", []string{"def", "latest"}},
-		{"local, auto", map[string]string{}, "", "auto", false, "not a CI build", []string{"latest"}},
-		{"local, true", map[string]string{}, "", "true", true, "", []string{"latest"}},
+		{"github push to main", gh(nil), pushMain, "", []string{"abc", "latest"}},
+		{"github push to a branch", gh(map[string]string{"GITHUB_REF": "refs/heads/feature"}), pushMain, "", []string{"abc", "latest"}},
+		{"github release tag", gh(map[string]string{"GITHUB_REF": "refs/tags/v1.4.2"}), pushMain, "", []string{"abc", "latest", "1.4.2", "1.4", "1"}},
+		{"github pre-release tag", gh(map[string]string{"GITHUB_REF": "refs/tags/v2.0.0-rc.1"}), pushMain, "", []string{"abc", "2.0.0-rc.1"}},
+		{"github pull request", gh(map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/3/merge"}), prSame, "pull request", []string{"abc", "latest"}},
+		{"github fork pull request", gh(map[string]string{"GITHUB_EVENT_NAME": "pull_request_target"}), prFork, "fork", []string{"abc", "latest"}},
+		{"github push in a fork", gh(nil), forkPush, "fork", []string{"abc", "latest"}},
+		{"github push, unreadable payload", gh(nil), `not json`, "", []string{"abc", "latest"}},
+		{"gitlab default branch", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_SHA": "def", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}, "", "", []string{"def", "latest"}},
+		{"gitlab merge request", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_COMMIT_SHA": "def"}, "", "pull request", []string{"def", "latest"}},
+		{"gitlab fork merge request", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "9", "CI_PROJECT_ID": "1"}, "", "fork", []string{"latest"}},
+		{"gitlab tag", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_SHA": "def", "CI_COMMIT_TAG": "v0.3.0", "CI_DEFAULT_BRANCH": "main"}, "", "", []string{"def", "latest", "0.3.0", "0.3"}},
+		{"gitlab fork merge request, pipeline in the fork", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "9", "CI_PROJECT_ID": "9", "CI_MERGE_REQUEST_PROJECT_ID": "1", "CI_COMMIT_SHA": "def"}, "", "fork", []string{"def", "latest"}},
+		{"jenkins build of main", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "main", "GIT_COMMIT": "fed"}, "", "", []string{"fed", "latest"}},
+		{"jenkins build of another branch", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "feature", "GIT_COMMIT": "fed"}, "", "", []string{"fed", "latest"}},
+		{"jenkins pull request", map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "PR-3", "CHANGE_ID": "3", "CHANGE_TARGET": "main", "GIT_COMMIT": "fed"}, "", "pull request", []string{"fed", "latest"}},
+		{"jenkins pull request from a fork", map[string]string{"JENKINS_URL": "https://j/", "CHANGE_ID": "3", "CHANGE_FORK": "mallory", "GIT_COMMIT": "fed"}, "", "fork", []string{"fed", "latest"}},
+		{"MODELCI_EVENT cannot make a merge request pushable", map[string]string{"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4", "MODELCI_EVENT": "push", "CI_COMMIT_SHA": "def"}, "", "pull request", []string{"def", "latest"}},
+		{"local", map[string]string{}, "", "", []string{"latest"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ci := DetectCI(envOf(tc.env), event(tc.payload))
-			push, reason, err := DecidePush(tc.mode, ci)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if push != tc.push || !strings.Contains(reason, tc.reason) {
-				t.Errorf("DecidePush = %v, %q; want %v, %q (ci %+v)", push, reason, tc.push, tc.reason, ci)
+			reason := ci.PushBlocked()
+			if (reason == "") != (tc.blocked == "") || !strings.Contains(reason, tc.blocked) {
+				t.Errorf("PushBlocked = %q, want %q (ci %+v)", reason, tc.blocked, ci)
 			}
 			if got := DefaultTags(ci); !slices.Equal(got, tc.tags) {
 				t.Errorf("DefaultTags = %q, want %q", got, tc.tags)
 			}
 		})
-	}
-	if _, _, err := DecidePush("sometimes", CIInfo{}); err == nil {
-		t.Error("DecidePush accepted an unknown mode")
 	}
 }
 

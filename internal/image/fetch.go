@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/model"
@@ -102,21 +103,9 @@ func (f *Fetcher) fetchRemote(ctx context.Context, src, dstDir string) (*Fetched
 	}
 	repo := ref.Context()
 	out := &Fetched{Ref: repo.Digest(desc.Digest.String()).String(), Digest: desc.Digest.String()}
-	var img v1.Image
-	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", ref, err)
-		}
-		if img, err = pickImage(idx); err != nil {
-			return nil, fmt.Errorf("read %s: %w", ref, err)
-		}
-	} else if desc.MediaType.IsImage() {
-		if img, err = desc.Image(); err != nil {
-			return nil, fmt.Errorf("read %s: %w", ref, err)
-		}
-	} else {
-		return nil, fmt.Errorf("read %s: media type %s is neither an image nor an index", ref, desc.MediaType)
+	img, err := imageOf(desc.MediaType, desc.ImageIndex, desc.Image)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ref, err)
 	}
 	ld, modelName, err := modelLayerDescriptor(img)
 	if err != nil {
@@ -170,22 +159,11 @@ func (f *Fetcher) fetchLayout(spec, dstDir string) (*Fetched, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
 	}
-	var img v1.Image
-	switch {
-	case d.MediaType.IsIndex():
-		idx, err := top.ImageIndex(d.Digest)
-		if err != nil {
-			return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
-		}
-		if img, err = pickImage(idx); err != nil {
-			return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
-		}
-	case d.MediaType.IsImage():
-		if img, err = top.Image(d.Digest); err != nil {
-			return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
-		}
-	default:
-		return nil, fmt.Errorf("OCI layout %s: media type %s is neither an image nor an index", dir, d.MediaType)
+	img, err := imageOf(d.MediaType,
+		func() (v1.ImageIndex, error) { return top.ImageIndex(d.Digest) },
+		func() (v1.Image, error) { return top.Image(d.Digest) })
+	if err != nil {
+		return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
 	}
 	ld, modelName, err := modelLayerDescriptor(img)
 	if err != nil {
@@ -247,6 +225,22 @@ func pickLayoutDescriptor(im *v1.IndexManifest, tag, dgst string) (v1.Descriptor
 		}
 	}
 	return v1.Descriptor{}, fmt.Errorf("the layout holds %d images; name one as oci:DIR:TAG (tags: %s)", len(distinct), strings.Join(tags, ", "))
+}
+
+// imageOf returns the image a descriptor of media type mt names: the
+// image itself, or the one pickImage picks from an index.
+func imageOf(mt types.MediaType, index func() (v1.ImageIndex, error), image func() (v1.Image, error)) (v1.Image, error) {
+	switch {
+	case mt.IsIndex():
+		idx, err := index()
+		if err != nil {
+			return nil, err
+		}
+		return pickImage(idx)
+	case mt.IsImage():
+		return image()
+	}
+	return nil, fmt.Errorf("media type %s is neither an image nor an index", mt)
 }
 
 // pickImage picks the image of an index to read the model from. Every

@@ -1,9 +1,7 @@
 package image
 
 import (
-	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"io"
 	"log"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/modelci/modelci/internal/image/imagetest"
 	"github.com/modelci/modelci/internal/model"
 )
 
@@ -65,52 +64,6 @@ func writeModel(t *testing.T, dir, name string, intercept float64) {
 	}
 }
 
-// fakeELF returns a minimal 64-bit little-endian ELF executable header for
-// machine, with a PT_INTERP program header when interp is set (a
-// dynamically linked binary). pad makes binaries of the same machine
-// differ.
-func fakeELF(machine elf.Machine, interp bool, pad string) []byte {
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	ident := [16]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)}
-	b.Write(ident[:])
-	phnum := uint16(0)
-	if interp {
-		phnum = 1
-	}
-	_ = binary.Write(&b, le, uint16(elf.ET_EXEC))
-	_ = binary.Write(&b, le, uint16(machine))
-	_ = binary.Write(&b, le, uint32(elf.EV_CURRENT))
-	_ = binary.Write(&b, le, uint64(0x401000)) // entry
-	phoff := uint64(0)
-	if interp {
-		phoff = 64
-	}
-	_ = binary.Write(&b, le, phoff)
-	_ = binary.Write(&b, le, uint64(0)) // shoff
-	_ = binary.Write(&b, le, uint32(0)) // flags
-	_ = binary.Write(&b, le, uint16(64))
-	_ = binary.Write(&b, le, uint16(56))
-	_ = binary.Write(&b, le, phnum)
-	_ = binary.Write(&b, le, uint16(64))
-	_ = binary.Write(&b, le, uint16(0))
-	_ = binary.Write(&b, le, uint16(0))
-	if interp {
-		path := []byte("/lib64/ld-linux-x86-64.so.2\x00")
-		_ = binary.Write(&b, le, uint32(elf.PT_INTERP))
-		_ = binary.Write(&b, le, uint32(elf.PF_R))
-		_ = binary.Write(&b, le, uint64(64+56)) // offset
-		_ = binary.Write(&b, le, uint64(0))
-		_ = binary.Write(&b, le, uint64(0))
-		_ = binary.Write(&b, le, uint64(len(path)))
-		_ = binary.Write(&b, le, uint64(len(path)))
-		_ = binary.Write(&b, le, uint64(1))
-		b.Write(path)
-	}
-	b.WriteString(pad)
-	return b.Bytes()
-}
-
 // writeFile writes b to dir/name and returns the path.
 func writeFile(t *testing.T, dir, name string, b []byte, mode os.FileMode) string {
 	t.Helper()
@@ -127,8 +80,8 @@ func writeFile(t *testing.T, dir, name string, b []byte, mode os.FileMode) strin
 // testRuntimes returns fake runtimes for linux/amd64 and linux/arm64.
 func testRuntimes() []Runtime {
 	return []Runtime{
-		{Platform: v1.Platform{OS: "linux", Architecture: "amd64"}, Binary: fakeELF(elf.EM_X86_64, false, strings.Repeat("amd64 runtime ", 500)), Origin: "test"},
-		{Platform: v1.Platform{OS: "linux", Architecture: "arm64"}, Binary: fakeELF(elf.EM_AARCH64, false, strings.Repeat("arm64 runtime ", 500)), Origin: "test"},
+		{Platform: v1.Platform{OS: "linux", Architecture: "amd64"}, Binary: imagetest.ELF(elf.EM_X86_64, false, strings.Repeat("amd64 runtime ", 500)), Origin: "test"},
+		{Platform: v1.Platform{OS: "linux", Architecture: "arm64"}, Binary: imagetest.ELF(elf.EM_AARCH64, false, strings.Repeat("arm64 runtime ", 500)), Origin: "test"},
 	}
 }
 

@@ -200,12 +200,8 @@ func Build(spec Spec) (*Built, error) {
 	images := map[v1.Hash]v1.Image{}
 	blobs := map[v1.Hash]int64{}
 	for _, rt := range spec.Runtimes {
-		rtLayer, err := newLayer([]entry{
-			{Name: "usr/", Mode: 0o755},
-			{Name: "usr/local/", Mode: 0o755},
-			{Name: "usr/local/bin/", Mode: 0o755},
-			{Name: strings.TrimPrefix(RuntimePath, "/"), Mode: 0o755, Data: rt.Binary},
-		})
+		rtPath := strings.TrimPrefix(RuntimePath, "/")
+		rtLayer, err := newFilesLayer(map[string][]byte{rtPath: rt.Binary}, map[string]int64{rtPath: 0o755})
 		if err != nil {
 			return nil, fmt.Errorf("build image: runtime layer for %s: %w", rt.Platform, err)
 		}
@@ -296,14 +292,10 @@ func readModelDir(dir string) (map[string][]byte, ModelInfo, error) {
 // baseLayer holds /etc/passwd and /etc/group with the nonroot user, so
 // that tools resolving the numeric user find a name.
 func baseLayer() (*staticLayer, error) {
-	entries, err := layerFiles(map[string][]byte{
+	return newFilesLayer(map[string][]byte{
 		"etc/passwd": []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n"),
 		"etc/group":  []byte("root:x:0:\nnonroot:x:65532:\n"),
 	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return newLayer(entries)
 }
 
 // newModelLayer puts the model files at /models/<name>/.
@@ -312,11 +304,7 @@ func newModelLayer(name string, files map[string][]byte) (*staticLayer, error) {
 	for f, b := range files {
 		inLayer[path.Join(strings.TrimPrefix(ModelsDir, "/"), name, f)] = b
 	}
-	entries, err := layerFiles(inLayer, nil)
-	if err != nil {
-		return nil, err
-	}
-	return newLayer(entries)
+	return newFilesLayer(inLayer, nil)
 }
 
 // ModelDir returns the directory of a model inside the image.

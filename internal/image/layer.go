@@ -140,6 +140,16 @@ func newLayer(entries []entry) (*staticLayer, error) {
 	return &staticLayer{compressed: gz, digest: digest, diffID: diffID}, nil
 }
 
+// newFilesLayer makes the layer of files (path → content) with their
+// parent directories; see layerFiles.
+func newFilesLayer(files map[string][]byte, modes map[string]int64) (*staticLayer, error) {
+	entries, err := layerFiles(files, modes)
+	if err != nil {
+		return nil, err
+	}
+	return newLayer(entries)
+}
+
 func (l *staticLayer) Digest() (v1.Hash, error) { return l.digest, nil }
 func (l *staticLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }
 func (l *staticLayer) Size() (int64, error)     { return int64(len(l.compressed)), nil }

@@ -70,7 +70,7 @@ func Package(ctx context.Context, o PackageOptions) (*PackageResult, error) {
 	return res, nil
 }
 
-// FormatSize renders a byte count as "1.5 MiB".
+// FormatSize renders a byte count as "1.50 MiB", "12.3 KiB" or "512 B".
 func FormatSize(n int64) string {
 	switch {
 	case n >= 1<<20:

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/modelci/modelci/internal/atomicfile"
 )
 
 // DefaultRuntimeDir is where the action container keeps prebuilt runtimes,
@@ -473,30 +475,14 @@ func pruneCache(dir, current string, keep int) {
 	}
 }
 
+// storeCached writes a built runtime into the cache atomically, so a
+// concurrent or interrupted build never leaves a partial binary there.
 func storeCached(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The cache directories are private to the user.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(b); err != nil {
-		_ = f.Close()
-		_ = os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, b, 0o755)
 }
 
 // findModuleRoot walks up from dir to the root of the modelci module: a

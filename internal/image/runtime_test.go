@@ -14,6 +14,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/modelci/modelci/internal/image/imagetest"
 )
 
 var (
@@ -42,7 +44,7 @@ func (g *fakeGo) run(_ context.Context, c Command) ([]byte, error) {
 	}
 	machine := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[env["GOARCH"]]
 	out := c.Args[slices.Index(c.Args, "-o")+1]
-	return nil, os.WriteFile(out, fakeELF(machine, false, "built "+env["GOARCH"]), 0o755)
+	return nil, os.WriteFile(out, imagetest.ELF(machine, false, "built "+env["GOARCH"]), 0o755)
 }
 
 func (g *fakeGo) builds() []Command {
@@ -69,13 +71,13 @@ func fakeModule(t *testing.T) string {
 func TestRuntimeFinder(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	amdBin := writeFile(t, dir, "amd", fakeELF(elf.EM_X86_64, false, "amd"), 0o755)
-	armBin := writeFile(t, dir, "arm", fakeELF(elf.EM_AARCH64, false, "arm"), 0o755)
-	dynBin := writeFile(t, dir, "dyn", fakeELF(elf.EM_X86_64, true, ""), 0o755)
+	amdBin := writeFile(t, dir, "amd", imagetest.ELF(elf.EM_X86_64, false, "amd"), 0o755)
+	armBin := writeFile(t, dir, "arm", imagetest.ELF(elf.EM_AARCH64, false, "arm"), 0o755)
+	dynBin := writeFile(t, dir, "dyn", imagetest.ELF(elf.EM_X86_64, true, ""), 0o755)
 	script := writeFile(t, dir, "script", []byte("#!/bin/sh\necho hi\n"), 0o755)
 	pre := t.TempDir()
-	writeFile(t, pre, "linux-amd64/modelci-serve", fakeELF(elf.EM_X86_64, false, "prebuilt amd"), 0o755)
-	writeFile(t, pre, "linux-arm64/modelci-serve", fakeELF(elf.EM_AARCH64, false, "prebuilt arm"), 0o755)
+	writeFile(t, pre, "linux-amd64/modelci-serve", imagetest.ELF(elf.EM_X86_64, false, "prebuilt amd"), 0o755)
+	writeFile(t, pre, "linux-arm64/modelci-serve", imagetest.ELF(elf.EM_AARCH64, false, "prebuilt arm"), 0o755)
 	noGo := func(string) (string, error) { return "", exec.ErrNotFound }
 
 	cases := []struct {
