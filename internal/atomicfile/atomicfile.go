@@ -56,7 +56,30 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 // (name → content). The new directory is written under a temporary name
 // next to dir and swapped in with renames; if anything fails, dir is left as
 // it was.
-func WriteDir(dir string, files map[string][]byte) (err error) {
+func WriteDir(dir string, files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		if name != filepath.Base(name) || name == "." || name == ".." {
+			return fmt.Errorf("write %s: file name %q is not a plain name", dir, name)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return ReplaceDir(dir, func(tmp string) error {
+		for _, name := range names {
+			if err := writeSynced(filepath.Join(tmp, name), files[name]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ReplaceDir replaces the directory dir with one that fill writes: fill
+// gets an empty directory under a temporary name next to dir, which is then
+// swapped in with renames. If fill or the swap fails, dir is left as it was
+// and the temporary directory is removed.
+func ReplaceDir(dir string, fill func(tmp string) error) (err error) {
 	parent, base := filepath.Split(filepath.Clean(dir))
 	if parent == "" {
 		parent = "."
@@ -76,18 +99,8 @@ func WriteDir(dir string, files map[string][]byte) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", dir, err)
 	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		if name != filepath.Base(name) || name == "." || name == ".." {
-			return fmt.Errorf("write %s: file name %q is not a plain name", dir, name)
-		}
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := writeSynced(filepath.Join(tmp, name), files[name]); err != nil {
-			return fmt.Errorf("write %s: %w", dir, err)
-		}
+	if err := fill(tmp); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
 	}
 	old := ""
 	if fi, statErr := os.Lstat(dir); statErr == nil {

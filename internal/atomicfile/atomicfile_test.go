@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -98,4 +99,29 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 	if strings.Join(got, ",") != strings.Join(names, ",") {
 		t.Errorf("%s holds %v, want %v", dir, got, names)
 	}
+}
+
+// TestReplaceDirFillFails: when fill fails, the old directory stays and the
+// temporary one is removed.
+func TestReplaceDirFillFails(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "layout")
+	if err := WriteDir(dir, map[string][]byte{"index.json": []byte("old")}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := ReplaceDir(dir, func(tmp string) error {
+		if err := os.WriteFile(filepath.Join(tmp, "index.json"), []byte("new"), 0o644); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "index.json")); string(b) != "old" {
+		t.Errorf("old content changed: %q", b)
+	}
+	assertOnly(t, parent, "layout")
 }

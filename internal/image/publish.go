@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/modelci/modelci/internal/atomicfile"
 )
 
 // Publisher puts a built image somewhere, the way ko's publishers do.
@@ -69,71 +71,34 @@ func (p *LayoutPublisher) Publish(_ context.Context, b *Built) (*Published, erro
 		}
 	}
 	dir := filepath.Clean(p.Dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("write OCI layout %s: %w", dir, err)
-	}
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("write OCI layout %s: exists and is not a directory", dir)
-	} else if err == nil {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
 			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 				return nil, fmt.Errorf("write OCI layout %s: the directory exists and is not an OCI layout; refusing to replace it", dir)
 			}
 		}
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("write OCI layout %s: %w", dir, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			_ = os.RemoveAll(tmp)
+	err := atomicfile.ReplaceDir(dir, func(tmp string) error {
+		lp, err := layout.Write(tmp, empty.Index)
+		if err != nil {
+			return err
 		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("write OCI layout %s: %w", dir, err)
-	}
-	lp, err := layout.Write(tmp, empty.Index)
-	if err != nil {
-		return nil, fmt.Errorf("write OCI layout %s: %w", dir, err)
-	}
-	for _, t := range tags {
-		if err := lp.AppendIndex(b.Index, layout.WithAnnotations(map[string]string{AnnotationRefName: t})); err != nil {
-			return nil, fmt.Errorf("write OCI layout %s: %w", dir, err)
+		for _, t := range tags {
+			if err := lp.AppendIndex(b.Index, layout.WithAnnotations(map[string]string{AnnotationRefName: t})); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		// ReplaceDir's error names the directory.
+		return nil, fmt.Errorf("OCI layout: %w", err)
 	}
-	if err := swapDir(tmp, dir); err != nil {
-		return nil, fmt.Errorf("write OCI layout %s: %w", dir, err)
-	}
-	done = true
 	out := &Published{Ref: "oci:" + dir + "@" + b.Digest.String(), Digest: b.Digest}
 	for _, t := range tags {
 		out.Tags = append(out.Tags, "oci:"+dir+":"+t)
 	}
 	return out, nil
-}
-
-// swapDir renames tmp to dir, replacing dir if it exists.
-func swapDir(tmp, dir string) error {
-	old := ""
-	if _, err := os.Lstat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return err
-	}
-	if old != "" {
-		_ = os.RemoveAll(old)
-	}
-	return nil
 }
 
 // RemotePublisher pushes the image to a registry: the index and its images
