@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -256,28 +255,17 @@ func readModelDir(dir string) (map[string][]byte, ModelInfo, error) {
 	if dir == "" {
 		return nil, info, errors.New("no model directory given")
 	}
-	m, err := model.Load(dir)
+	// The bytes packed are the bytes whose checksums were verified.
+	m, files, err := model.LoadFiles(dir)
 	if err != nil {
 		return nil, info, err
 	}
 	if !modelNameRE.MatchString(m.Name) || len(m.Name) > 128 {
 		return nil, info, fmt.Errorf("model name %q cannot be a directory name in the image: use letters, digits, '.', '_' and '-' (set name: in modelci.yaml and retrain)", m.Name)
 	}
-	files := map[string][]byte{}
-	names := []string{model.FileModel}
-	for name := range m.Files {
-		names = append(names, name)
-	}
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, info, fmt.Errorf("read model file: %w", err)
-		}
-		files[name] = b
-	}
 	info = ModelInfo{Name: m.Name, Type: m.Algorithm, Task: m.Task, Checksum: m.Checksum, DataSHA256: m.Training.DataSHA256}
-	if _, ok := files[model.FileMetrics]; ok {
-		mf, err := model.ReadMetrics(dir)
+	if b, ok := files[model.FileMetrics]; ok {
+		mf, err := model.ParseMetrics(b, filepath.Join(dir, model.FileMetrics))
 		if err != nil {
 			return nil, info, err
 		}

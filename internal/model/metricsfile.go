@@ -62,16 +62,22 @@ type DataInfo struct {
 
 // ReadMetrics reads metrics.json from a model directory.
 func ReadMetrics(dir string) (*Metrics, error) {
-	b, err := os.ReadFile(filepath.Join(dir, FileMetrics))
+	path := filepath.Join(dir, FileMetrics)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read metrics: %w", err)
 	}
+	return ParseMetrics(b, path)
+}
+
+// ParseMetrics decodes metrics.json bytes; name is used in errors.
+func ParseMetrics(b []byte, name string) (*Metrics, error) {
 	var m Metrics
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: decode %s: %w", ErrCorrupt, filepath.Join(dir, FileMetrics), err)
+		return nil, fmt.Errorf("%w: decode %s: %w", ErrCorrupt, name, err)
 	}
 	if m.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%w: %s has schema_version %d, this build reads %d", ErrIncompatible, filepath.Join(dir, FileMetrics), m.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("%w: %s has schema_version %d, this build reads %d", ErrIncompatible, name, m.SchemaVersion, SchemaVersion)
 	}
 	return &m, nil
 }

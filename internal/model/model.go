@@ -265,14 +265,23 @@ func Parse(b []byte) (*Model, error) {
 // Load reads a model directory: model.json verified by Parse, and every file
 // listed in its Files checked against its checksum.
 func Load(dir string) (*Model, error) {
+	m, _, err := LoadFiles(dir)
+	return m, err
+}
+
+// LoadFiles is Load that also returns the bytes of every file it verified
+// (model.json and the files it lists), by name, so a caller that packs or
+// copies them uses exactly what was checked.
+func LoadFiles(dir string) (*Model, map[string][]byte, error) {
 	b, err := os.ReadFile(filepath.Join(dir, FileModel))
 	if err != nil {
-		return nil, fmt.Errorf("load model from %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("load model from %s: %w", dir, err)
 	}
 	m, err := Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("load model from %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("load model from %s: %w", dir, err)
 	}
+	files := map[string][]byte{FileModel: b}
 	names := make([]string, 0, len(m.Files))
 	for name := range m.Files {
 		names = append(names, name)
@@ -280,17 +289,18 @@ func Load(dir string) (*Model, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		if name != filepath.Base(name) {
-			return nil, fmt.Errorf("load model from %s: %w: file name %q is not a plain name", dir, ErrCorrupt, name)
+			return nil, nil, fmt.Errorf("load model from %s: %w: file name %q is not a plain name", dir, ErrCorrupt, name)
 		}
 		fb, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return nil, fmt.Errorf("load model from %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("load model from %s: %w", dir, err)
 		}
 		if got := Digest(fb); got != m.Files[name] {
-			return nil, fmt.Errorf("load model from %s: %w: %s hashes to %s, model.json expects %s", dir, ErrCorrupt, name, got, m.Files[name])
+			return nil, nil, fmt.Errorf("load model from %s: %w: %s hashes to %s, model.json expects %s", dir, ErrCorrupt, name, got, m.Files[name])
 		}
+		files[name] = fb
 	}
-	return m, nil
+	return m, files, nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
