@@ -8,9 +8,10 @@
 //     once, before the pass, for the number of records estimated from the
 //     records of the first 4 MiB and the density of newlines in a few
 //     samples along the rest of the file (with 3% headroom, which costs
-//     address space but no memory until it is written). The data is cut into ~1 MiB chunks at record boundaries,
-//     tracking the quote state and counting the records; a chunk without
-//     '"' costs two vectorised byte scans.
+//     address space but no memory until it is written). The data is cut
+//     into ~1 MiB chunks at record boundaries, tracking the quote state and
+//     counting the records; a chunk without '"' costs two vectorised byte
+//     scans.
 //   - Each chunk goes to a pool of parser goroutines (Options.Workers) and,
 //     in order, to a SHA-256 hasher running alongside. While the chunks'
 //     records fit into the columns, each parser writes its values straight
@@ -227,9 +228,9 @@ func Read(ctx context.Context, r io.Reader, name string, opts Options) (*Frame, 
 // column: "", "NA", "N/A", "NaN", "nan", "NULL", "null" and "None".
 // Categorical values must be valid UTF-8.
 //
-// Types: a column is Numeric if every non-missing value among the first
-// SampleRows data rows (at most the first 4 MiB of data) is a decimal number
-// (strconv.ParseFloat syntax without hexadecimal floats or digit
+// Types: a column is Numeric if most of its non-missing values among the
+// first SampleRows data rows (at most the first 4 MiB of data) are decimal
+// numbers (strconv.ParseFloat syntax without hexadecimal floats or digit
 // separators), otherwise Categorical. Columns listed in Options.Categorical
 // are always Categorical. A column that is entirely missing in the sample is
 // collected as text and becomes Numeric after the read if every non-missing

@@ -311,8 +311,8 @@ func TestParseErrorFormat(t *testing.T) {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)
 		}
-		if !errors.Is(tc.err, errors.Unwrap(tc.err)) {
-			t.Errorf("Unwrap broken for %q", tc.want)
+		if got := errors.Unwrap(tc.err); got != tc.err.Err {
+			t.Errorf("Unwrap() = %v, want %v", got, tc.err.Err)
 		}
 	}
 	var pe *ParseError

@@ -14,11 +14,39 @@ import (
 	"unicode/utf8"
 )
 
+// readStreamAndFile reads data with the streaming reader and, from a file,
+// with the file reader, checks that both give the same frame or the same
+// error, and returns the streaming reader's result.
+func readStreamAndFile(t *testing.T, data []byte, opts Options, tun tuning) (*Frame, error) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := readStream(ctx, bytes.NewReader(data), "f.csv", opts, tun, false)
+	path := filepath.Join(t.TempDir(), "f.csv")
+	if werr := os.WriteFile(path, data, 0o600); werr != nil {
+		t.Fatal(werr)
+	}
+	got2, err2 := loadFile(ctx, path, opts, tun)
+	switch {
+	case (err == nil) != (err2 == nil):
+		t.Fatalf("stream err %v, file err %v", err, err2)
+	case err != nil:
+		if err.Error() != strings.ReplaceAll(err2.Error(), path, "f.csv") {
+			t.Fatalf("stream err %v, file err %v", err, err2)
+		}
+	default:
+		got2.Name = got.Name
+		if d := diffFrames(got, got2); d != "" {
+			t.Fatalf("stream and file differ: %s", d)
+		}
+	}
+	return got, err
+}
+
 // FuzzRead checks that reading never panics, that the streaming and the
-// file reader (with exact, short and long row estimates) agree, and that for input encoding/csv accepts the
-// fields match encoding/csv's exactly (after trimming and missing-value
-// mapping). Every column is read as text so that all field contents are
-// compared.
+// file reader (with exact, short and long row estimates) agree, and that
+// for input encoding/csv accepts the fields match encoding/csv's exactly
+// (after trimming and missing-value mapping). Every column is read as text
+// so that all field contents are compared.
 func FuzzRead(f *testing.F) {
 	seeds := []string{
 		"a,b\n1,2\n3,4\n",
@@ -45,23 +73,7 @@ func FuzzRead(f *testing.F) {
 		tun.rowScale = [...]float64{0, 0.5, 1e-9, 2}[chunk/64] // estimates of the file reader
 		tun.allText = true
 		opts := Options{Delimiter: ',', Workers: 1 + int(workers)%4}
-		ctx := context.Background()
-		got, err := readStream(ctx, bytes.NewReader(data), "f.csv", opts, tun, false)
-
-		path := filepath.Join(t.TempDir(), "f.csv")
-		if werr := os.WriteFile(path, data, 0o600); werr != nil {
-			t.Fatal(werr)
-		}
-		got2, err2 := loadFile(ctx, path, opts, tun)
-		switch {
-		case (err == nil) != (err2 == nil):
-			t.Fatalf("stream err %v, file err %v", err, err2)
-		case err == nil:
-			got2.Name = got.Name
-			if d := diffFrames(got, got2); d != "" {
-				t.Fatalf("stream and file differ: %s", d)
-			}
-		}
+		got, err := readStreamAndFile(t, data, opts, tun)
 
 		in := bytes.TrimPrefix(data, []byte(bom))
 		recs, cerr := csv.NewReader(bytes.NewReader(in)).ReadAll()
@@ -156,26 +168,7 @@ func FuzzReadNumeric(f *testing.F) {
 		tun.rowScale = [...]float64{0, 0.5, 1e-9, 2}[chunk/64]
 		tun.sampleRows = 2
 		opts := Options{Delimiter: ',', Workers: 1 + int(workers)%4}
-		ctx := context.Background()
-		got, err := readStream(ctx, bytes.NewReader(in), "f.csv", opts, tun, false)
-		path := filepath.Join(t.TempDir(), "f.csv")
-		if werr := os.WriteFile(path, in, 0o600); werr != nil {
-			t.Fatal(werr)
-		}
-		got2, err2 := loadFile(ctx, path, opts, tun)
-		switch {
-		case (err == nil) != (err2 == nil):
-			t.Fatalf("stream err %v, file err %v", err, err2)
-		case err != nil:
-			if err.Error() != strings.ReplaceAll(err2.Error(), path, "f.csv") {
-				t.Fatalf("stream err %v, file err %v", err, err2)
-			}
-		default:
-			got2.Name = got.Name
-			if d := diffFrames(got, got2); d != "" {
-				t.Fatalf("stream and file differ: %s", d)
-			}
-		}
+		got, err := readStreamAndFile(t, in, opts, tun)
 
 		recs, cerr := csv.NewReader(bytes.NewReader(in)).ReadAll()
 		if cerr != nil {

@@ -188,23 +188,15 @@ func parseNumber(b []byte) (float64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && math.IsInf(v, 0) {
-			return v, ErrNonFinite
-		}
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return v, nil
-		}
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		return 0, errNotNumber
-	}
-	if math.IsNaN(v) {
+	case math.IsNaN(v):
 		return v, errNaN
-	}
-	if math.IsInf(v, 0) {
+	case math.IsInf(v, 0): // "Inf", or an overflow (ErrRange)
 		return v, ErrNonFinite
 	}
-	return v, nil
+	return v, nil // an underflow (ErrRange) is the rounded value
 }
 
 // scanDecimal parses a plain decimal number [+-]digits[.digits] at data[p:]

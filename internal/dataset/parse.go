@@ -23,7 +23,9 @@ type chunkParser struct {
 }
 
 // parse parses job j, writing into dst or, for a local job, into
-// chunk-local storage. The first error is stored in j.err.
+// chunk-local storage. The first error is stored in j.err. The chunk's
+// records never exceed j.rows: split counted them on these same bytes with
+// the quoting rule the tokenizer follows up to its first error.
 func (cp *chunkParser) parse(j *job, dst *storage) {
 	rd := cp.rd
 	pl := rd.plan
@@ -60,14 +62,9 @@ func (cp *chunkParser) parse(j *job, dst *storage) {
 		ok = cp.parseGeneric()
 	}
 	clear(cp.cols) // do not keep the chunk's storage reachable
-	if !ok {
-		return
+	if ok {
+		j.nrows = cp.row
 	}
-	if cp.row > j.rows {
-		j.err = posError(rd.name, j.line, 0, "", fmt.Errorf("internal error: chunk has %d records, counted %d", cp.row, j.rows))
-		return
-	}
-	j.nrows = cp.row
 }
 
 // parseGeneric parses the rest of the chunk record by record with the
@@ -86,9 +83,6 @@ func (cp *chunkParser) record() bool {
 	rd, fr := cp.rd, &cp.fr
 	recLine := fr.line
 	plans := rd.plan.cols
-	if cp.row >= cp.j.rows {
-		plans = rd.skipAll // defensive: never write past the counted rows
-	}
 	last := len(plans) - 1
 	for c, pc := range plans {
 		fieldLine := fr.line
@@ -242,9 +236,6 @@ func (cp *chunkParser) parseQuoteFree() bool {
 					continue
 				}
 				break // nothing left, or a record starting with CR: tokenizer
-			}
-			if cp.row >= cp.j.rows {
-				break // defensive: the tokenizer path never writes past the counted rows
 			}
 		}
 		line := fr.line

@@ -32,7 +32,6 @@ type reader struct {
 	delim      byte
 	header     []string
 	plan       *plan
-	skipAll    []colPlan // used for records beyond a chunk's counted rows
 	maxField   int
 	maxRecord  int
 	chunkSize  int
@@ -68,7 +67,6 @@ func newReader(head []byte, eof bool, name string, opts Options, tun tuning) (*r
 		delim:      lay.delim,
 		header:     lay.header,
 		plan:       pl,
-		skipAll:    make([]colPlan, len(lay.header)),
 		maxField:   maxField,
 		maxRecord:  maxRecord,
 		chunkSize:  chunkSize,
@@ -90,7 +88,7 @@ type job struct {
 	buf       []byte // pooled buffer; data is a prefix
 	data      []byte
 	line      int  // line number of data[0]
-	rows      int  // row capacity (an upper bound on the records)
+	rows      int  // row capacity: split's count of the records in data, an upper bound
 	rowOff    int  // first row in the final storage (direct chunks)
 	local     bool // parsed into chunk-local storage, not the final storage
 	quoteFree bool // data certainly contains no '"'
@@ -518,16 +516,22 @@ func readStream(ctx context.Context, r io.Reader, name string, opts Options, tun
 	if err != nil {
 		return nil, err
 	}
-	p := newPipe(ctx, rd, nil)
-	p.start(head[:lay.dataStart])
 	rest := io.MultiReader(bytes.NewReader(head[lay.dataStart:]), src)
-	head = nil
-	prodErr := p.produceStream(rest, lay.dataLine)
+	return rd.run(ctx, head[:lay.dataStart], rest, lay.dataLine, nil)
+}
+
+// run hashes prefix (the bytes before the data), parses the data read from
+// src (starting at line) with the pipeline, into dst if not nil, and builds
+// the frame.
+func (rd *reader) run(ctx context.Context, prefix []byte, src io.Reader, line int, dst *storage) (*Frame, error) {
+	p := newPipe(ctx, rd, dst)
+	p.start(prefix)
+	prodErr := p.produceStream(src, line)
 	p.finish()
-	if err := firstError(ctx, name, p.jobs, prodErr); err != nil {
+	if err := firstError(ctx, rd.name, p.jobs, prodErr); err != nil {
 		return nil, err
 	}
-	f, err := rd.assemble(p.jobs, nil)
+	f, err := rd.assemble(p.jobs, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -648,19 +652,5 @@ func loadPlain(ctx context.Context, fh *os.File, size int64, path string, opts O
 	if _, err := fh.Seek(int64(len(prefix)), io.SeekStart); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	dst := newStorage(rd.plan, est)
-	p := newPipe(ctx, rd, dst)
-	p.start(prefix)
-	prodErr := p.produceStream(fh, lay.dataLine)
-	p.finish()
-	if err := firstError(ctx, path, p.jobs, prodErr); err != nil {
-		return nil, err
-	}
-	f, err := rd.assemble(p.jobs, dst)
-	if err != nil {
-		return nil, err
-	}
-	f.SHA256 = hex.EncodeToString(p.h.Sum(nil))
-	f.Bytes = p.bytes
-	return f, nil
+	return rd.run(ctx, prefix, fh, lay.dataLine, newStorage(rd.plan, est))
 }
