@@ -30,9 +30,17 @@ func main() {
 			os.Exit(0)
 		}
 		fmt.Fprintln(os.Stderr, "gencsv:", err)
-		os.Exit(2)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
 	}
 }
+
+// usageError is a mistake on the command line (exit code 2); other errors
+// are failures (exit code 1).
+type usageError struct{ error }
 
 // params are the generator settings.
 type params struct {
@@ -52,10 +60,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "out", "-", "output path (- for stdout)")
 	fs.BoolVar(&p.gzip, "gzip", false, "gzip-compress the output")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if p.rows < 0 || p.features < 1 {
-		return fmt.Errorf("need -rows >= 0 and -features >= 1, got %d and %d", p.rows, p.features)
+		return usageError{fmt.Errorf("need -rows >= 0 and -features >= 1, got %d and %d", p.rows, p.features)}
 	}
 	if out == "-" {
 		return generate(stdout, p)

@@ -9,14 +9,14 @@ import (
 	"strconv"
 )
 
-// Beta is the true coefficient of feature j (0-based) in RegressionCSV.
-func Beta(j int) float64 { return float64((7*(j+1))%11-5) / 2 }
+// beta is the true coefficient of feature j (0-based) in RegressionCSV.
+func beta(j int) float64 { return float64((7*(j+1))%11-5) / 2 }
 
 // RegressionCSV writes a regression data set with the header x1,…,xN,y.
 // Every feature is drawn from N(0,1) and written with 6–9 significant
 // digits; the target is
 //
-//	y = 3 + Σ Beta(j)·x_j + ε,  ε ~ N(0, 0.5²)
+//	y = 3 + Σ beta(j)·x_j + ε,  ε ~ N(0, 0.5²)
 //
 // computed from the drawn features before they are rounded for output (the
 // difference is below 1e-6 relative, far under the noise).
@@ -41,7 +41,7 @@ func RegressionCSV(w io.Writer, rows, features int, seed uint64) error {
 			digits := 6 + rng.IntN(4)
 			buf = strconv.AppendFloat(buf, x, 'g', digits, 64)
 			buf = append(buf, ',')
-			y += Beta(j) * x
+			y += beta(j) * x
 		}
 		y += 0.5 * rng.NormFloat64()
 		buf = strconv.AppendFloat(buf, y, 'g', 9, 64)
