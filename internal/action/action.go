@@ -75,7 +75,7 @@ type Env struct {
 	Clock httpretry.Clock
 	// Rand returns numbers in [0, 1) for the retry jitter.
 	Rand func() float64
-	// ReadFile reads GitHub's event payload; nil means os.ReadFile.
+	// ReadFile reads GitHub's event payload; nil means ReadEvent.
 	ReadFile func(string) ([]byte, error)
 	// Git runs git in dir (Jenkins' merge commit, a generic build's
 	// commit); nil means git is not consulted.
@@ -123,7 +123,7 @@ func Run(ctx context.Context, env Env, deps Deps) (*Outcome, error) {
 		env.Clock = httpretry.SystemClock{}
 	}
 	if env.ReadFile == nil {
-		env.ReadFile = os.ReadFile
+		env.ReadFile = ReadEvent
 	}
 	if deps.Trainer == nil {
 		deps.Trainer = LocalTrainer{}

@@ -1,6 +1,9 @@
 package action
 
-import "github.com/modelci/modelci/internal/ci"
+import (
+	"github.com/modelci/modelci/internal/ci"
+	"github.com/modelci/modelci/internal/inputfile"
+)
 
 // Event is the build `modelci run` acts on, detected by internal/ci.
 type Event = ci.Event
@@ -16,3 +19,10 @@ const (
 	KindOther             = ci.KindOther
 	KindLocal             = ci.KindLocal
 )
+
+// ReadEvent reads the CI event payload (GITHUB_EVENT_PATH): a regular file
+// of at most inputfile.MaxEvent bytes, so /dev/zero or a FIFO there fails at
+// once instead of filling memory or blocking.
+func ReadEvent(path string) ([]byte, error) {
+	return inputfile.ReadFile(path, inputfile.MaxEvent)
+}

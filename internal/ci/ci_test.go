@@ -582,7 +582,7 @@ func TestDetectGitHub(t *testing.T) {
 		{name: "push to main", event: "push", file: "push_main.json", kind: KindPushDefault},
 		{name: "push to a branch", event: "push", file: "push_branch.json", kind: KindOther},
 		{name: "pull request from a fork", event: "pull_request", file: "pull_request_fork.json", kind: KindPullRequest, fork: true, readOnly: true, inPR: true},
-		{name: "pull request, payload unreadable", event: "pull_request", file: "pull_request_opened.json", readErr: os.ErrPermission, kind: KindPullRequest, inPR: true, wantErr: "pull_request event without a pull_request"},
+		{name: "pull request, payload unreadable", event: "pull_request", file: "pull_request_opened.json", readErr: os.ErrPermission, kind: KindPullRequest, inPR: true, wantErr: "read the event payload"},
 		{name: "pull_request_review counts as a PR for image pushes", event: "pull_request_review", file: "pull_request_opened.json", kind: KindOther, inPR: true},
 	}
 	for _, tc := range cases {

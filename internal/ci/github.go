@@ -76,8 +76,9 @@ func fromGitHub(getenv func(string) string, readFile func(string) ([]byte, error
 		ev.WebURL = s + "/" + ev.Owner + "/" + ev.Repo
 	}
 	ev.Workspace = getenv("GITHUB_WORKSPACE")
-	if err == nil && readErr != nil && ev.IsPullRequest() {
-		err = fmt.Errorf("%w: read the event payload %s: %v", ErrUsage, gc.EventPath, readErr)
+	if readErr != nil && ev.IsPullRequest() {
+		// The unreadable payload is the cause of any error parsing it.
+		err = fmt.Errorf("%w: read the event payload %s: %w", ErrUsage, gc.EventPath, readErr)
 	}
 	return ev, err
 }

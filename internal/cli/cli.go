@@ -83,7 +83,7 @@ func ExitCode(err error) int {
 	if errors.As(err, &ee) {
 		return ee.Code
 	}
-	if errors.Is(err, config.ErrInvalid) {
+	if errors.Is(err, config.ErrInvalid) || badInput(err) {
 		return ExitUsage
 	}
 	return ExitFailure

@@ -13,6 +13,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
+	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/image"
 )
@@ -53,7 +54,7 @@ type packageRequest struct {
 // to the OCI layout if one is asked for).
 func packageImage(ctx context.Context, env Env, req packageRequest) (*image.PackageResult, error) {
 	w := env.Stdout
-	ci := image.DetectCI(env.Getenv, os.ReadFile)
+	ci := image.DetectCI(env.Getenv, action.ReadEvent)
 	var gha *githubactions.Action
 	if env.Getenv("GITHUB_ACTIONS") == "true" {
 		gha = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv))

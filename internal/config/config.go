@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/modelci/modelci/internal/inputfile"
 	"github.com/modelci/modelci/internal/metrics"
 )
 
@@ -210,7 +210,7 @@ func (a Amount) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() +
 // Load reads and decodes a config file strictly, applies defaults and
 // validates it.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path, inputfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}

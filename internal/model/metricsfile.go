@@ -3,8 +3,9 @@ package model
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/modelci/modelci/internal/inputfile"
 )
 
 // Metrics is the content of metrics.json: the model's scores on its
@@ -63,7 +64,7 @@ type DataInfo struct {
 // ReadMetrics reads metrics.json from a model directory.
 func ReadMetrics(dir string) (*Metrics, error) {
 	path := filepath.Join(dir, FileMetrics)
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path, inputfile.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("read metrics: %w", err)
 	}

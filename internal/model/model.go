@@ -14,9 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/modelci/modelci/internal/inputfile"
 )
 
 // SchemaVersion is the version of the model directory layout this build
@@ -273,7 +274,7 @@ func Load(dir string) (*Model, error) {
 // (model.json and the files it lists), by name, so a caller that packs or
 // copies them uses exactly what was checked.
 func LoadFiles(dir string) (*Model, map[string][]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, FileModel))
+	b, err := inputfile.ReadFile(filepath.Join(dir, FileModel), inputfile.MaxJSON)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load model from %s: %w", dir, err)
 	}
@@ -291,7 +292,7 @@ func LoadFiles(dir string) (*Model, map[string][]byte, error) {
 		if name != filepath.Base(name) {
 			return nil, nil, fmt.Errorf("load model from %s: %w: file name %q is not a plain name", dir, ErrCorrupt, name)
 		}
-		fb, err := os.ReadFile(filepath.Join(dir, name))
+		fb, err := inputfile.ReadFile(filepath.Join(dir, name), inputfile.MaxJSON)
 		if err != nil {
 			return nil, nil, fmt.Errorf("load model from %s: %w", dir, err)
 		}

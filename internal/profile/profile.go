@@ -18,8 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"sort"
+
+	"github.com/modelci/modelci/internal/inputfile"
 )
 
 // SchemaVersion is the version of profile.json.
@@ -319,7 +320,7 @@ func Level(psi float64) string {
 
 // Load reads and validates a profile.json file.
 func Load(path string) (*Profile, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path, inputfile.MaxJSON)
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
