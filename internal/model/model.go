@@ -16,6 +16,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/modelci/modelci/internal/inputfile"
 )
@@ -79,7 +80,8 @@ type Model struct {
 	Training Training `json:"training"`
 	// Files holds "sha256:<hex>" of the other files of the model directory.
 	Files map[string]string `json:"files,omitempty"`
-	// Checksum is "sha256:<hex>" of this document encoded with Checksum empty.
+	// Checksum is "sha256:<hex>" of the bytes of model.json as written, with
+	// this field's value replaced by "" (see SelfDigest).
 	Checksum string `json:"checksum"`
 }
 
@@ -207,6 +209,62 @@ func (m *Model) Seal(files map[string][]byte) ([]byte, error) {
 	return Marshal(m)
 }
 
+// SelfDigest returns the checksum model.json bytes b must carry: the
+// Digest of b exactly as written, with the string value of its top-level
+// "checksum" member replaced by "". Seal writes the document it hashed with
+// only that value filled in, so a sealed file verifies, and any other
+// change to its bytes (an edited value, reformatting, padding, trailing
+// data) does not. b must hold one JSON object with exactly one "checksum"
+// member (compared case-insensitively, as encoding/json decodes it) whose
+// value is a string.
+func SelfDigest(b []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	fail := func(format string, args ...any) (string, error) {
+		return "", fmt.Errorf("%w: %s: %s", ErrCorrupt, FileModel, fmt.Sprintf(format, args...))
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fail("not a JSON object")
+	}
+	start, end := -1, -1
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fail("not valid JSON: %v", err)
+		}
+		key, _ := tok.(string)
+		if !strings.EqualFold(key, "checksum") {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return fail("not valid JSON: %v", err)
+			}
+			continue
+		}
+		if start >= 0 {
+			return fail("more than one checksum member")
+		}
+		keyEnd := dec.InputOffset()
+		tok, err = dec.Token()
+		if err != nil {
+			return fail("not valid JSON: %v", err)
+		}
+		if _, ok := tok.(string); !ok {
+			return fail("checksum is not a string")
+		}
+		end = int(dec.InputOffset())
+		// Between the key and the end of its value there are only blanks,
+		// the colon and the string, which starts at the first quote.
+		start = int(keyEnd) + bytes.IndexByte(b[keyEnd:end], '"')
+	}
+	if start < 0 {
+		return fail("no checksum")
+	}
+	h := sha256.New()
+	h.Write(b[:start])
+	h.Write([]byte(`""`))
+	h.Write(b[end:])
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // Digest returns "sha256:<hex>" of b.
 func Digest(b []byte) string {
 	s := sha256.Sum256(b)
@@ -247,16 +305,13 @@ func Parse(b []byte) (*Model, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %w", ErrCorrupt, FileModel, err)
 	}
-	want := m.Checksum
-	m.Checksum = ""
-	enc, err := Marshal(&m)
+	got, err := SelfDigest(b)
 	if err != nil {
 		return nil, err
 	}
-	if got := Digest(enc); want != got {
-		return nil, fmt.Errorf("%w: %s checksum is %s but its content hashes to %s; the file was modified or truncated", ErrCorrupt, FileModel, want, got)
+	if m.Checksum != got {
+		return nil, fmt.Errorf("%w: %s checksum is %s but its bytes hash to %s; the file was modified or truncated", ErrCorrupt, FileModel, m.Checksum, got)
 	}
-	m.Checksum = want
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", FileModel, err)
 	}
