@@ -33,14 +33,14 @@ func TestWriteDirReplacesAtomically(t *testing.T) {
 	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "model")
-	if err := WriteDir(dir, map[string][]byte{"a.json": []byte("1"), "b.json": []byte("2")}); err != nil {
+	if err := WriteDir(dir, modelFiles("a.json", "1", "b.json", "2")); err != nil {
 		t.Fatal(err)
 	}
 	// A second write replaces the whole directory: b.json is gone.
-	if err := WriteDir(dir, map[string][]byte{"a.json": []byte("3"), "c.json": []byte("4")}); err != nil {
+	if err := WriteDir(dir, modelFiles("a.json", "3", "c.json", "4")); err != nil {
 		t.Fatal(err)
 	}
-	assertOnly(t, dir, "a.json", "c.json")
+	assertOnly(t, dir, "model.json", "a.json", "c.json")
 	if b, _ := os.ReadFile(filepath.Join(dir, "a.json")); string(b) != "3" {
 		t.Errorf("a.json = %q", b)
 	}
@@ -107,11 +107,11 @@ func TestReplaceDirFillFails(t *testing.T) {
 	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "layout")
-	if err := WriteDir(dir, map[string][]byte{"index.json": []byte("old")}); err != nil {
+	if err := WriteDir(dir, modelFiles("index.json", "old")); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	err := ReplaceDir(dir, func(tmp string) error {
+	err := ReplaceDir(dir, ModelDir, func(tmp string) error {
 		if err := os.WriteFile(filepath.Join(tmp, "index.json"), []byte("new"), 0o644); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/metrics"
 	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/train"
@@ -32,6 +33,10 @@ Writes model.json, metrics.json and profile.json to --out atomically.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cfgPath)
 			if err != nil {
+				return err
+			}
+			// Refuse an --out that is not ours before spending the training.
+			if err := atomicfile.Replaceable(out, atomicfile.ModelDir); err != nil {
 				return err
 			}
 			start := time.Now()

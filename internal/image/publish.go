@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -71,14 +70,9 @@ func (p *LayoutPublisher) Publish(_ context.Context, b *Built) (*Published, erro
 		}
 	}
 	dir := filepath.Clean(p.Dir)
-	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
-			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
-				return nil, fmt.Errorf("write OCI layout %s: the directory exists and is not an OCI layout; refusing to replace it", dir)
-			}
-		}
-	}
-	err := atomicfile.ReplaceDir(dir, func(tmp string) error {
+	// ReplaceDir refuses a directory that is neither empty nor an OCI
+	// layout, and leaves it untouched.
+	err := atomicfile.ReplaceDir(dir, atomicfile.OCILayout, func(tmp string) error {
 		lp, err := layout.Write(tmp, empty.Index)
 		if err != nil {
 			return err

@@ -287,7 +287,7 @@ func TestLayoutPublisher(t *testing.T) {
 
 	notLayout := t.TempDir()
 	writeFile(t, notLayout, "precious.txt", []byte("keep"), 0o644)
-	if _, err := (&LayoutPublisher{Dir: notLayout}).Publish(context.Background(), a); err == nil || !strings.Contains(err.Error(), "not an OCI layout") {
+	if _, err := (&LayoutPublisher{Dir: notLayout}).Publish(context.Background(), a); err == nil || !strings.Contains(err.Error(), "not an OCI image layout") {
 		t.Errorf("replacing a non-layout directory: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(notLayout, "precious.txt")); err != nil {
