@@ -43,6 +43,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/modelci/modelci/internal/inputfile"
 )
 
 // Kind is the type of a column.
@@ -70,6 +72,14 @@ func (k Kind) String() string {
 // Options.MaxFieldBytes is 0.
 const DefaultMaxFieldBytes = 1 << 20
 
+// Default limits of a read, when Options.MaxBytes or Options.MaxRows is 0.
+const (
+	// DefaultMaxBytes bounds the (decompressed) bytes read: 64 GiB.
+	DefaultMaxBytes = 64 << 30
+	// DefaultMaxRows bounds the data rows read.
+	DefaultMaxRows = 1_000_000_000
+)
+
 // SampleRows is the number of data rows used to infer column types.
 const SampleRows = 10000
 
@@ -88,6 +98,17 @@ type Options struct {
 	// MaxFieldBytes is the longest accepted field; 0 means
 	// DefaultMaxFieldBytes. Values above 1 GiB are treated as 1 GiB.
 	MaxFieldBytes int
+	// MaxBytes bounds the bytes read, after decompression (a small gzip
+	// file can expand without bound); 0 means DefaultMaxBytes. Exceeding
+	// it is an ErrTooLarge error.
+	MaxBytes int64
+	// MaxRows bounds the data rows read; 0 means DefaultMaxRows. Exceeding
+	// it is an ErrTooLarge error.
+	MaxRows int
+	// AllowFIFO lets Load read a named pipe (FIFO). Without it, Load
+	// accepts only regular files: a FIFO could block forever and a device
+	// such as /dev/zero never ends.
+	AllowFIFO bool
 	// Workers is the number of parsing goroutines; 0 means
 	// runtime.GOMAXPROCS(0). At most 256 are used. The result does not
 	// depend on it.
@@ -163,6 +184,13 @@ var (
 	ErrUnknownColumn = errors.New("unknown column")
 	// ErrOptions: Options are invalid (e.g. an unsupported delimiter).
 	ErrOptions = errors.New("invalid options")
+	// ErrTooLarge: the input has more bytes (after decompression) than
+	// Options.MaxBytes or more rows than Options.MaxRows. It is
+	// inputfile.ErrTooLarge.
+	ErrTooLarge = inputfile.ErrTooLarge
+	// ErrNotRegular: Load was given a directory, device, socket or (without
+	// Options.AllowFIFO) a FIFO. It is inputfile.ErrNotRegular.
+	ErrNotRegular = inputfile.ErrNotRegular
 )
 
 // ParseError is an error at a position in the input.
@@ -247,6 +275,57 @@ func Load(ctx context.Context, path string, opts Options) (*Frame, error) {
 // posError builds a ParseError.
 func posError(file string, line, col int, column string, err error) *ParseError {
 	return &ParseError{File: file, Line: line, Col: col, Column: column, Err: err}
+}
+
+// limits returns the byte and row limits of opts with defaults applied.
+func limits(opts Options) (maxBytes int64, maxRows int) {
+	maxBytes, maxRows = opts.MaxBytes, opts.MaxRows
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if maxRows <= 0 {
+		maxRows = DefaultMaxRows
+	}
+	return maxBytes, maxRows
+}
+
+// tooManyBytes and tooManyRows name the limit that was exceeded and how to
+// raise it.
+func tooManyBytes(name string, limit int64) error {
+	return fmt.Errorf("reading %s: %w: more than %s of data (after decompression); the limit is data.max_bytes in modelci.yaml", name, ErrTooLarge, inputfile.FormatSize(limit))
+}
+
+func tooManyRows(name string, limit int) error {
+	return fmt.Errorf("reading %s: %w: more than %d data rows; the limit is data.max_rows in modelci.yaml", name, ErrTooLarge, limit)
+}
+
+// capReader reads at most left bytes of r and then fails with err if r has
+// more.
+type capReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		for {
+			n, err := c.r.Read(one[:])
+			if n > 0 {
+				return 0, c.err
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // quoteValue quotes a cell value for an error message, truncated to a

@@ -93,7 +93,7 @@ func FuzzRead(f *testing.F) {
 		names := map[string]bool{}
 		for _, h := range recs[0] {
 			h = string(trimSpace([]byte(h)))
-			if h == "" || names[h] || !utf8.ValidString(h) {
+			if h == "" || names[h] || !utf8.ValidString(h) || strings.IndexByte(h, 0) >= 0 {
 				valid = false
 			}
 			names[h] = true

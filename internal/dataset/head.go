@@ -141,6 +141,9 @@ func parseHeader(head []byte, eof bool, name string, opts Options, maxField int)
 			return nil, posError(name, headerLine, i+1, "", fmt.Errorf("%w in header name %q", ErrInvalidUTF8, n))
 		case n == "":
 			return nil, posError(name, headerLine, i+1, "", fmt.Errorf("%w: header name of column %d is empty", ErrHeader, i+1))
+		case strings.IndexByte(n, 0) >= 0:
+			// Not text: say where, but do not echo the content.
+			return nil, posError(name, headerLine, i+1, "", fmt.Errorf("%w: header name of column %d contains a NUL byte; is this a text CSV file?", ErrHeader, i+1))
 		}
 		if first, dup := seen[n]; dup {
 			return nil, posError(name, headerLine, i+1, n, fmt.Errorf("%w: duplicate header name %q (also column %d)", ErrHeader, n, first+1))
@@ -254,7 +257,7 @@ func buildPlan(lay *layout, head []byte, eof bool, name string, opts Options, tu
 		index[h] = i
 	}
 	unknown := func(what, col string) error {
-		return fmt.Errorf("%s: %w %q in %s; available columns: %s", name, ErrUnknownColumn, col, what, strings.Join(quoteAll(lay.header), ", "))
+		return fmt.Errorf("%s: %w %s in %s; available columns: %s", name, ErrUnknownColumn, quoteValue([]byte(col)), what, QuoteList(lay.header))
 	}
 	selected := make([]bool, len(lay.header))
 	if len(opts.Columns) == 0 {
@@ -306,12 +309,24 @@ func buildPlan(lay *layout, head []byte, eof bool, name string, opts Options, tu
 	return p, nil
 }
 
-func quoteAll(s []string) []string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = fmt.Sprintf("%q", v)
+// MaxListed is the most names QuoteList shows.
+const MaxListed = 20
+
+// QuoteList renders names for an error message: the first MaxListed, each
+// quoted with strconv.Quote (so control characters and delimiters inside a
+// name are visible) and cut after 40 bytes, then "and N more". A file that
+// is not CSV (say /proc/self/environ read with delimiter "=") then cannot
+// pour its content into a message.
+func QuoteList(names []string) string {
+	n := min(len(names), MaxListed)
+	parts := make([]string, n, n+1)
+	for i, v := range names[:n] {
+		parts[i] = quoteValue([]byte(v))
 	}
-	return out
+	if more := len(names) - n; more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // sampleKinds inspects up to sampleRows complete data records in head. For

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/modelci/modelci/internal/inputfile"
 )
 
 // maxFieldLimit caps Options.MaxFieldBytes so size arithmetic cannot
@@ -37,6 +39,7 @@ type reader struct {
 	chunkSize  int
 	workers    int
 	sampleRows int
+	maxRows    int
 }
 
 // newReader reads the header and the type-inference sample from head.
@@ -62,7 +65,9 @@ func newReader(head []byte, eof bool, name string, opts Options, tun tuning) (*r
 	maxRecord := len(lay.header)*(2*maxField+4) + 4
 	maxRecord = min(maxRecord, max(256<<20, 2*maxField+8))
 	chunkSize := max(tun.chunkSize, 1)
+	_, maxRows := limits(opts)
 	return &reader{
+		maxRows:    maxRows,
 		name:       name,
 		delim:      lay.delim,
 		header:     lay.header,
@@ -140,6 +145,7 @@ type pipe struct {
 	h     hash.Hash
 	wg    sync.WaitGroup
 	bytes int64
+	rows  atomic.Int64 // rows parsed so far, for the MaxRows limit
 
 	// Producer state: the next row of dst, and whether dst is full (all
 	// further chunks are then parsed into chunk-local storage).
@@ -250,6 +256,9 @@ func (p *pipe) worker() {
 	for j := range p.work {
 		if p.ctx.Err() == nil && int64(j.seq) < p.stop.Load() {
 			cp.parse(j, p.dst)
+			if j.err == nil && p.rows.Add(int64(j.nrows)) > int64(p.rd.maxRows) {
+				j.err = tooManyRows(p.rd.name, p.rd.maxRows)
+			}
 			if j.err != nil {
 				p.setStop(j.seq)
 			}
@@ -485,6 +494,9 @@ func firstError(ctx context.Context, name string, jobs []*job, prodErr error) er
 			return j.err
 		}
 	}
+	if errors.Is(prodErr, ErrTooLarge) {
+		return prodErr // names the file and the limit
+	}
 	if prodErr != nil && !errors.Is(prodErr, errStopped) {
 		return fmt.Errorf("reading %s: %w", name, prodErr)
 	}
@@ -508,7 +520,12 @@ func readStream(ctx context.Context, r io.Reader, name string, opts Options, tun
 		defer zr.Close()
 		src = zr
 	}
+	maxBytes, _ := limits(opts)
+	src = &capReader{r: src, left: maxBytes, err: tooManyBytes(name, maxBytes)}
 	head, eof, err := readHead(src, tun)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
@@ -544,15 +561,14 @@ func (rd *reader) run(ctx context.Context, prefix []byte, src io.Reader, line in
 // into columns preallocated from an estimate of the number of records (see
 // loadPlain); gzip files and other inputs are streamed.
 func loadFile(ctx context.Context, path string, opts Options, tun tuning) (*Frame, error) {
-	fh, err := os.Open(path)
+	fh, st, err := inputfile.Open(path, opts.AllowFIFO)
 	if err != nil {
+		if errors.Is(err, ErrNotRegular) {
+			return nil, fmt.Errorf("reading dataset: %w; data.path must name a regular file (set data.allow_fifo: true to read a named pipe)", err)
+		}
 		return nil, fmt.Errorf("reading dataset: %w", err)
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading dataset: %w", err)
-	}
 	isGz := strings.HasSuffix(strings.ToLower(path), ".gz")
 	if !st.Mode().IsRegular() || isGz {
 		return readStream(ctx, fh, path, opts, tun, isGz)
@@ -632,6 +648,9 @@ func estimateRows(r io.ReaderAt, head []byte, dataStart int, eof bool, size int6
 // records than estimated, the chunks that do not fit are parsed into
 // chunk-local storage and appended at the end.
 func loadPlain(ctx context.Context, fh *os.File, size int64, path string, opts Options, tun tuning) (*Frame, error) {
+	if maxBytes, _ := limits(opts); size > maxBytes {
+		return nil, tooManyBytes(path, maxBytes)
+	}
 	head, eof, err := readHead(fh, tun)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
@@ -644,6 +663,8 @@ func loadPlain(ctx context.Context, fh *os.File, size int64, path string, opts O
 	if tun.rowScale != 0 {
 		est = int(float64(est) * tun.rowScale)
 	}
+	// No need for room beyond the row limit: the read fails there.
+	est = min(est, rd.maxRows+1)
 	// Read the data again from the file rather than keep head alive while
 	// the columns are allocated: rereading a few MiB is cheaper than the
 	// memory.
@@ -652,5 +673,7 @@ func loadPlain(ctx context.Context, fh *os.File, size int64, path string, opts O
 	if _, err := fh.Seek(int64(len(prefix)), io.SeekStart); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return rd.run(ctx, prefix, fh, lay.dataLine, newStorage(rd.plan, est))
+	maxBytes, _ := limits(opts)
+	src := &capReader{r: fh, left: maxBytes - int64(len(prefix)), err: tooManyBytes(path, maxBytes)}
+	return rd.run(ctx, prefix, src, lay.dataLine, newStorage(rd.plan, est))
 }

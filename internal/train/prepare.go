@@ -212,10 +212,22 @@ func firstLevel(c *dataset.Column) string {
 	return ""
 }
 
+// quoteList renders names for an error message as dataset.QuoteList does:
+// at most the first dataset.MaxListed, each quoted and cut after 40 bytes,
+// then "and N more" (a header can be anything, /proc/self/environ
+// included).
 func quoteList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = strconv.Quote(x)
+	n := min(len(xs), dataset.MaxListed)
+	q := make([]string, n, n+1)
+	for i, x := range xs[:n] {
+		if len(x) > 40 {
+			q[i] = strconv.Quote(x[:40]) + "…"
+		} else {
+			q[i] = strconv.Quote(x)
+		}
+	}
+	if more := len(xs) - n; more > 0 {
+		q = append(q, "and "+strconv.Itoa(more)+" more")
 	}
 	return strings.Join(q, ", ")
 }
