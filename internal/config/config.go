@@ -98,6 +98,10 @@ type Data struct {
 	Categorical []string `yaml:"categorical"`
 	Missing     string   `yaml:"missing"`
 	Delimiter   string   `yaml:"delimiter"`
+	// MaxBytes, MaxRows and AllowFIFO bound the read; see limits.go.
+	MaxBytes  *Size `yaml:"max_bytes"`
+	MaxRows   *int  `yaml:"max_rows"`
+	AllowFIFO bool  `yaml:"allow_fifo"`
 }
 
 // Split configures the train/test split, which matches scikit-learn's
@@ -454,6 +458,7 @@ func (c *Config) Validate() error {
 	if _, err := parseDelimiter(c.Data.Delimiter); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Data.validateLimits()...)
 	if t := *c.Split.TestSize; !(t > 0) || math.IsInf(t, 0) || (t >= 1 && t != math.Trunc(t)) {
 		bad("split.test_size", "want a fraction in (0, 1) or a whole number of rows, got %g", t)
 	}

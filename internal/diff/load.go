@@ -81,6 +81,7 @@ func ChallengerFromModel(ctx context.Context, cfg *config.Config, dir string, wo
 func ChampionFrameLoader(cfg *config.Config, header []string, workers int) FrameLoader {
 	return func(ctx context.Context, m *model.Model) (*dataset.Frame, error) {
 		opts := dataset.Options{Delimiter: cfg.DelimiterRune(), Workers: workers}
+		opts.MaxBytes, opts.MaxRows = cfg.Data.Limits()
 		for _, feat := range m.Features {
 			if !slices.Contains(header, feat.Name) {
 				continue

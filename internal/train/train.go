@@ -61,7 +61,9 @@ func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Fr
 		Delimiter:   cfg.DelimiterRune(),
 		Categorical: slices.Clone(cfg.Data.Categorical),
 		Workers:     workers,
+		AllowFIFO:   cfg.Data.AllowFIFO,
 	}
+	opts.MaxBytes, opts.MaxRows = cfg.Data.Limits()
 	if cfg.Model.Type == config.TypeLogistic {
 		// Class labels are labels, even when they look like numbers.
 		opts.Categorical = append(opts.Categorical, cfg.Data.Target)
