@@ -42,7 +42,7 @@ func (s *Size) UnmarshalYAML(b []byte) error {
 }
 
 // Limits returns data.max_bytes and data.max_rows, 0 for unset (the
-// dataset package's defaults: 64 GiB and 1,000,000,000 rows).
+// dataset package's defaults: 64 GiB and 100,000,000 rows).
 func (d Data) Limits() (maxBytes int64, maxRows int) {
 	if d.MaxBytes != nil {
 		maxBytes = d.MaxBytes.Bytes

@@ -77,7 +77,7 @@ const (
 	// DefaultMaxBytes bounds the (decompressed) bytes read: 64 GiB.
 	DefaultMaxBytes = 64 << 30
 	// DefaultMaxRows bounds the data rows read.
-	DefaultMaxRows = 1_000_000_000
+	DefaultMaxRows = 100_000_000
 )
 
 // SampleRows is the number of data rows used to infer column types.
