@@ -161,7 +161,8 @@ func tempPrefix(base string) string { return "." + base + ".tmp-" }
 // recoverLeftovers cleans up after runs that were killed while replacing
 // parent/base: a directory moved aside is moved back if base is missing,
 // and temporary directories are removed. Only names of the form
-// ".BASE.tmp-PID-N[.old]" whose PID is not a live process are touched.
+// ".BASE.tmp-PID-N[.old]" whose PID is not a live process, and
+// ".BASE.tmp-N.old" of earlier releases, are touched (see deadRun).
 func recoverLeftovers(parent, base string) error {
 	entries, err := os.ReadDir(parent)
 	if errors.Is(err, os.ErrNotExist) {
@@ -178,9 +179,7 @@ func recoverLeftovers(parent, base string) error {
 			continue
 		}
 		rest, isOld := strings.CutSuffix(rest, oldSuffix)
-		pid, n, ok := strings.Cut(rest, "-")
-		p, perr := strconv.Atoi(pid)
-		if _, nerr := strconv.ParseUint(n, 10, 64); !ok || perr != nil || nerr != nil || p <= 0 || processAlive(p) {
+		if !deadRun(rest, isOld) {
 			continue
 		}
 		if isOld {
@@ -205,6 +204,26 @@ func recoverLeftovers(parent, base string) error {
 		}
 	}
 	return nil
+}
+
+// deadRun reports whether the temporary name suffix (what follows
+// ".BASE.tmp-", without ".old") belongs to a run that no longer runs: its
+// "PID-N" names a process that does not exist. Releases before the PID was
+// part of the name used "N" alone; such a directory moved aside (".old") is
+// a leftover too, since a live run of those releases removes or restores
+// it itself, but their temporary directories cannot be told from a live
+// run's and are left alone.
+func deadRun(suffix string, isOld bool) bool {
+	digits := func(s string) bool {
+		_, err := strconv.ParseUint(s, 10, 64)
+		return err == nil
+	}
+	pid, n, ok := strings.Cut(suffix, "-")
+	if !ok {
+		return isOld && digits(suffix)
+	}
+	p, err := strconv.Atoi(pid)
+	return err == nil && p > 0 && digits(n) && !processAlive(p)
 }
 
 func modTime(parent, name string) int64 {

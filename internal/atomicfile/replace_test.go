@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // modelFiles is a minimal model directory: model.json (schema_version,
@@ -223,11 +224,18 @@ func TestRecoverLeftovers(t *testing.T) {
 		".model.tmp-" + live + "-789/model.json":     "in progress",
 		".model.tmp-notes/keep":                      "",
 		".other.tmp-" + dead + "-1/x":                "",
+		".model.tmp-4242/model.json":                 "an earlier release's, maybe live",
+		".model.tmp-4242.old/model.json":             "an earlier release's, moved aside",
 	})
+	// The directory moved aside last is the one restored.
+	legacy := filepath.Join(parent, ".model.tmp-4242.old")
+	if err := os.Chtimes(legacy, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if err := recoverLeftovers(parent, "model"); err != nil {
 		t.Fatal(err)
 	}
-	assertOnly(t, parent, "model", ".model.tmp-"+live+"-789", ".model.tmp-notes", ".other.tmp-"+dead+"-1")
+	assertOnly(t, parent, "model", ".model.tmp-"+live+"-789", ".model.tmp-notes", ".other.tmp-"+dead+"-1", ".model.tmp-4242")
 	if b, err := os.ReadFile(filepath.Join(parent, "model", "model.json")); err != nil || string(b) != "old model" {
 		t.Errorf("model.json = %q, %v; want the moved-aside directory back", b, err)
 	}
@@ -241,6 +249,6 @@ func TestRecoverLeftovers(t *testing.T) {
 	if err := WriteDir(filepath.Join(parent, "model"), modelFiles("a.json", "1")); err != nil {
 		t.Fatal(err)
 	}
-	assertOnly(t, parent, "model", ".model.tmp-"+live+"-789", ".model.tmp-notes", ".other.tmp-"+dead+"-1")
+	assertOnly(t, parent, "model", ".model.tmp-"+live+"-789", ".model.tmp-notes", ".other.tmp-"+dead+"-1", ".model.tmp-4242")
 	assertOnly(t, filepath.Join(parent, "model"), "model.json", "a.json")
 }
