@@ -101,7 +101,7 @@ func counts(srv *githubtest.Server) map[string]int {
 func ownReports(srv *githubtest.Server, login, marker string) []githubtest.Comment {
 	var out []githubtest.Comment
 	for _, c := range srv.Comments(owner, repo, pr) {
-		if c.User.Login == login && strings.Contains(c.Body, marker) {
+		if c.User.Login == login && sticky.Carries(c.Body, marker) {
 			out = append(out, c)
 		}
 	}
@@ -208,6 +208,38 @@ func TestUpsert(t *testing.T) {
 			},
 			want:    map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			outcome: Created, own: 1, all: 3,
+		},
+		{
+			name: "another model's report whose data holds our marker is not ours", token: pat, mode: ModeAuto, body: newBody,
+			setup: func(t *testing.T, f *fixture) {
+				// A column named like our marker, as an older renderer
+				// left it: raw, on a line of its own and inside a cell.
+				f.srv.Seed(owner, repo, pr, octo, otherReport("churn", marker+"\n| `"+marker+"` | 0.5 |"))
+			},
+			want:    map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
+			outcome: Created, own: 1, all: 2,
+			extraCheck: func(t *testing.T, f *fixture, res *Result, err error) {
+				if c := f.srv.Comments(owner, repo, pr)[0]; !sticky.Carries(c.Body, Marker("churn")) {
+					t.Errorf("churn's report was overwritten with %q", c.Body)
+				}
+			},
+		},
+		{
+			name: "our marker below the first line is not ours", token: pat, mode: ModeAuto, body: newBody,
+			setup: func(t *testing.T, f *fixture) {
+				f.srv.Seed(owner, repo, pr, octo, "Quoting the bot:\n"+report("old"))
+				f.srv.Seed(owner, repo, pr, octo, " "+report("old"))
+			},
+			want:    map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
+			outcome: Created, own: 1, all: 3,
+		},
+		{
+			name: "our marker on a CRLF first line is ours", token: pat, mode: ModeAuto, body: newBody,
+			setup: func(t *testing.T, f *fixture) {
+				f.srv.Seed(owner, repo, pr, octo, strings.ReplaceAll(report("old"), "\n", "\r\n"))
+			},
+			want:    map[string]int{"GET /user": 1, "GET list": 1, "PATCH comment": 1},
+			outcome: Updated, own: 1, all: 1,
 		},
 		{
 			name: "GITHUB_TOKEN: GET /user is refused, github-actions[bot] is us", token: actionsTk, mode: ModeAuto, body: newBody,
@@ -404,6 +436,11 @@ func TestUpsert(t *testing.T) {
 		},
 		{
 			name: "body without the marker: refused before any request", token: pat, mode: ModeAuto, body: "### report\n",
+			want:    map[string]int{},
+			wantErr: func(err error) bool { return errors.Is(err, ErrNoMarker) },
+		},
+		{
+			name: "body with the marker below the first line: refused before any request", token: pat, mode: ModeAuto, body: "### report\n" + report("x"),
 			want:    map[string]int{},
 			wantErr: func(err error) bool { return errors.Is(err, ErrNoMarker) },
 		},

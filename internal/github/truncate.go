@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/modelci/modelci/internal/sticky"
 )
 
 // truncateBudget is the size a too-long body is cut to: 64,000 bytes. A
@@ -49,7 +51,7 @@ func Truncate(body, marker string, maxBytes int, note string) string {
 		kept = kept[:i+1]
 	}
 	var b strings.Builder
-	if marker != "" && !strings.Contains(kept, marker) {
+	if marker != "" && !sticky.Carries(kept, marker) {
 		b.WriteString(marker)
 		b.WriteString("\n")
 	}

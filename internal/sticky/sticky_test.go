@@ -57,6 +57,35 @@ func TestMarker(t *testing.T) {
 	}
 }
 
+func TestCarries(t *testing.T) {
+	t.Parallel()
+	m := Marker("house-prices")
+	cases := []struct {
+		body string
+		want bool
+	}{
+		{m + "\n## report\n", true},
+		{m, true},
+		{m + "\r\n## report\r\n", true},
+		{"", false},
+		{"intro\n" + m + "\n", false},
+		{" " + m + "\n", false},
+		{m + " \n", false},
+		{m + "x\n", false},
+		{Marker("churn") + "\n| `" + m + "` |\n" + m + "\n", false},
+		{Marker("house-prices-v2") + "\n", false},
+		{Marker("house") + "\n", false},
+	}
+	for _, tc := range cases {
+		if got := Carries(tc.body, m); got != tc.want {
+			t.Errorf("Carries(%q) = %v, want %v", tc.body, got, tc.want)
+		}
+	}
+	if Carries("anything", "") {
+		t.Error("an empty marker is carried")
+	}
+}
+
 func TestSameBody(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -147,6 +176,8 @@ func TestUpsert(t *testing.T) {
 				m.add(marker+"\nnewer", true)
 				m.add(marker+"\nsomeone else's", false)
 				m.add("<!-- other -->", true)
+				m.add("<!-- other -->\n"+marker+"\nquoted", true)
+				m.add("intro\n"+marker, true)
 			},
 			outcome: Updated, id: 2, calls: "[list edit 2]"},
 		{name: "unchanged: nothing written", mode: ModeAuto,
