@@ -55,7 +55,7 @@ func refsLine(res *diff.Result) string {
 		chalRef = "(working tree)"
 	}
 	chal := "**Challenger** " + chalRef
-	algo := fmt.Sprintf("%s %s", text(res.Challenger.Algorithm), res.Task)
+	algo := fmt.Sprintf("%s %s", text(res.Challenger.Algorithm), text(res.Task))
 	if res.Champion == nil {
 		champ := "**Champion** none (first model)"
 		if res.Baseline.Note != "" {
@@ -114,7 +114,7 @@ func columnChange(c evaluate.ColumnChange) string {
 	case "added":
 		return "added: the challenger uses it, the champion does not"
 	case "type":
-		return fmt.Sprintf("type changed: %s → %s", c.Model, c.Data)
+		return fmt.Sprintf("type changed: %s → %s", text(c.Model), text(c.Data))
 	}
 	return text(c.Change)
 }
@@ -421,7 +421,7 @@ func dataSection(d *doc, res *diff.Result, p int) {
 		t.add(code(f), "➖ removed")
 	}
 	for _, tc := range dc.TypeChanged {
-		t.add(code(tc.Name), fmt.Sprintf("🔀 %s → %s", tc.Champion, tc.Challenger))
+		t.add(code(tc.Name), fmt.Sprintf("🔀 %s → %s", text(tc.Champion), text(tc.Challenger)))
 	}
 	d.table(t)
 	d.text(endDetails)
@@ -492,7 +492,7 @@ func driftSection(d *doc, res *diff.Result, p int) {
 		if dr.Status != diff.DriftAdded && dr.Status != diff.DriftRemoved && dr.Status != diff.DriftTypeChanged {
 			missing = pct(dr.ChampionMissingRate, p) + " → " + pct(dr.ChallengerMissingRate, p)
 		}
-		t.add(code(dr.Feature), dr.Type, psi, driftLabel(dr), mean, missing)
+		t.add(code(dr.Feature), text(dr.Type), psi, driftLabel(dr), mean, missing)
 	}
 	d.table(t)
 	d.text(endDetails)
