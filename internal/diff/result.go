@@ -273,7 +273,7 @@ type Coefficients struct {
 	Standardized bool       `json:"standardized"`
 	Intercept    CoefChange `json:"intercept"`
 	// Columns are sorted by |change|, largest first; columns only one model
-	// has come first.
+	// has come first, largest coefficient first.
 	Columns []CoefChange `json:"columns"`
 }
 

@@ -523,6 +523,10 @@ func driftStatus(dr diff.Drift, p int) string {
 	return "PSI " + num(*dr.PSI, p) + ", " + driftLabel(dr)
 }
 
+// MaxCoefficients is the most coefficient changes the report lists: the
+// largest (columns only one model has first, as diff sorts them).
+const MaxCoefficients = 50
+
 func coefficientSection(d *doc, res *diff.Result, p int) {
 	c := res.Coefficients
 	if c == nil {
@@ -544,7 +548,13 @@ func coefficientSection(d *doc, res *diff.Result, p int) {
 	d.text(b.String())
 	t := newTable("coefficient changes", "columns", "largest change first", "lrrr", "column", "champion", "challenger", "change")
 	t.head += fmt.Sprintf("| *intercept* | %s | %s | %s |\n", optNum(c.Intercept.Champion, p), optNum(c.Intercept.Challenger, p), optSigned(c.Intercept.Change, p))
-	for _, cc := range c.Columns {
+	shown := c.Columns
+	if len(shown) > MaxCoefficients {
+		shown = shown[:MaxCoefficients]
+		t.capped = len(c.Columns) - MaxCoefficients
+		t.capNote = "more coefficients not shown (this table lists the " + count(MaxCoefficients) + " largest changes)"
+	}
+	for _, cc := range shown {
 		ch := optSigned(cc.Change, p)
 		switch {
 		case cc.Champion == nil:
