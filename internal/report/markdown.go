@@ -72,13 +72,29 @@ func refsLine(res *diff.Result) string {
 	return champ + " → " + chal + " · " + algo
 }
 
+// sideRef names a model once: its ref (else fallback, the baseline spec),
+// the short commit and the short digest, leaving out what another part
+// already says. A registry reference by digest (repo@sha256:…) shows the
+// repository and the digest once; a ref that is the commit itself (a
+// PR's base sha, git:3f2c1e0) shows the short commit once.
 func sideRef(ref, sha, digest, fallback string) string {
+	if ref == "" {
+		ref = fallback
+	}
+	if digest != "" {
+		if repo, ok := strings.CutSuffix(ref, "@"+digest); ok {
+			ref = repo
+		}
+		if ref == digest {
+			ref = ""
+		}
+	}
+	if sha != "" && (isCommitOf(ref, sha) || isCommitOf(strings.TrimPrefix(ref, "git:"), sha)) {
+		ref = ""
+	}
 	var parts []string
-	switch {
-	case ref != "":
+	if ref != "" {
 		parts = append(parts, code(ref))
-	case fallback != "":
-		parts = append(parts, code(fallback))
 	}
 	if sha != "" {
 		parts = append(parts, code(shortSHA(sha)))
@@ -87,6 +103,20 @@ func sideRef(ref, sha, digest, fallback string) string {
 		parts = append(parts, code(shortSHA(digest)))
 	}
 	return strings.Join(parts, " @ ")
+}
+
+// isCommitOf says ref is sha or an abbreviation of it (at least 4 hex
+// digits, as git abbreviates).
+func isCommitOf(ref, sha string) bool {
+	if len(ref) < 4 || len(ref) > len(sha) {
+		return false
+	}
+	for _, r := range ref {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return strings.EqualFold(sha[:len(ref)], ref)
 }
 
 func summary(res *diff.Result) string {
