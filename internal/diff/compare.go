@@ -129,6 +129,9 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 		Shared:              len(chalEval.Rows),
 		DroppedByChallenger: len(chal.Selection.Test) - len(chalEval.Rows),
 	}
+	if unseen := formatCounts(chalEval.Unseen); unseen != "" {
+		res.Warnings = append(res.Warnings, "the challenger met categories its training rows never saw, encoded as all zeros: "+unseen)
+	}
 	if in.Champion == nil {
 		res.Challenger.ConfusionMatrix = chalEval.Confusion
 		for _, n := range names {
