@@ -27,6 +27,9 @@ type Challenger struct {
 	// DataPath is data.path as written in the config.
 	DataPath string
 	Ref, SHA string
+	// UncommittedChanges says the model was trained from a working tree
+	// that differs from SHA, so that commit alone does not reproduce it.
+	UncommittedChanges bool
 }
 
 // Champion is the production model.
@@ -340,7 +343,7 @@ func metricStatus(mt Metric) string {
 func challengerSide(c Challenger) Side {
 	m := c.Model
 	s := Side{
-		Ref: c.Ref, SHA: c.SHA,
+		Ref: c.Ref, SHA: c.SHA, UncommittedChanges: c.UncommittedChanges,
 		Algorithm: m.Algorithm, Target: m.Target, Classes: m.Classes,
 		Features: len(m.Features), Columns: len(m.Columns),
 		Training: m.Training,

@@ -136,6 +136,10 @@ type Side struct {
 	// ConfusionMatrix is the classifier's confusion matrix on the shared
 	// rows (on its own test rows when not comparable).
 	ConfusionMatrix [][]int `json:"confusion_matrix,omitempty"`
+	// UncommittedChanges says the challenger was trained from a working
+	// tree that differs from SHA, so that commit alone does not reproduce
+	// it.
+	UncommittedChanges bool `json:"uncommitted_changes,omitempty"`
 }
 
 // DataInfo describes a model's data.

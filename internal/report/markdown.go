@@ -51,8 +51,12 @@ func build(res *diff.Result, o Options) *doc {
 
 func refsLine(res *diff.Result) string {
 	chalRef := sideRef(res.Challenger.Ref, res.Challenger.SHA, "", "")
-	if chalRef == "" {
+	switch {
+	case chalRef == "":
 		chalRef = "(working tree)"
+	case res.Challenger.UncommittedChanges:
+		// Trained from the working tree, not from the commit named.
+		chalRef += " with **uncommitted changes**"
 	}
 	chal := "**Challenger** " + chalRef
 	algo := fmt.Sprintf("%s %s", text(res.Challenger.Algorithm), text(res.Task))

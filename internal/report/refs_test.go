@@ -38,6 +38,10 @@ func TestRefsLine(t *testing.T) {
 		{name: "a model directory", champ: diff.Side{}, spec: "models/prod", want: "`models/prod`"},
 		{name: "the challenger named by its sha", champ: diff.Side{Ref: "main", SHA: sha}, spec: "git:main", want: "`main` @ `3f2c1e0`",
 			chal: diff.Side{Ref: "a1b2c3d4e5f6", SHA: "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"}, wantChal: "**Challenger** `a1b2c3d` ·", mustNotDup: []string{"a1b2c3d"}},
+		{name: "a challenger with uncommitted changes", champ: diff.Side{Ref: "main", SHA: sha}, spec: "git:main", want: "`main` @ `3f2c1e0`",
+			chal: diff.Side{Ref: "feature/x", SHA: "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", UncommittedChanges: true}, wantChal: "**Challenger** `feature/x` @ `a1b2c3d` with **uncommitted changes** ·"},
+		{name: "a challenger without a commit", champ: diff.Side{Ref: "main", SHA: sha}, spec: "git:main", want: "`main` @ `3f2c1e0`",
+			chal: diff.Side{Ref: "", UncommittedChanges: true}, wantChal: "**Challenger** (working tree) ·"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,7 +49,7 @@ func TestRefsLine(t *testing.T) {
 			champ := tc.champ
 			res := &diff.Result{Name: "m", Task: "regression", Baseline: diff.BaselineInfo{Spec: tc.spec}, Champion: &champ, Challenger: tc.chal}
 			res.Challenger.Algorithm = "ridge"
-			if res.Challenger.Ref == "" {
+			if res.Challenger.Ref == "" && !res.Challenger.UncommittedChanges {
 				res.Challenger.Ref, res.Challenger.SHA = "feature/x", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 			}
 			line := refsLine(res)
