@@ -224,3 +224,25 @@ func TestUpsert(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCarries: whatever a comment body holds, it carries the marker
+// exactly when its first line is the marker, and putting the marker first
+// makes any body ours while any text before it makes it not.
+func FuzzCarries(f *testing.F) {
+	m := Marker("house-prices")
+	for _, s := range []string{"", m, m + "\r\n", "x\n" + m, Marker("churn") + "\n" + m, "\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		first := strings.SplitN(body, "\n", 2)[0]
+		if got, want := Carries(body, m), strings.TrimSuffix(first, "\r") == m; got != want {
+			t.Fatalf("Carries(%q) = %v, want %v", body, got, want)
+		}
+		if !Carries(m+"\n"+body, m) {
+			t.Fatalf("marker first, then %q: not carried", body)
+		}
+		if body != "" && !strings.Contains(body, "\n") && Carries(body+m+"\n", m) {
+			t.Fatalf("%q before the marker: carried", body)
+		}
+	})
+}
