@@ -395,7 +395,8 @@ func (r *Resolver) Head(ctx context.Context, dir string) (ref, sha string, err e
 // and a file the training reads must be tracked to be part of a commit
 // anyway. Not being in a git repository is an error.
 func (r *Resolver) Dirty(ctx context.Context, dir string) (bool, error) {
-	out, err := r.git()(ctx, dir, "status", "--porcelain", "--untracked-files=no")
+	// --no-optional-locks: a status check must not write the index.
+	out, err := r.git()(ctx, dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
 	if err != nil {
 		return false, fmt.Errorf("check the working tree of %s for uncommitted changes: %w", dir, err)
 	}
