@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/modelci/modelci/internal/sticky"
 )
 
 // truncateBudget is the size a too-long body is cut to: 64,000 bytes. A
@@ -51,7 +49,9 @@ func Truncate(body, marker string, maxBytes int, note string) string {
 		kept = kept[:i+1]
 	}
 	var b strings.Builder
-	if marker != "" && !sticky.Carries(kept, marker) {
+	// A report body starts with its marker line (sticky.Carries), so the
+	// cut keeps it there; a job summary has notes above it, where it stays.
+	if marker != "" && !strings.Contains(kept, marker) {
 		b.WriteString(marker)
 		b.WriteString("\n")
 	}
