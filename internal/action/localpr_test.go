@@ -109,6 +109,7 @@ func TestSimulatedPullRequest(t *testing.T) {
 		"GITHUB_API_URL":            srv.URL(),
 		"GITHUB_TOKEN":              token,
 		"GITHUB_WORKSPACE":          ws,
+		"GITHUB_SHA":                "8f4a3c2e1d0b9a8776655443322110ffeeddccbb",
 		"MODELCI_WORKING_DIRECTORY": "examples/house-prices",
 		"MODELCI_BASE_REF":          "main",
 	}
