@@ -388,6 +388,21 @@ func (r *Resolver) Head(ctx context.Context, dir string) (ref, sha string, err e
 	return strings.TrimSpace(string(out)), sha, nil
 }
 
+// Dirty says the working tree of the repository that holds dir differs
+// from its HEAD: a tracked file is modified, added, deleted or renamed,
+// staged or not (git status --porcelain). Untracked files do not count:
+// modelci's own outputs (dist/modelci) are untracked in most projects,
+// and a file the training reads must be tracked to be part of a commit
+// anyway. Not being in a git repository is an error.
+func (r *Resolver) Dirty(ctx context.Context, dir string) (bool, error) {
+	// --no-optional-locks: a status check must not write the index.
+	out, err := r.git()(ctx, dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return false, fmt.Errorf("check the working tree of %s for uncommitted changes: %w", dir, err)
+	}
+	return len(bytes.TrimSpace(out)) > 0, nil
+}
+
 func shortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]

@@ -87,6 +87,8 @@ gate failed (the report is written first).`,
 			chal.Ref, chal.SHA = challengerRef, challengerSHA
 			if chal.Ref == "" && chal.SHA == "" {
 				chal.Ref, chal.SHA = headOf(ctx, resolver, cfg.Dir, env)
+				// A challenger trained here is the working tree, not HEAD.
+				chal.UncommittedChanges = modelDir == "" && chal.SHA != "" && dirty(ctx, resolver, cfg.Dir)
 			}
 			res, err := compareWithBaseline(ctx, resolver, cfg, spec, nil, chal, warnings, workers)
 			if err != nil {
@@ -168,6 +170,13 @@ func headOf(ctx context.Context, r *baseline.Resolver, dir string, env Env) (ref
 		}
 	}
 	return ref, sha
+}
+
+// dirty says the working tree of dir has uncommitted changes; a failed
+// check says nothing.
+func dirty(ctx context.Context, r *baseline.Resolver, dir string) bool {
+	d, err := r.Dirty(ctx, dir)
+	return err == nil && d
 }
 
 // compareWithBaseline resolves the champion and compares the challenger
@@ -295,6 +304,7 @@ func (d reportDiffer) Diff(ctx context.Context, req action.DiffRequest) (*action
 	}
 	if ref, sha, err := r.Head(ctx, dir); err == nil {
 		chal.Ref, chal.SHA = ref, sha
+		chal.UncommittedChanges = dirty(ctx, r, dir)
 	}
 	// On GitLab and Jenkins pull requests the checkout may be a merge
 	// commit that exists only in CI: the report names the PR's head.

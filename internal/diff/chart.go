@@ -134,12 +134,26 @@ func coefficients(champ, chal *model.Model) *Coefficients {
 		if (a.Change == nil) != (b.Change == nil) {
 			return a.Change == nil
 		}
-		if a.Change != nil && math.Abs(*a.Change) != math.Abs(*b.Change) {
-			return math.Abs(*a.Change) > math.Abs(*b.Change)
+		if ma, mb := a.magnitude(), b.magnitude(); ma != mb {
+			return ma > mb
 		}
 		return a.Column < b.Column
 	})
 	return c
+}
+
+// magnitude ranks a coefficient change: |change|, or for a column only one
+// model has, the size of its one coefficient (the change from nothing).
+func (cc CoefChange) magnitude() float64 {
+	switch {
+	case cc.Change != nil:
+		return math.Abs(*cc.Change)
+	case cc.Challenger != nil:
+		return math.Abs(*cc.Challenger)
+	case cc.Champion != nil:
+		return math.Abs(*cc.Champion)
+	}
+	return 0
 }
 
 func coefChange(name string, champ, chal *float64) CoefChange {

@@ -27,6 +27,9 @@ type Challenger struct {
 	// DataPath is data.path as written in the config.
 	DataPath string
 	Ref, SHA string
+	// UncommittedChanges says the model was trained from a working tree
+	// that differs from SHA, so that commit alone does not reproduce it.
+	UncommittedChanges bool
 }
 
 // Champion is the production model.
@@ -128,6 +131,9 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 		Test:                len(chal.Selection.Test),
 		Shared:              len(chalEval.Rows),
 		DroppedByChallenger: len(chal.Selection.Test) - len(chalEval.Rows),
+	}
+	if unseen := formatCounts(chalEval.Unseen); unseen != "" {
+		res.Warnings = append(res.Warnings, "the challenger met categories its training rows never saw, encoded as all zeros: "+unseen)
 	}
 	if in.Champion == nil {
 		res.Challenger.ConfusionMatrix = chalEval.Confusion
@@ -337,7 +343,7 @@ func metricStatus(mt Metric) string {
 func challengerSide(c Challenger) Side {
 	m := c.Model
 	s := Side{
-		Ref: c.Ref, SHA: c.SHA,
+		Ref: c.Ref, SHA: c.SHA, UncommittedChanges: c.UncommittedChanges,
 		Algorithm: m.Algorithm, Target: m.Target, Classes: m.Classes,
 		Features: len(m.Features), Columns: len(m.Columns),
 		Training: m.Training,

@@ -136,6 +136,10 @@ type Side struct {
 	// ConfusionMatrix is the classifier's confusion matrix on the shared
 	// rows (on its own test rows when not comparable).
 	ConfusionMatrix [][]int `json:"confusion_matrix,omitempty"`
+	// UncommittedChanges says the challenger was trained from a working
+	// tree that differs from SHA, so that commit alone does not reproduce
+	// it.
+	UncommittedChanges bool `json:"uncommitted_changes,omitempty"`
 }
 
 // DataInfo describes a model's data.
@@ -273,7 +277,7 @@ type Coefficients struct {
 	Standardized bool       `json:"standardized"`
 	Intercept    CoefChange `json:"intercept"`
 	// Columns are sorted by |change|, largest first; columns only one model
-	// has come first.
+	// has come first, largest coefficient first.
 	Columns []CoefChange `json:"columns"`
 }
 

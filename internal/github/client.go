@@ -27,8 +27,9 @@ const DefaultAPIURL = "https://api.github.com"
 type Options struct {
 	// Token authenticates every request (sent as "Authorization: Bearer").
 	Token string
-	// APIURL is GITHUB_API_URL: empty or https://api.github.com for
-	// github.com, https://HOST/api/v3 for GitHub Enterprise Server.
+	// APIURL is GITHUB_API_URL, used as given: empty or
+	// https://api.github.com for github.com, https://HOST/api/v3 for
+	// GitHub Enterprise Server, http://127.0.0.1:PORT for a local fake.
 	APIURL string
 	// HTTPClient sends the requests; its Transport is wrapped by the
 	// retrying Transport. Required: nothing here reaches for a global
@@ -81,16 +82,14 @@ func NewClient(o Options) (*Client, error) {
 	if o.UserAgent != "" {
 		gh.UserAgent = o.UserAgent
 	}
-	base, upload, enterprise, err := apiURLs(o.APIURL)
+	base, upload, err := apiURLs(o.APIURL)
 	if err != nil {
 		return nil, err
 	}
-	if enterprise {
-		gh, err = gh.WithEnterpriseURLs(base, upload)
-		if err != nil {
-			return nil, fmt.Errorf("github client: GITHUB_API_URL %q: %w", o.APIURL, err)
-		}
-	}
+	// GITHUB_API_URL is used as given: go-github's WithEnterpriseURLs would
+	// append /api/v3 to any host that does not start with "api.", which
+	// breaks a local fake (http://127.0.0.1:PORT) and proxies.
+	gh.BaseURL, gh.UploadURL = base, upload
 	c := &Client{gh: gh, clock: clock, rand: o.Rand, policy: o.Retry.WithDefaults()}
 	if o.Author != "" {
 		c.author = &Author{Login: o.Author, Source: "configured"}
@@ -101,25 +100,32 @@ func NewClient(o Options) (*Client, error) {
 // BaseURL is the API root the client sends requests to.
 func (c *Client) BaseURL() string { return c.gh.BaseURL.String() }
 
-// apiURLs derives the API and upload URLs from GITHUB_API_URL and says
-// whether they are a GitHub Enterprise endpoint. For GHES the runner sets
-// GITHUB_API_URL to https://HOST/api/v3; uploads live at
-// https://HOST/api/uploads.
-func apiURLs(apiURL string) (base, upload string, enterprise bool, err error) {
+// apiURLs derives the API and upload URLs from GITHUB_API_URL, which is
+// used as given (with a trailing slash): https://api.github.com on
+// github.com, https://HOST/api/v3 on GitHub Enterprise Server (the runner
+// sets it so), https://api.SUBDOMAIN.ghe.com on GHE.com, or any other root
+// such as a local fake. Uploads live at https://uploads.github.com,
+// https://HOST/api/uploads and https://uploads.SUBDOMAIN.ghe.com; for any
+// other root they go to the root itself.
+func apiURLs(apiURL string) (base, upload *url.URL, err error) {
 	s := strings.TrimSpace(apiURL)
-	if s == "" || strings.TrimRight(s, "/") == DefaultAPIURL {
-		return DefaultAPIURL + "/", "https://uploads.github.com/", false, nil
+	if s == "" {
+		s = DefaultAPIURL
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", "", false, fmt.Errorf("github client: GITHUB_API_URL %q is not an http(s) URL", apiURL)
+		return nil, nil, fmt.Errorf("github client: GITHUB_API_URL %q is not an http(s) URL", apiURL)
 	}
-	u.RawQuery, u.Fragment = "", ""
-	u.Path = strings.TrimRight(u.Path, "/")
-	base = u.String() + "/"
+	u.User, u.RawQuery, u.Fragment, u.RawPath = nil, "", "", ""
+	u.Path = strings.TrimRight(u.Path, "/") + "/"
 	up := *u
-	if strings.HasSuffix(up.Path, "/api/v3") {
-		up.Path = strings.TrimSuffix(up.Path, "/api/v3") + "/api/uploads"
+	switch {
+	case u.Host == "api.github.com" && u.Path == "/":
+		up.Host = "uploads.github.com"
+	case strings.HasSuffix(u.Path, "/api/v3/"):
+		up.Path = strings.TrimSuffix(u.Path, "/api/v3/") + "/api/uploads/"
+	case strings.HasPrefix(u.Host, "api.") && u.Path == "/":
+		up.Host = "uploads." + strings.TrimPrefix(u.Host, "api.")
 	}
-	return base, up.String() + "/", true, nil
+	return u, &up, nil
 }

@@ -132,8 +132,11 @@ func mine(ic *gogithub.IssueComment, a Author) bool {
 }
 
 // Upsert writes the report of model to pull request number according to
-// mode (see Mode and sticky.Upsert). body must contain Marker(model);
-// Upsert adds nothing to it. With ModeAuto the requests are: GET /user
+// mode (see Mode and sticky.Upsert). body must start with the line
+// Marker(model); Upsert adds nothing to it. Our comment is the newest one
+// whose first line is exactly that marker and whose author is the token's
+// account (see Author): a marker quoted further down, or a comment by
+// anyone else, is never edited. With ModeAuto the requests are: GET /user
 // (once per Client), one GET per 100 comments, then one PATCH or POST, or
 // nothing when the body is unchanged.
 //
@@ -159,7 +162,7 @@ func (c *Client) Upsert(ctx context.Context, owner, repo string, number int, mod
 		return nil, errors.New("PR comment: empty model name")
 	}
 	marker := Marker(model)
-	if !strings.Contains(body, marker) {
+	if !sticky.Carries(body, marker) {
 		return nil, fmt.Errorf("PR comment for model %q: %w %q", model, ErrNoMarker, marker)
 	}
 	author, err := c.Author(ctx)

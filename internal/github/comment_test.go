@@ -101,7 +101,7 @@ func counts(srv *githubtest.Server) map[string]int {
 func ownReports(srv *githubtest.Server, login, marker string) []githubtest.Comment {
 	var out []githubtest.Comment
 	for _, c := range srv.Comments(owner, repo, pr) {
-		if c.User.Login == login && strings.Contains(c.Body, marker) {
+		if c.User.Login == login && sticky.Carries(c.Body, marker) {
 			out = append(out, c)
 		}
 	}
@@ -208,6 +208,38 @@ func TestUpsert(t *testing.T) {
 			},
 			want:    map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			outcome: Created, own: 1, all: 3,
+		},
+		{
+			name: "another model's report whose data holds our marker is not ours", token: pat, mode: ModeAuto, body: newBody,
+			setup: func(t *testing.T, f *fixture) {
+				// A column named like our marker, as an older renderer
+				// left it: raw, on a line of its own and inside a cell.
+				f.srv.Seed(owner, repo, pr, octo, otherReport("churn", marker+"\n| `"+marker+"` | 0.5 |"))
+			},
+			want:    map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
+			outcome: Created, own: 1, all: 2,
+			extraCheck: func(t *testing.T, f *fixture, res *Result, err error) {
+				if c := f.srv.Comments(owner, repo, pr)[0]; !sticky.Carries(c.Body, Marker("churn")) {
+					t.Errorf("churn's report was overwritten with %q", c.Body)
+				}
+			},
+		},
+		{
+			name: "our marker below the first line is not ours", token: pat, mode: ModeAuto, body: newBody,
+			setup: func(t *testing.T, f *fixture) {
+				f.srv.Seed(owner, repo, pr, octo, "Quoting the bot:\n"+report("old"))
+				f.srv.Seed(owner, repo, pr, octo, " "+report("old"))
+			},
+			want:    map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
+			outcome: Created, own: 1, all: 3,
+		},
+		{
+			name: "our marker on a CRLF first line is ours", token: pat, mode: ModeAuto, body: newBody,
+			setup: func(t *testing.T, f *fixture) {
+				f.srv.Seed(owner, repo, pr, octo, strings.ReplaceAll(report("old"), "\n", "\r\n"))
+			},
+			want:    map[string]int{"GET /user": 1, "GET list": 1, "PATCH comment": 1},
+			outcome: Updated, own: 1, all: 1,
 		},
 		{
 			name: "GITHUB_TOKEN: GET /user is refused, github-actions[bot] is us", token: actionsTk, mode: ModeAuto, body: newBody,
@@ -407,6 +439,11 @@ func TestUpsert(t *testing.T) {
 			want:    map[string]int{},
 			wantErr: func(err error) bool { return errors.Is(err, ErrNoMarker) },
 		},
+		{
+			name: "body with the marker below the first line: refused before any request", token: pat, mode: ModeAuto, body: "### report\n" + report("x"),
+			want:    map[string]int{},
+			wantErr: func(err error) bool { return errors.Is(err, ErrNoMarker) },
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -487,39 +524,71 @@ func TestUpsertTwiceIsSticky(t *testing.T) {
 	}
 }
 
-// TestEnterpriseURL: a GitHub Enterprise Server GITHUB_API_URL
-// (https://HOST/api/v3) is used as is, and a bare host gets /api/v3 from
-// WithEnterpriseURLs; both reach a server that only answers under /api/v3.
-func TestEnterpriseURL(t *testing.T) {
+// TestAPIURLAsGiven: GITHUB_API_URL is the API root as given. A GitHub
+// Enterprise Server value (https://HOST/api/v3) reaches a server that only
+// answers under /api/v3, and a plain root such as a local fake
+// (http://127.0.0.1:PORT) is not given an /api/v3 it does not have, as
+// go-github's WithEnterpriseURLs would.
+func TestAPIURLAsGiven(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "/api/v3")
-	root := strings.TrimSuffix(f.srv.URL(), "/api/v3")
-	for _, apiURL := range []string{f.srv.URL(), root} {
-		c, err := NewClient(Options{Token: pat, APIURL: apiURL, HTTPClient: f.srv.Client(), Clock: f.clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.BaseURL() != root+"/api/v3/" {
-			t.Errorf("APIURL %q: BaseURL = %s", apiURL, c.BaseURL())
-		}
-		if _, err := c.Author(context.Background()); err != nil {
-			t.Errorf("APIURL %q: %v", apiURL, err)
-		}
+	cases := []struct {
+		name, prefix string
+		apiURL       func(srv *githubtest.Server) string
+		path         string // of GET /user on the server
+		status       int
+	}{
+		{"GHES /api/v3", "/api/v3", func(s *githubtest.Server) string { return s.URL() }, "/api/v3/user", http.StatusOK},
+		{"GHES /api/v3/", "/api/v3", func(s *githubtest.Server) string { return s.URL() + "/" }, "/api/v3/user", http.StatusOK},
+		{"local fake at the root", "", func(s *githubtest.Server) string { return s.URL() }, "/user", http.StatusOK},
+		{"local fake at the root, trailing slash", "", func(s *githubtest.Server) string { return s.URL() + "/" }, "/user", http.StatusOK},
+		{"a bare GHES host is not completed", "/api/v3", func(s *githubtest.Server) string { return strings.TrimSuffix(s.URL(), "/api/v3") }, "/user", http.StatusNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.prefix)
+			apiURL := tc.apiURL(f.srv)
+			c, err := NewClient(Options{Token: pat, APIURL: apiURL, HTTPClient: f.srv.Client(), Clock: f.clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimSuffix(apiURL, "/") + "/"; c.BaseURL() != want {
+				t.Errorf("BaseURL = %s, want %s", c.BaseURL(), want)
+			}
+			_, err = c.Author(context.Background())
+			if (err == nil) != (tc.status == http.StatusOK) || (err != nil && apiStatus(err) != tc.status) {
+				t.Fatalf("GET /user: %v, want status %d", err, tc.status)
+			}
+			if tc.status != http.StatusOK {
+				return
+			}
+			res, err := c.Upsert(context.Background(), owner, repo, pr, model, report("x"), ModeAuto)
+			if err != nil || res.Outcome != Created {
+				t.Fatalf("Upsert: %+v, %v", res, err)
+			}
+			if n := len(f.srv.Comments(owner, repo, pr)); n != 1 {
+				t.Errorf("%d comments, want 1", n)
+			}
+			var got []string
+			for _, r := range f.srv.Requests() {
+				got = append(got, r.Method+" "+r.Path)
+			}
+			// The fake records paths without its prefix.
+			want := fmt.Sprint([]string{"GET /user", "GET " + listPath, "POST " + listPath})
+			if fmt.Sprint(got) != want {
+				t.Errorf("requests %v, want %s", got, want)
+			}
+		})
 	}
 	// The fake refuses paths outside /api/v3, as GHES does.
+	f := newFixture(t, "/api/v3")
+	root := strings.TrimSuffix(f.srv.URL(), "/api/v3")
 	c, err := NewClient(Options{Token: pat, APIURL: "https://api.github.com", HTTPClient: &http.Client{Transport: &rewrite{target: mustParse(root), base: f.srv.Client().Transport}}, Clock: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Author(context.Background()); apiStatus(err) != http.StatusNotFound {
 		t.Errorf("github.com paths on a GHES server: %v, want 404", err)
-	}
-	var statuses []int
-	for _, r := range f.srv.Requests() {
-		statuses = append(statuses, r.Status)
-	}
-	if fmt.Sprint(statuses) != "[200 200 404]" {
-		t.Errorf("statuses = %v, want [200 200 404]", statuses)
 	}
 }
 
@@ -579,27 +648,31 @@ func TestAPIURLs(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		in, base, upload string
-		enterprise       bool
 		bad              bool
 	}{
 		{in: "", base: "https://api.github.com/", upload: "https://uploads.github.com/"},
 		{in: "https://api.github.com", base: "https://api.github.com/", upload: "https://uploads.github.com/"},
-		{in: "https://ghe.example.com/api/v3", base: "https://ghe.example.com/api/v3/", upload: "https://ghe.example.com/api/uploads/", enterprise: true},
-		{in: "https://ghe.example.com/api/v3/", base: "https://ghe.example.com/api/v3/", upload: "https://ghe.example.com/api/uploads/", enterprise: true},
-		{in: "https://api.acme.ghe.com", base: "https://api.acme.ghe.com/", upload: "https://api.acme.ghe.com/", enterprise: true},
+		{in: "https://api.github.com/", base: "https://api.github.com/", upload: "https://uploads.github.com/"},
+		{in: "https://ghe.example.com/api/v3", base: "https://ghe.example.com/api/v3/", upload: "https://ghe.example.com/api/uploads/"},
+		{in: " https://ghe.example.com/api/v3/ ", base: "https://ghe.example.com/api/v3/", upload: "https://ghe.example.com/api/uploads/"},
+		{in: "https://api.acme.ghe.com", base: "https://api.acme.ghe.com/", upload: "https://uploads.acme.ghe.com/"},
+		{in: "http://127.0.0.1:8080", base: "http://127.0.0.1:8080/", upload: "http://127.0.0.1:8080/"},
+		{in: "http://127.0.0.1:8080/github/", base: "http://127.0.0.1:8080/github/", upload: "http://127.0.0.1:8080/github/"},
+		{in: "https://user:secret@ghe.example.com/api/v3?x=1#f", base: "https://ghe.example.com/api/v3/", upload: "https://ghe.example.com/api/uploads/"},
 		{in: "ftp://x/api/v3", bad: true},
 		{in: "not a url", bad: true},
+		{in: "127.0.0.1:8080", bad: true},
 	}
 	for _, tc := range cases {
-		base, upload, ent, err := apiURLs(tc.in)
+		base, upload, err := apiURLs(tc.in)
 		if tc.bad {
 			if err == nil {
 				t.Errorf("%q: no error", tc.in)
 			}
 			continue
 		}
-		if err != nil || base != tc.base || upload != tc.upload || ent != tc.enterprise {
-			t.Errorf("%q: got %q %q %v %v; want %q %q %v", tc.in, base, upload, ent, err, tc.base, tc.upload, tc.enterprise)
+		if err != nil || base.String() != tc.base || upload.String() != tc.upload {
+			t.Errorf("%q: got %v %v %v; want %q %q", tc.in, base, upload, err, tc.base, tc.upload)
 		}
 	}
 }

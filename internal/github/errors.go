@@ -42,9 +42,9 @@ func (e *PermissionError) GitHubSaid() string {
 // Unwrap returns go-github's error.
 func (e *PermissionError) Unwrap() error { return e.Err }
 
-// ErrNoMarker means a comment body lacks the report marker, so a later run
-// could not find the comment again.
-var ErrNoMarker = errors.New("comment body has no modelci report marker")
+// ErrNoMarker means a comment body does not start with the report marker
+// line, so a later run could not find the comment again.
+var ErrNoMarker = errors.New("comment body does not start with the modelci report marker line")
 
 // apiStatus returns the HTTP status of a go-github error, or 0.
 func apiStatus(err error) int {

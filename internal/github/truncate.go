@@ -49,6 +49,8 @@ func Truncate(body, marker string, maxBytes int, note string) string {
 		kept = kept[:i+1]
 	}
 	var b strings.Builder
+	// A report body starts with its marker line (sticky.Carries), so the
+	// cut keeps it there; a job summary has notes above it, where it stays.
 	if marker != "" && !strings.Contains(kept, marker) {
 		b.WriteString(marker)
 		b.WriteString("\n")

@@ -51,6 +51,15 @@ func TestTruncate(t *testing.T) {
 			body: table + marker + "\n", markerF: true,
 		},
 		{
+			name: "notes above the marker (a job summary): the marker stays once", max: 5000,
+			body: "> [!NOTE]\n> no PR comment\n\n" + marker + "\n" + table,
+			check: func(t *testing.T, out string) {
+				if n := strings.Count(out, marker); n != 1 || strings.HasPrefix(out, marker) {
+					t.Errorf("marker %d times, first %v", n, strings.HasPrefix(out, marker))
+				}
+			},
+		},
+		{
 			name: "multi-byte text cut on a character boundary", max: 3001,
 			body: marker + "\n" + strings.Repeat("é∑😀", 5000),
 			check: func(t *testing.T, out string) {

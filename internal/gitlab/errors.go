@@ -108,9 +108,9 @@ func (e *PermissionError) GitLabSaid() string {
 // Unwrap returns GitLab's answer.
 func (e *PermissionError) Unwrap() error { return e.Err }
 
-// ErrNoMarker means a note body lacks the report marker, so a later run
-// could not find the note again.
-var ErrNoMarker = errors.New("note body has no modelci report marker")
+// ErrNoMarker means a note body does not start with the report marker
+// line, so a later run could not find the note again.
+var ErrNoMarker = errors.New("note body does not start with the modelci report marker line")
 
 // ErrTooLong means a body exceeds GitLab's note limit.
 var ErrTooLong = errors.New("note body is longer than GitLab's limit")

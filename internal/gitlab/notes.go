@@ -142,8 +142,9 @@ func (c *Client) UpdateMergeRequestNote(ctx context.Context, project string, iid
 // Upsert writes the report of model to merge request iid of project
 // according to mode, with the semantics of the GitHub PR comment (see
 // sticky.Mode and sticky.Upsert): our note is the newest non-system note
-// that carries sticky.Marker(model) and was written by the token's account
-// (GET /user; a project or group access token is a bot user). With
+// whose first line is exactly sticky.Marker(model) and that the token's
+// account wrote (GET /user; a project or group access token is a bot
+// user). With
 // ModeAuto the requests are: GET /user (once per Client), one GET per 100
 // notes, then one PUT or POST, or nothing when the body is unchanged.
 //
@@ -166,7 +167,7 @@ func (c *Client) Upsert(ctx context.Context, project string, iid int, model, bod
 		return nil, errors.New("merge request note: empty model name")
 	}
 	marker := sticky.Marker(model)
-	if !strings.Contains(body, marker) {
+	if !sticky.Carries(body, marker) {
 		return nil, fmt.Errorf("merge request note for model %q: %w %q", model, ErrNoMarker, marker)
 	}
 	if n := utf8.RuneCountInString(body); n > MaxNoteChars {

@@ -85,7 +85,7 @@ func counts(srv *gitlabtest.Server) map[string]int {
 func ours(srv *gitlabtest.Server, u gitlabtest.User) []gitlabtest.Note {
 	var out []gitlabtest.Note
 	for _, n := range srv.Notes(projectID, iid) {
-		if n.Author.ID == u.ID && strings.Contains(n.Body, sticky.Marker(model)) {
+		if n.Author.ID == u.ID && sticky.Carries(n.Body, sticky.Marker(model)) {
 			out = append(out, n)
 		}
 	}
@@ -215,6 +215,20 @@ func TestUpsert(t *testing.T) {
 			},
 			want:    map[string]int{"GET /user": 1, "GET notes": 3, "PUT note": 1},
 			outcome: sticky.Updated, own: 1, all: 221,
+		},
+		{
+			name: "another model's report holding our marker in its data, or ours below the first line, is not ours", token: projectToken, mode: sticky.ModeAuto,
+			setup: func(f *fixture) {
+				f.srv.Seed(projectID, iid, bot, sticky.Marker("churn")+"\n"+sticky.Marker(model)+"\n| `"+sticky.Marker(model)+"` |\n", false)
+				f.srv.Seed(projectID, iid, bot, "Quoting the bot:\n"+report("old"), false)
+			},
+			want:    map[string]int{"GET /user": 1, "GET notes": 1, "POST notes": 1},
+			outcome: sticky.Created, own: 1, all: 3,
+			check: func(t *testing.T, f *fixture, res *Result) {
+				if n := f.srv.Notes(projectID, iid)[0]; !sticky.Carries(n.Body, sticky.Marker("churn")) {
+					t.Errorf("churn's report was overwritten with %q", n.Body)
+				}
+			},
 		},
 		{
 			name: "someone else's note with our marker, a system note and another model's report are not ours", token: projectToken, mode: sticky.ModeAuto,
@@ -405,6 +419,7 @@ func TestUpsertRefusesBadInput(t *testing.T) {
 		text    string
 	}{
 		{"no marker", "1", 1, "no marker here", ErrNoMarker, ""},
+		{"marker below the first line", "1", 1, "intro\n" + report("x"), ErrNoMarker, ""},
 		{"too long", "1", 1, report(strings.Repeat("é", MaxNoteChars)), ErrTooLong, ""},
 		{"no project", "", 1, report("x"), nil, "need a project"},
 		{"no IID", "1", 0, report("x"), nil, "need a project"},

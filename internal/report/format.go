@@ -1,9 +1,12 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // num formats v with sig significant digits: plain decimal notation for
@@ -73,9 +76,15 @@ func count(n int) string {
 
 // code renders s as an inline code span that is safe inside a table cell:
 // pipes are escaped, line breaks become spaces and backticks in s get a
-// longer fence.
+// longer fence. Text that opens an HTML comment (as a report marker does)
+// is rendered as an HTML <code> element with every punctuation character
+// as an entity, so the raw body never holds "<!--" from data.
 func code(s string) string {
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", `\|`).Replace(s)
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	if strings.Contains(s, "<!--") {
+		return htmlCode(s)
+	}
+	s = strings.ReplaceAll(s, "|", `\|`)
 	if s == "" {
 		return "` `"
 	}
@@ -89,6 +98,22 @@ func code(s string) string {
 	return fence + s + fence
 }
 
+// htmlCode is s as <code>…</code> with ASCII punctuation as numeric
+// entities: Markdown, HTML and table syntax all read it as plain text.
+func htmlCode(s string) string {
+	var b strings.Builder
+	b.WriteString("<code>")
+	for _, r := range s {
+		if r < utf8.RuneSelf && (unicode.IsPunct(r) || unicode.IsSymbol(r)) {
+			fmt.Fprintf(&b, "&#%d;", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	b.WriteString("</code>")
+	return b.String()
+}
+
 // text escapes s for Markdown prose and table cells.
 func text(s string) string {
 	return strings.NewReplacer(
@@ -98,9 +123,10 @@ func text(s string) string {
 	).Replace(s)
 }
 
-// quoted makes s safe inside a double-quoted Mermaid string.
+// quoted makes s safe inside a double-quoted Mermaid string. The chart is
+// raw text in the comment body, so an HTML comment opener becomes "‹!--".
 func quoted(s string) string {
-	return `"` + strings.NewReplacer(`"`, "'", "\n", " ", "\r", " ", "\\", "/").Replace(s) + `"`
+	return `"` + strings.NewReplacer(`"`, "'", "\n", " ", "\r", " ", "\\", "/", "<!--", "‹!--").Replace(s) + `"`
 }
 
 // shortSHA abbreviates a commit or digest for display.

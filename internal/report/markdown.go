@@ -51,11 +51,15 @@ func build(res *diff.Result, o Options) *doc {
 
 func refsLine(res *diff.Result) string {
 	chalRef := sideRef(res.Challenger.Ref, res.Challenger.SHA, "", "")
-	if chalRef == "" {
+	switch {
+	case chalRef == "":
 		chalRef = "(working tree)"
+	case res.Challenger.UncommittedChanges:
+		// Trained from the working tree, not from the commit named.
+		chalRef += " with **uncommitted changes**"
 	}
 	chal := "**Challenger** " + chalRef
-	algo := fmt.Sprintf("%s %s", text(res.Challenger.Algorithm), res.Task)
+	algo := fmt.Sprintf("%s %s", text(res.Challenger.Algorithm), text(res.Task))
 	if res.Champion == nil {
 		champ := "**Champion** none (first model)"
 		if res.Baseline.Note != "" {
@@ -72,13 +76,29 @@ func refsLine(res *diff.Result) string {
 	return champ + " → " + chal + " · " + algo
 }
 
+// sideRef names a model once: its ref (else fallback, the baseline spec),
+// the short commit and the short digest, leaving out what another part
+// already says. A registry reference by digest (repo@sha256:…) shows the
+// repository and the digest once; a ref that is the commit itself (a
+// PR's base sha, git:3f2c1e0) shows the short commit once.
 func sideRef(ref, sha, digest, fallback string) string {
+	if ref == "" {
+		ref = fallback
+	}
+	if digest != "" {
+		if repo, ok := strings.CutSuffix(ref, "@"+digest); ok {
+			ref = repo
+		}
+		if ref == digest {
+			ref = ""
+		}
+	}
+	if sha != "" && (isCommitOf(ref, sha) || isCommitOf(strings.TrimPrefix(ref, "git:"), sha)) {
+		ref = ""
+	}
 	var parts []string
-	switch {
-	case ref != "":
+	if ref != "" {
 		parts = append(parts, code(ref))
-	case fallback != "":
-		parts = append(parts, code(fallback))
 	}
 	if sha != "" {
 		parts = append(parts, code(shortSHA(sha)))
@@ -87,6 +107,20 @@ func sideRef(ref, sha, digest, fallback string) string {
 		parts = append(parts, code(shortSHA(digest)))
 	}
 	return strings.Join(parts, " @ ")
+}
+
+// isCommitOf says ref is sha or an abbreviation of it (at least 4 hex
+// digits, as git abbreviates).
+func isCommitOf(ref, sha string) bool {
+	if len(ref) < 4 || len(ref) > len(sha) {
+		return false
+	}
+	for _, r := range ref {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return strings.EqualFold(sha[:len(ref)], ref)
 }
 
 func summary(res *diff.Result) string {
@@ -114,7 +148,7 @@ func columnChange(c evaluate.ColumnChange) string {
 	case "added":
 		return "added: the challenger uses it, the champion does not"
 	case "type":
-		return fmt.Sprintf("type changed: %s → %s", c.Model, c.Data)
+		return fmt.Sprintf("type changed: %s → %s", text(c.Model), text(c.Data))
 	}
 	return text(c.Change)
 }
@@ -421,7 +455,7 @@ func dataSection(d *doc, res *diff.Result, p int) {
 		t.add(code(f), "➖ removed")
 	}
 	for _, tc := range dc.TypeChanged {
-		t.add(code(tc.Name), fmt.Sprintf("🔀 %s → %s", tc.Champion, tc.Challenger))
+		t.add(code(tc.Name), fmt.Sprintf("🔀 %s → %s", text(tc.Champion), text(tc.Challenger)))
 	}
 	d.table(t)
 	d.text(endDetails)
@@ -492,7 +526,7 @@ func driftSection(d *doc, res *diff.Result, p int) {
 		if dr.Status != diff.DriftAdded && dr.Status != diff.DriftRemoved && dr.Status != diff.DriftTypeChanged {
 			missing = pct(dr.ChampionMissingRate, p) + " → " + pct(dr.ChallengerMissingRate, p)
 		}
-		t.add(code(dr.Feature), dr.Type, psi, driftLabel(dr), mean, missing)
+		t.add(code(dr.Feature), text(dr.Type), psi, driftLabel(dr), mean, missing)
 	}
 	d.table(t)
 	d.text(endDetails)
@@ -523,6 +557,10 @@ func driftStatus(dr diff.Drift, p int) string {
 	return "PSI " + num(*dr.PSI, p) + ", " + driftLabel(dr)
 }
 
+// MaxCoefficients is the most coefficient changes the report lists: the
+// largest (columns only one model has first, as diff sorts them).
+const MaxCoefficients = 50
+
 func coefficientSection(d *doc, res *diff.Result, p int) {
 	c := res.Coefficients
 	if c == nil {
@@ -544,7 +582,13 @@ func coefficientSection(d *doc, res *diff.Result, p int) {
 	d.text(b.String())
 	t := newTable("coefficient changes", "columns", "largest change first", "lrrr", "column", "champion", "challenger", "change")
 	t.head += fmt.Sprintf("| *intercept* | %s | %s | %s |\n", optNum(c.Intercept.Champion, p), optNum(c.Intercept.Challenger, p), optSigned(c.Intercept.Change, p))
-	for _, cc := range c.Columns {
+	shown := c.Columns
+	if len(shown) > MaxCoefficients {
+		shown = shown[:MaxCoefficients]
+		t.capped = len(c.Columns) - MaxCoefficients
+		t.capNote = "more coefficients not shown (this table lists the " + count(MaxCoefficients) + " largest changes)"
+	}
+	for _, cc := range shown {
 		ch := optSigned(cc.Change, p)
 		switch {
 		case cc.Champion == nil:

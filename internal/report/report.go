@@ -116,6 +116,12 @@ type table struct {
 	// shifted first".
 	noun, order string
 	limit       int
+	// capped counts rows left out before fitting: the section shows only
+	// its first rows by design (see capNote).
+	capped int
+	// capNote follows the number of capped rows in the line that says
+	// they are missing: "more … not shown (why)".
+	capNote string
 }
 
 // newTable starts a table; align has one letter per column, l (left) or
@@ -155,7 +161,9 @@ func (t *table) render() string {
 			b.WriteByte('\n')
 		}
 	}
-	if cut := len(t.rows) - n; cut > 0 {
+	total := t.total()
+	switch cut := total - n; {
+	case n < len(t.rows):
 		if n > 0 {
 			b.WriteByte('\n')
 		}
@@ -164,10 +172,15 @@ func (t *table) render() string {
 			order = ", " + t.order
 		}
 		fmt.Fprintf(&b, "_✂️ %s more %s not shown (%s of %s shown%s) to keep this comment under GitHub's %s-character limit; `modelci diff --format json` lists them all._\n",
-			count(cut), t.noun, count(n), count(len(t.rows)), order, count(GitHubLimit))
+			count(cut), t.noun, count(n), count(total), order, count(GitHubLimit))
+	case cut > 0:
+		b.WriteString("\n_" + count(cut) + " " + t.capNote + "; `modelci diff --format json` lists them all._\n")
 	}
 	return b.String()
 }
+
+// total is the number of rows of the full table, capped ones included.
+func (t *table) total() int { return len(t.rows) + t.capped }
 
 // doc is the report as pieces; notice is the index of the piece that says
 // which sections were shortened.
@@ -185,7 +198,7 @@ func (d *doc) render() string {
 	var cut []string
 	for _, p := range d.pieces {
 		if t := p.table; t != nil && t.shown() < len(t.rows) {
-			cut = append(cut, fmt.Sprintf("%s (%s of %s %s)", t.title, count(t.shown()), count(len(t.rows)), t.noun))
+			cut = append(cut, fmt.Sprintf("%s (%s of %s %s)", t.title, count(t.shown()), count(t.total()), t.noun))
 		}
 	}
 	if len(cut) > 0 {

@@ -66,6 +66,15 @@ func Marker(model string) string {
 	return "<!-- modelci:report name=" + name + " -->"
 }
 
+// Carries says body is a report with marker: its first line, without a
+// trailing carriage return, is exactly marker. A marker anywhere else (a
+// quote of another report, data that happens to contain marker text) does
+// not count, so one model's report can never be taken for another's.
+func Carries(body, marker string) bool {
+	first, _, _ := strings.Cut(body, "\n")
+	return marker != "" && strings.TrimSuffix(first, "\r") == marker
+}
+
 // SameBody compares bodies as GitHub and GitLab store them: line endings
 // normalised, trailing whitespace ignored.
 func SameBody(a, b string) bool {
@@ -111,11 +120,12 @@ type Thread struct {
 const createTries = 3
 
 // Upsert keeps the report comment of a thread as mode says (see Mode):
-// marker identifies the model's report, body is the new report. mode must
-// be parsed and not ModeNever, whose callers send no request at all. It
-// lists the thread once, then edits our newest report, creates one, or
-// does nothing when the body is unchanged or mode is update-only and there
-// is none (Skipped, with a zero Comment: the caller says why).
+// marker identifies the model's report (see Carries), body is the new
+// report. mode must be parsed and not ModeNever, whose callers send no
+// request at all. It lists the thread once, then edits our newest report,
+// creates one, or does nothing when the body is unchanged or mode is
+// update-only and there is none (Skipped, with a zero Comment: the caller
+// says why).
 //
 // A Create that failed but MayHaveLanded is not repeated blindly: the
 // thread is listed again after Wait, and the POST is repeated only when
@@ -175,12 +185,13 @@ func create(ctx context.Context, t Thread, marker, body string, seen int64) (Out
 	}
 }
 
-// newest is the newest of our reports with an ID above minID.
+// newest is the newest of our reports with an ID above minID: written by
+// the token's account and carrying marker on its first line.
 func newest(list []Comment, marker string, minID int64) *Comment {
 	var best *Comment
 	for i := range list {
 		c := &list[i]
-		if c.ID <= minID || !c.Mine || !strings.Contains(c.Body, marker) {
+		if c.ID <= minID || !c.Mine || !Carries(c.Body, marker) {
 			continue
 		}
 		if best == nil || c.CreatedAt.After(best.CreatedAt) || (c.CreatedAt.Equal(best.CreatedAt) && c.ID > best.ID) {

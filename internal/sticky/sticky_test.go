@@ -57,6 +57,35 @@ func TestMarker(t *testing.T) {
 	}
 }
 
+func TestCarries(t *testing.T) {
+	t.Parallel()
+	m := Marker("house-prices")
+	cases := []struct {
+		body string
+		want bool
+	}{
+		{m + "\n## report\n", true},
+		{m, true},
+		{m + "\r\n## report\r\n", true},
+		{"", false},
+		{"intro\n" + m + "\n", false},
+		{" " + m + "\n", false},
+		{m + " \n", false},
+		{m + "x\n", false},
+		{Marker("churn") + "\n| `" + m + "` |\n" + m + "\n", false},
+		{Marker("house-prices-v2") + "\n", false},
+		{Marker("house") + "\n", false},
+	}
+	for _, tc := range cases {
+		if got := Carries(tc.body, m); got != tc.want {
+			t.Errorf("Carries(%q) = %v, want %v", tc.body, got, tc.want)
+		}
+	}
+	if Carries("anything", "") {
+		t.Error("an empty marker is carried")
+	}
+}
+
 func TestSameBody(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -147,6 +176,8 @@ func TestUpsert(t *testing.T) {
 				m.add(marker+"\nnewer", true)
 				m.add(marker+"\nsomeone else's", false)
 				m.add("<!-- other -->", true)
+				m.add("<!-- other -->\n"+marker+"\nquoted", true)
+				m.add("intro\n"+marker, true)
 			},
 			outcome: Updated, id: 2, calls: "[list edit 2]"},
 		{name: "unchanged: nothing written", mode: ModeAuto,
@@ -192,4 +223,26 @@ func TestUpsert(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCarries: whatever a comment body holds, it carries the marker
+// exactly when its first line is the marker, and putting the marker first
+// makes any body ours while any text before it makes it not.
+func FuzzCarries(f *testing.F) {
+	m := Marker("house-prices")
+	for _, s := range []string{"", m, m + "\r\n", "x\n" + m, Marker("churn") + "\n" + m, "\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		first := strings.SplitN(body, "\n", 2)[0]
+		if got, want := Carries(body, m), strings.TrimSuffix(first, "\r") == m; got != want {
+			t.Fatalf("Carries(%q) = %v, want %v", body, got, want)
+		}
+		if !Carries(m+"\n"+body, m) {
+			t.Fatalf("marker first, then %q: not carried", body)
+		}
+		if body != "" && !strings.Contains(body, "\n") && Carries(body+m+"\n", m) {
+			t.Fatalf("%q before the marker: carried", body)
+		}
+	})
 }
