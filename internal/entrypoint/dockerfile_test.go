@@ -420,7 +420,7 @@ func TestDockerfileChecksCatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			src := orig
+			var src string
 			if tt.name == "single stage" {
 				src = orig[strings.Index(orig, "FROM alpine"):]
 			} else {

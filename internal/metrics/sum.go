@@ -92,21 +92,3 @@ func pairwise(lo, n, k int, fill fillFunc, buf *termBuf) [maxSeries]float64 {
 	}
 	return out
 }
-
-// npSum returns numpy's a.sum() for a float64 slice.
-func npSum(a []float64) float64 {
-	res := 0.0
-	for lo := 0; lo < len(a); lo += npBufSize {
-		res += pairwiseSlice(a[lo:min(lo+npBufSize, len(a))])
-	}
-	return res
-}
-
-func pairwiseSlice(a []float64) float64 {
-	if len(a) <= pwBlock {
-		return leafSum(a)
-	}
-	n2 := len(a) / 2
-	n2 -= n2 % 8
-	return pairwiseSlice(a[:n2]) + pairwiseSlice(a[n2:])
-}

@@ -65,7 +65,7 @@ func (r *RandomState) Seed(seed uint32) {
 		r.key[i] = s
 		s = 1812433253*(s^(s>>30)) + uint32(i) + 1
 	}
-	r.posx = mtN ^ mtN // index mtN: twist before the first output
+	r.posx = 0 // index mtN (posx is the index XOR mtN): twist before the first output
 	r.seeded = true
 }
 
