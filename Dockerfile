@@ -9,7 +9,7 @@
 # (or `crane digest golang:1.26-alpine`). Keep the golang tag's minor
 # version in step with go.mod's go line.
 #
-# `go test ./internal/entrypoint` parses this file with BuildKit's parser
+# `go test -C lint ./...` parses this file with BuildKit's parser
 # and checks what it must keep: pinned bases, the cached module download,
 # the runtime build flags of `modelci package`, no USER, the ENTRYPOINT.
 # scripts/build-native.sh runs the same go build commands without Docker.

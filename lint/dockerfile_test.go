@@ -1,4 +1,4 @@
-package entrypoint
+package lint
 
 import (
 	"bytes"
@@ -16,12 +16,11 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
-
-	"github.com/modelci/modelci/internal/image"
 )
 
-// repoRoot is the module root, where the Dockerfile lives.
-var repoRoot = filepath.Join("..", "..")
+// repoRoot is the repository root: the tests read its files (Dockerfile,
+// workflows, action.yml, Go source) by relative path.
+const repoRoot = ".."
 
 // The image's files.
 const (
@@ -33,6 +32,27 @@ const (
 // default; the image carries a runtime for each, whatever its own
 // platform.
 var runtimeArches = []string{"amd64", "arm64"}
+
+// mainModule holds the declarations of modelci's Go source the Dockerfile
+// must agree with, read by readMainModule.
+type mainModule struct {
+	command        string   // entrypoint.Command: the ENTRYPOINT's argument
+	runtimeDir     string   // image.DefaultRuntimeDir
+	runtimeBinary  string   // image.RuntimeBinary
+	runtimePackage string   // image.RuntimePackage
+	goBuildFlags   []string // image.GoBuildFlags: `modelci package`'s go build flags
+}
+
+func readMainModule(t *testing.T) mainModule {
+	t.Helper()
+	return mainModule{
+		command:        goString(t, "internal/entrypoint", "Command"),
+		runtimeDir:     goString(t, "internal/image", "DefaultRuntimeDir"),
+		runtimeBinary:  goString(t, "internal/image", "RuntimeBinary"),
+		runtimePackage: goString(t, "internal/image", "RuntimePackage"),
+		goBuildFlags:   goStrings(t, "internal/image", "GoBuildFlags"),
+	}
+}
 
 var pinnedRef = regexp.MustCompile(`^[a-z0-9]+(?:[._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]*@sha256:[0-9a-f]{64}$`)
 
@@ -78,7 +98,7 @@ func parseDockerfile(src []byte) (*parsedDockerfile, error) {
 
 // checkDockerfile returns what is wrong with the action image's
 // Dockerfile: each element names one broken property.
-func checkDockerfile(src []byte) []string {
+func checkDockerfile(src []byte, mod mainModule) []string {
 	df, err := parseDockerfile(src)
 	if err != nil {
 		return []string{err.Error()}
@@ -106,7 +126,7 @@ func checkDockerfile(src []byte) []string {
 		}
 	}
 	final := df.stages[len(df.stages)-1]
-	copies := checkFinalStage(final, bad)
+	copies := checkFinalStage(final, mod, bad)
 	builds := map[string]goBuild{} // by the path it lands at in the image
 	for _, s := range df.stages[:len(df.stages)-1] {
 		for out, b := range checkBuildStage(s, bad) {
@@ -117,13 +137,13 @@ func checkDockerfile(src []byte) []string {
 			}
 		}
 	}
-	checkBuilds(builds, bad)
+	checkBuilds(builds, mod, bad)
 	return problems
 }
 
 // checkFinalStage checks the image's own stage and returns its COPY
 // --from instructions: stage → source → destination.
-func checkFinalStage(s instructions.Stage, bad func(string, ...any)) map[string]map[string]string {
+func checkFinalStage(s instructions.Stage, mod mainModule, bad func(string, ...any)) map[string]map[string]string {
 	if !strings.HasPrefix(s.BaseName, "alpine:") {
 		bad("the final stage is FROM %s, want a small alpine (sh and cat from busybox)", s.BaseName)
 	}
@@ -166,7 +186,7 @@ func checkFinalStage(s instructions.Stage, bad func(string, ...any)) map[string]
 	if !safeDir {
 		bad("the final stage does not mark every directory safe for git (git config --system --add safe.directory '*')")
 	}
-	want := []string{modelciPath, Command}
+	want := []string{modelciPath, mod.command}
 	switch {
 	case entry == nil:
 		bad("no ENTRYPOINT")
@@ -243,10 +263,10 @@ func checkBuildStage(s instructions.Stage, bad func(string, ...any)) map[string]
 }
 
 // checkBuilds checks the binaries that land in the image.
-func checkBuilds(builds map[string]goBuild, bad func(string, ...any)) {
+func checkBuilds(builds map[string]goBuild, mod mainModule, bad func(string, ...any)) {
 	var want []string
 	for _, arch := range runtimeArches {
-		want = append(want, path.Join(image.DefaultRuntimeDir, "linux-"+arch, image.RuntimeBinary))
+		want = append(want, path.Join(mod.runtimeDir, "linux-"+arch, mod.runtimeBinary))
 	}
 	want = append(want, modelciPath)
 	var got []string
@@ -262,8 +282,8 @@ func checkBuilds(builds map[string]goBuild, bad func(string, ...any)) {
 		if b.env["CGO_ENABLED"] != "0" {
 			bad("%s: built with CGO_ENABLED=%q, want 0 (static)", p, b.env["CGO_ENABLED"])
 		}
-		if !slices.Equal(b.flags, image.GoBuildFlags) {
-			bad("%s: go build flags %q, want `modelci package`'s %q", p, b.flags, image.GoBuildFlags)
+		if !slices.Equal(b.flags, mod.goBuildFlags) {
+			bad("%s: go build flags %q, want `modelci package`'s %q", p, b.flags, mod.goBuildFlags)
 		}
 		if p == modelciPath {
 			if b.pkg != modelciPkg || b.env["GOOS"] != "$TARGETOS" || b.env["GOARCH"] != "$TARGETARCH" {
@@ -272,8 +292,8 @@ func checkBuilds(builds map[string]goBuild, bad func(string, ...any)) {
 			continue
 		}
 		arch := strings.TrimPrefix(path.Base(path.Dir(p)), "linux-")
-		if b.pkg != image.RuntimePackage || b.env["GOOS"] != "linux" || b.env["GOARCH"] != arch {
-			bad("%s: built from %s for %s/%s, want %s for linux/%s", p, b.pkg, b.env["GOOS"], b.env["GOARCH"], image.RuntimePackage, arch)
+		if b.pkg != mod.runtimePackage || b.env["GOOS"] != "linux" || b.env["GOARCH"] != arch {
+			bad("%s: built from %s for %s/%s, want %s for linux/%s", p, b.pkg, b.env["GOOS"], b.env["GOARCH"], mod.runtimePackage, arch)
 		}
 		for k, v := range map[string]string{"GOFLAGS": "", "GOWORK": "off", "GOAMD64": "v1", "GOARM64": "v8.0"} {
 			if got, ok := b.env[k]; !ok || got != v {
@@ -382,7 +402,7 @@ func readDockerfile(t *testing.T) []byte {
 // built here (no Docker engine; CI builds it on GitHub).
 func TestDockerfile(t *testing.T) {
 	t.Parallel()
-	if problems := checkDockerfile(readDockerfile(t)); len(problems) > 0 {
+	if problems := checkDockerfile(readDockerfile(t), readMainModule(t)); len(problems) > 0 {
 		t.Errorf("Dockerfile:\n  %s", strings.Join(problems, "\n  "))
 	}
 }
@@ -392,6 +412,7 @@ func TestDockerfile(t *testing.T) {
 func TestDockerfileChecksCatch(t *testing.T) {
 	t.Parallel()
 	orig := string(readDockerfile(t))
+	mod := readMainModule(t)
 	tests := []struct {
 		name, old, new, want string
 	}{
@@ -429,7 +450,7 @@ func TestDockerfileChecksCatch(t *testing.T) {
 				}
 				src = strings.Replace(orig, tt.old, tt.new, 1)
 			}
-			problems := checkDockerfile([]byte(src))
+			problems := checkDockerfile([]byte(src), mod)
 			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
 				t.Errorf("no problem mentions %q; got:\n  %s", tt.want, strings.Join(problems, "\n  "))
 			}

@@ -1,4 +1,4 @@
-package entrypoint
+package lint
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 )
 
 // The project's own workflows (not the users' example, which
-// internal/action lints): ci.yml vets, tests, lints and builds the image;
+// actionfiles_test.go lints): ci.yml vets, tests, lints and builds the image;
 // release.yml pushes the image on a version tag.
 
 var (
@@ -131,8 +131,9 @@ func checkPinned(w *workflow) []string {
 }
 
 // checkCI: ci.yml runs on pushes, pull requests and as release.yml's
-// first job; it vets, tests, runs actionlint at go.mod's version, the
-// native build script, and builds the image for both platforms.
+// first job; it vets, tests (this module too), runs actionlint at this
+// module's go.mod's version, the native build script, and builds the image
+// for both platforms.
 func checkCI(w *workflow, goMod []byte) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -148,11 +149,11 @@ func checkCI(w *workflow, goMod []byte) []string {
 		bad("ci.yml's permissions are not just contents: read")
 	}
 	runs := strings.Join(w.runs(), "\n")
-	want := []string{"go vet ./...", "go test ./...", "bash scripts/build-native.sh", "bash scripts/image-smoke.sh "}
+	want := []string{"go vet ./...", "go test ./...", "go test -C lint ./...", "bash scripts/build-native.sh", "bash scripts/image-smoke.sh "}
 	if m := goModLint.FindSubmatch(goMod); m != nil {
 		want = append(want, "go run github.com/rhysd/actionlint/cmd/actionlint@"+string(m[1]))
 	} else {
-		bad("go.mod does not require github.com/rhysd/actionlint")
+		bad("lint/go.mod does not require github.com/rhysd/actionlint")
 	}
 	for _, cmd := range want {
 		if !strings.Contains(runs, cmd) {
@@ -308,7 +309,7 @@ func TestWorkflowsActionlint(t *testing.T) {
 // not know: the triggers, the commands, the pins and the permissions.
 func TestWorkflows(t *testing.T) {
 	t.Parallel()
-	goMod := readRepoFile(t, "go.mod")
+	goMod := readRepoFile(t, "lint/go.mod")
 	for _, name := range []string{"ci.yml", "release.yml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -334,7 +335,7 @@ func TestWorkflows(t *testing.T) {
 // expects the checks to name it.
 func TestWorkflowChecksCatch(t *testing.T) {
 	t.Parallel()
-	goMod := readRepoFile(t, "go.mod")
+	goMod := readRepoFile(t, "lint/go.mod")
 	ci := string(readRepoFile(t, ".github/workflows/ci.yml"))
 	release := string(readRepoFile(t, ".github/workflows/release.yml"))
 	tests := []struct {
@@ -344,6 +345,7 @@ func TestWorkflowChecksCatch(t *testing.T) {
 		{"a SHA without its release", "release.yml", "@184bdaa0721073962dff0199f1fb9940f07167d1 # v3.5.0", "@184bdaa0721073962dff0199f1fb9940f07167d1", "is not pinned"},
 		{"no pull requests", "ci.yml", "  pull_request:\n", "", "not triggered by pull_request"},
 		{"no tests", "ci.yml", "go test ./...", "go build ./...", `never runs "go test ./..."`},
+		{"no lint tests", "ci.yml", "go test -C lint ./...", "go build -C lint ./...", `never runs "go test -C lint ./..."`},
 		{"actionlint at another version", "ci.yml", "actionlint@v1.7.12", "actionlint@v1.7.11", "never runs \"go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12\""},
 		{"CI builds one platform", "ci.yml", "          platforms: linux/amd64,linux/arm64\n          push: false", "          platforms: linux/amd64\n          push: false", "does not build the Dockerfile for linux/amd64,linux/arm64"},
 		{"setup-go guesses a version", "ci.yml", "go-version-file: go.mod", "go-version: stable", "go-version-file"},
