@@ -255,7 +255,7 @@ func (r *runner) run(ctx context.Context) error {
 	r.out.Baseline = baseline
 	r.fallback = fallback
 	if r.deps.Differ == nil {
-		err := fmt.Errorf("%w: the report (baseline comparison and gates, issue 3) is not wired into this modelci build", ErrNotWired)
+		err := fmt.Errorf("%w: the report (baseline comparison and gates) is not wired into this modelci build", ErrNotWired)
 		r.log.Errorf("%v", err)
 		return err
 	}

@@ -68,8 +68,10 @@ type DiffResult struct {
 	GatesPassed bool
 }
 
-// Differ compares the challenger with the baseline and renders the report
-// (issue 3: internal/baseline, internal/diff, internal/report).
+// Differ compares the challenger with the baseline and renders the report.
+// `modelci run`'s Differ (internal/cli) resolves the baseline with
+// internal/baseline, compares with internal/diff and renders with
+// internal/report, as `modelci diff` does.
 type Differ interface {
 	Diff(ctx context.Context, req DiffRequest) (*DiffResult, error)
 }
@@ -98,8 +100,9 @@ type PublishResult struct {
 	References []string
 }
 
-// Publisher packages the model as an OCI image and pushes it (issue 5:
-// internal/image).
+// Publisher packages the model as an OCI image (internal/image in
+// `modelci run`) and pushes it, or writes it to an OCI layout on a local
+// run.
 type Publisher interface {
 	Publish(ctx context.Context, req PublishRequest) (*PublishResult, error)
 }

@@ -15,9 +15,9 @@ import (
 	"testing"
 )
 
-// hostileDir is the regression corpus of hostile inputs (issue 10): data,
-// configs, model files and environments that once destroyed data, hung,
-// leaked or gave the wrong exit code. See testdata/hostile/README.md.
+// hostileDir is the regression corpus of hostile inputs: data, configs,
+// model files and environments that once destroyed data, hung, leaked or
+// gave the wrong exit code. See testdata/hostile/README.md.
 const hostileDir = "../../testdata/hostile"
 
 // TestHostileCorpus runs every case of the corpus through the real command

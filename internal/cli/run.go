@@ -81,9 +81,9 @@ a warning, and the report in the job summary.`,
 }
 
 // runDeps are the implementations `modelci run` uses: local training, the
-// same comparison and report as `modelci diff`, and (issue 5) the image
-// publisher; without a publisher action.Run says the push is not configured
-// instead of pretending.
+// same comparison and report as `modelci diff`, and the image publisher
+// (internal/image). action.Run also accepts Deps without a publisher, and
+// then says the push is not configured instead of pretending.
 func runDeps(env Env) action.Deps {
 	return action.Deps{
 		Trainer:   action.LocalTrainer{},
