@@ -6,13 +6,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
+	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/image"
 )
@@ -46,6 +50,36 @@ type packageRequest struct {
 	Labels    map[string]string
 	// NoOutputs leaves the GitHub Actions step outputs to the caller.
 	NoOutputs bool
+	// Local is a build outside CI that writes only an OCI layout: the
+	// platforms default to the host's, and a platform whose runtime
+	// cannot be had is skipped (and said so) instead of failing.
+	Local bool
+}
+
+// hostPlatform is the image platform of the machine modelci runs on.
+func hostPlatform() string {
+	return "linux/" + runtime.GOARCH
+}
+
+// localPlatforms are the platforms of a local build with none configured:
+// those named by --runtime os/arch=PATH flags, else the host's.
+func localPlatforms(runtimeFlags []string) []string {
+	var out []string
+	for _, fl := range runtimeFlags {
+		if plat, _, ok := strings.Cut(fl, "="); ok && !slices.Contains(out, plat) {
+			out = append(out, plat)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{hostPlatform()}
+	}
+	return out
+}
+
+// isLocal says whether a package request is a local one: nothing to
+// push, and no CI around it.
+func isLocal(getenv func(string) string, req packageRequest) bool {
+	return req.Repository == "" && ci.DetectPlatform(getenv) == ci.Generic && getenv("CI") == ""
 }
 
 // packageImage builds the image of req and publishes it. It refuses to
@@ -53,7 +87,7 @@ type packageRequest struct {
 // to the OCI layout if one is asked for).
 func packageImage(ctx context.Context, env Env, req packageRequest) (*image.PackageResult, error) {
 	w := env.Stdout
-	ci := image.DetectCI(env.Getenv, os.ReadFile)
+	ciInfo := image.DetectCI(env.Getenv, os.ReadFile)
 	var gha *githubactions.Action
 	if env.Getenv("GITHUB_ACTIONS") == "true" {
 		gha = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv))
@@ -67,12 +101,16 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 	if len(platformSpecs) == 0 && req.Config != nil {
 		platformSpecs = req.Config.Image.Platforms
 	}
+	if len(platformSpecs) == 0 && req.Local {
+		platformSpecs = localPlatforms(req.RuntimeFlags)
+		fmt.Fprintf(w, "platforms %s (a local build: the host's, or those named by --runtime; set image.platforms in modelci.yaml or --platform for more)\n", strings.Join(platformSpecs, ", "))
+	}
 	platforms, err := image.ParsePlatforms(platformSpecs)
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
 
-	meta, err := packageMetadata(ctx, env, req, ci)
+	meta, err := packageMetadata(ctx, env, req, ciInfo)
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +129,14 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 			tags = req.Config.Image.Tags
 		}
 		if len(tags) == 0 {
-			tags = image.DefaultTags(ci)
+			tags = image.DefaultTags(ciInfo)
 		}
 		for _, t := range tags {
 			if !image.ValidTag(t) {
 				return nil, usageError("invalid tag %q: letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'", t)
 			}
 		}
-		if reason := ci.PushBlocked(); reason != "" {
+		if reason := ciInfo.PushBlocked(); reason != "" {
 			fmt.Fprintf(w, "not pushing to %s: %s\n", repo, reason)
 		} else {
 			kc := image.NewKeychain(image.Credentials{
@@ -129,6 +167,11 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 		CacheDirFunc: func() string { return image.RuntimeCacheDir(env.Getenv, os.UserCacheDir, os.TempDir) },
 		Environ:      env.Environ(),
 		Logf:         func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) },
+	}
+	if req.Local {
+		finder.Skip = func(p v1.Platform, reason error) {
+			fmt.Fprintf(w, "skipped platform %s (a local build packages the platforms it can): %s\n", p, indentLines(reason.Error()))
+		}
 	}
 	res, err := image.Package(ctx, image.PackageOptions{
 		ModelDir:   req.ModelDir,
@@ -323,6 +366,7 @@ The last line printed is the image reference by digest.`,
 			if req.Labels, err = parseLabels(labels); err != nil {
 				return err
 			}
+			req.Local = isLocal(env.Getenv, req)
 			_, err = packageImage(cmd.Context(), env, req)
 			return err
 		},
@@ -333,7 +377,7 @@ The last line printed is the image reference by digest.`,
 	f.StringVar(&req.Layout, "oci-layout", "", "write the image to this OCI layout directory (default dist/image when --image is not given)")
 	f.StringVar(&req.Repository, "image", "", "push to this repository, e.g. ghcr.io/acme/house-prices")
 	f.StringArrayVarP(&req.Tags, "tag", "t", nil, "tag to set (repeatable; default: the commit sha and latest, plus semver on a release tag)")
-	f.StringSliceVar(&req.Platforms, "platform", nil, "platforms, e.g. linux/amd64,linux/arm64 (default: image.platforms or both)")
+	f.StringSliceVar(&req.Platforms, "platform", nil, "platforms, e.g. linux/amd64,linux/arm64 (default: image.platforms, else both in CI and the host's outside CI)")
 	f.StringArrayVar(&req.RuntimeFlags, "runtime", nil, "serving runtime binary: PATH (static ELF, used for its own platform) or linux/ARCH=PATH (repeatable)")
 	f.StringVar(&req.Username, "registry-username", "", "registry username")
 	f.StringVar(&req.Password, "registry-password", "", "registry password or token (prefer --registry-password-stdin)")

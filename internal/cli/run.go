@@ -15,8 +15,9 @@ import (
 
 func newRunCmd(env Env) *cobra.Command {
 	var (
-		ov     ci.Overrides
-		inputs = map[string]*string{"config": new(string), "working_directory": new(string), "baseline": new(string)}
+		ov       ci.Overrides
+		runtimes []string
+		inputs   = map[string]*string{"config": new(string), "working_directory": new(string), "baseline": new(string)}
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -64,7 +65,7 @@ a warning, and the report in the job summary.`,
 				Rand:       rand.Float64,
 				Git:        baseline.ExecGit,
 				Overrides:  ov,
-			}, runDeps(env))
+			}, runDeps(env, runtimes))
 			return runExitError(err)
 		},
 	}
@@ -76,6 +77,7 @@ a warning, and the report in the job summary.`,
 	f.StringVar(&ov.BaseRef, "base-ref", "", "git ref a pull request is compared with, e.g. origin/main ($"+ci.EnvBaseRef+")")
 	f.StringVar(&ov.PRNumber, "pr-number", "", "pull request number; alone it makes the build a pull request ($"+ci.EnvPRNumber+")")
 	f.StringVar(&ov.Repository, "repo", "", "GitHub repository owner/name of the pull request comment ($"+ci.EnvRepository+")")
+	f.StringArrayVar(&runtimes, "runtime", nil, "serving runtime binary for the image: PATH (static ELF, used for its own platform) or linux/ARCH=PATH (repeatable); default: modelci-serve next to modelci, the action image's, or built with go")
 	f.StringVar(&ov.DefaultBranch, "default-branch", "", "default branch where the CI does not name it (Jenkins, other CIs); default main ($"+ci.EnvDefaultBranch+")")
 	return cmd
 }
@@ -84,11 +86,11 @@ a warning, and the report in the job summary.`,
 // same comparison and report as `modelci diff`, and (issue 5) the image
 // publisher; without a publisher action.Run says the push is not configured
 // instead of pretending.
-func runDeps(env Env) action.Deps {
+func runDeps(env Env, runtimes []string) action.Deps {
 	return action.Deps{
 		Trainer:   action.LocalTrainer{},
 		Differ:    reportDiffer{env: env},
-		Publisher: imagePublisher{env: env},
+		Publisher: imagePublisher{env: env, runtimes: runtimes},
 	}
 }
 

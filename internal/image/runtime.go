@@ -177,7 +177,7 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 	var (
 		builder    *goBuilder
 		builderErr error
-		lastErr    error
+		skipped    []skip
 	)
 	for _, p := range platforms {
 		if path, ok := explicit[p.String()]; ok {
@@ -231,7 +231,7 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 		}
 		if builderErr != nil {
 			if f.Skip != nil {
-				f.Skip(p, builderErr)
+				skipped = append(skipped, skip{p, builderErr})
 				continue
 			}
 			return nil, builderErr
@@ -239,19 +239,20 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 		rt, err := builder.build(ctx, p)
 		if err != nil {
 			if f.Skip != nil {
-				f.Skip(p, err)
-				lastErr = err
+				skipped = append(skipped, skip{p, err})
 				continue
 			}
 			return nil, err
 		}
 		out = append(out, rt)
 	}
-	if len(out) == 0 {
-		if builderErr != nil {
-			return nil, builderErr
-		}
-		return nil, fmt.Errorf("no serving runtime for any of %s: %w", platformList(platforms), lastErr)
+	if len(out) == 0 && len(skipped) > 0 {
+		// Nothing to package: the first reason is the error, and no
+		// platform is reported as skipped.
+		return nil, skipped[0].reason
+	}
+	for _, s := range skipped {
+		f.Skip(s.p, s.reason)
 	}
 	return out, nil
 }
@@ -283,6 +284,12 @@ func (f *RuntimeFinder) besideExecutable(p v1.Platform) string {
 		}
 	}
 	return ""
+}
+
+// skip is a platform left out, and why.
+type skip struct {
+	p      v1.Platform
+	reason error
 }
 
 func platformList(ps []v1.Platform) string {
