@@ -3,13 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/modelci/modelci/internal/action"
+	"github.com/modelci/modelci/internal/image/imagetest"
 	"github.com/modelci/modelci/internal/train"
 )
 
@@ -157,5 +161,26 @@ func TestRunExitError(t *testing.T) {
 		if got := ExitCode(runExitError(tc.err)); got != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
 		}
+	}
+}
+
+// TestRunRuntimeFlag: `modelci run --runtime` hands the binary to the
+// local run's packaging, whose platforms are then the ones named.
+func TestRunRuntimeFlag(t *testing.T) {
+	t.Parallel()
+	dir := project(t, map[string]string{"modelci.yaml": minimalConfig, "data.csv": regressionCSV(40)})
+	arm := filepath.Join(dir, "serve-arm64")
+	if err := os.WriteFile(arm, imagetest.ELF(elf.EM_AARCH64, false, "arm64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := envWith(map[string]string{"MODELCI_WORKING_DIRECTORY": dir, "SOURCE_DATE_EPOCH": "1700000000"}, "")
+	if err := Run(context.Background(), env, []string{"run", "--runtime", "linux/arm64=" + arm}); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, out, errb)
+	}
+	if !strings.Contains(out.String(), "from --runtime "+arm) {
+		t.Errorf("the image does not use the --runtime binary:\n%s", out)
+	}
+	if got := layoutPlatforms(t, filepath.Join(dir, "dist", "modelci", "image")); !slices.Equal(got, []string{"linux/arm64"}) {
+		t.Errorf("image platforms %v, want [linux/arm64]", got)
 	}
 }
