@@ -80,7 +80,7 @@ func TestOutsideModule(t *testing.T) {
 			stdout: []string{"a local build", "from " + filepath.Join(bin, "modelci-serve") + ")"},
 		},
 		{
-			name: "package, runtime next to modelci", modelci: filepath.Join(bin, "modelci"), args: []string{"package", "--model", "model"}, config: config,
+			name: "package, runtime next to modelci", modelci: filepath.Join(bin, "modelci"), args: []string{"package", "--model", "model", "--platform", host}, config: config,
 			layout: "dist/image", platforms: []string{host},
 		},
 		{

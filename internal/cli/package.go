@@ -16,7 +16,6 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
-	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/image"
 )
@@ -74,12 +73,6 @@ func localPlatforms(runtimeFlags []string) []string {
 		out = []string{hostPlatform()}
 	}
 	return out
-}
-
-// isLocal says whether a package request is a local one: nothing to
-// push, and no CI around it.
-func isLocal(getenv func(string) string, req packageRequest) bool {
-	return req.Repository == "" && ci.DetectPlatform(getenv) == ci.Generic && getenv("CI") == ""
 }
 
 // packageImage builds the image of req and publishes it. It refuses to
@@ -366,7 +359,6 @@ The last line printed is the image reference by digest.`,
 			if req.Labels, err = parseLabels(labels); err != nil {
 				return err
 			}
-			req.Local = isLocal(env.Getenv, req)
 			_, err = packageImage(cmd.Context(), env, req)
 			return err
 		},
@@ -377,7 +369,7 @@ The last line printed is the image reference by digest.`,
 	f.StringVar(&req.Layout, "oci-layout", "", "write the image to this OCI layout directory (default dist/image when --image is not given)")
 	f.StringVar(&req.Repository, "image", "", "push to this repository, e.g. ghcr.io/acme/house-prices")
 	f.StringArrayVarP(&req.Tags, "tag", "t", nil, "tag to set (repeatable; default: the commit sha and latest, plus semver on a release tag)")
-	f.StringSliceVar(&req.Platforms, "platform", nil, "platforms, e.g. linux/amd64,linux/arm64 (default: image.platforms, else both in CI and the host's outside CI)")
+	f.StringSliceVar(&req.Platforms, "platform", nil, "platforms, e.g. linux/amd64,linux/arm64 (default: image.platforms or both)")
 	f.StringArrayVar(&req.RuntimeFlags, "runtime", nil, "serving runtime binary: PATH (static ELF, used for its own platform) or linux/ARCH=PATH (repeatable)")
 	f.StringVar(&req.Username, "registry-username", "", "registry username")
 	f.StringVar(&req.Password, "registry-password", "", "registry password or token (prefer --registry-password-stdin)")
