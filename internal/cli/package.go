@@ -319,9 +319,12 @@ Registry credentials, in order: --registry-username/--registry-password
 MODELCI_REGISTRY_PASSWORD), GITHUB_TOKEN for ghcr.io, CI_REGISTRY_USER/
 CI_REGISTRY_PASSWORD for $CI_REGISTRY, then the Docker config.
 
-The runtime binary comes from --runtime, the action container's
-/usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve ($MODELCI_RUNTIME_DIR),
-or a reproducible go build of ./cmd/modelci-serve from this module.
+The runtime binary comes from --runtime, a modelci-serve-linux-<arch> (or a
+modelci-serve of that architecture) next to the modelci executable, the action
+container's /usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve
+($MODELCI_RUNTIME_DIR), or a reproducible go build of ./cmd/modelci-serve from
+the modelci module at or above the working directory, else from the module
+cache at this modelci's own version (go mod download).
 
 The last line printed is the image reference by digest.`,
 		Args: cobra.NoArgs,

@@ -40,6 +40,11 @@ MODELCI_FAIL_ON_GATE, MODELCI_PUSH, MODELCI_IMAGE), then:
                        image.repository is set);
   anything else        train, evaluate and report.
 
+Outside CI (a local run) the image is written to the OCI layout
+dist/modelci/image for the host's platform, unless image.platforms asks for
+more; a platform whose serving runtime cannot be had is skipped, and said so.
+In CI a missing runtime fails the push instead.
+
 The report goes to the job summary on GitHub Actions; elsewhere to the job
 log and modelci-report.md in the working directory. Any CI can describe the
 build with the flags below (each also a MODELCI_* variable); they override
