@@ -222,19 +222,14 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 		}
 		if builder == nil && builderErr == nil {
 			builder, builderErr = f.newBuilder(ctx)
-			if builderErr != nil {
-				builderErr = fmt.Errorf("no serving runtime for %s: it is not next to the modelci executable, not at %s, no --runtime was given, and it cannot be built here: %w.\n"+
-					"Fix: put modelci-serve next to modelci (go install %s/cmd/modelci-serve@VERSION), run from a clone of %s with Go installed, or build it yourself with\n"+
-					"  CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -trimpath -ldflags='-s -w -buildid=' -o modelci-serve-%s %s\n"+
-					"and pass --runtime %s=modelci-serve-%s", p, pre, builderErr, ModulePath, ModulePath, p.Architecture, p.Architecture, RuntimePackage, p, p.Architecture)
-			}
 		}
 		if builderErr != nil {
+			err := noRuntimeError(p, pre, builderErr)
 			if f.Skip != nil {
-				skipped = append(skipped, skip{p, builderErr})
+				skipped = append(skipped, skip{p, err})
 				continue
 			}
-			return nil, builderErr
+			return nil, err
 		}
 		rt, err := builder.build(ctx, p)
 		if err != nil {
@@ -255,6 +250,14 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 		f.Skip(s.p, s.reason)
 	}
 	return out, nil
+}
+
+// noRuntimeError says that p has no runtime and how to get one.
+func noRuntimeError(p v1.Platform, pre string, buildErr error) error {
+	return fmt.Errorf("no serving runtime for %s: it is not next to the modelci executable, not at %s, no --runtime was given, and it cannot be built here: %w.\n"+
+		"Fix: put modelci-serve next to modelci (go install %s/cmd/modelci-serve@VERSION), run from a clone of %s with Go installed, or build it yourself with\n"+
+		"  CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -trimpath -ldflags='-s -w -buildid=' -o modelci-serve-%s %s\n"+
+		"and pass --runtime %s=modelci-serve-%s", p, pre, buildErr, ModulePath, ModulePath, p.Architecture, p.Architecture, RuntimePackage, p, p.Architecture)
 }
 
 // besideExecutable returns the runtime of p next to the running modelci

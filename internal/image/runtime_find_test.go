@@ -97,15 +97,22 @@ func TestRuntimeSkip(t *testing.T) {
 	f := &RuntimeFinder{Dir: pre, Executable: noExe, LookPath: noGo, Skip: func(p v1.Platform, reason error) {
 		skipped = append(skipped, p.String()+": "+reason.Error())
 	}}
-	rts, err := f.Find(context.Background(), []v1.Platform{amd64, arm64})
+	armv7 := v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}
+	rts, err := f.Find(context.Background(), []v1.Platform{amd64, arm64, armv7})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rts) != 1 || rts[0].Platform.Architecture != "amd64" {
 		t.Fatalf("runtimes %v, want only linux/amd64", rts)
 	}
-	if len(skipped) != 1 || !strings.HasPrefix(skipped[0], "linux/arm64: ") || !strings.Contains(skipped[0], "go command is not on PATH") {
-		t.Errorf("skipped %q, want linux/arm64 with its reason", skipped)
+	if len(skipped) != 2 {
+		t.Fatalf("skipped %q, want linux/arm64 and linux/arm/v7", skipped)
+	}
+	for i, p := range []string{"linux/arm64", "linux/arm/v7"} {
+		// Each reason is about its own platform.
+		if !strings.HasPrefix(skipped[i], p+": no serving runtime for "+p+":") || !strings.Contains(skipped[i], "go command is not on PATH") || !strings.Contains(skipped[i], "--runtime "+p+"=") {
+			t.Errorf("skipped[%d] = %q, want %s with its reason", i, skipped[i], p)
+		}
 	}
 
 	f.Dir = t.TempDir()
