@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -182,5 +183,48 @@ func TestRunRuntimeFlag(t *testing.T) {
 	}
 	if got := layoutPlatforms(t, filepath.Join(dir, "dist", "modelci", "image")); !slices.Equal(got, []string{"linux/arm64"}) {
 		t.Errorf("image platforms %v, want [linux/arm64]", got)
+	}
+}
+
+// TestRunLocalHostPlatform: a local run with no image.platforms packages
+// only the host's platform (issue 10, item 15); image.platforms asks for
+// more.
+func TestRunLocalHostPlatform(t *testing.T) {
+	t.Parallel()
+	host := "linux/" + runtime.GOARCH
+	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+	if _, ok := machines[runtime.GOARCH]; !ok {
+		t.Skipf("no fake runtime for %s", runtime.GOARCH)
+	}
+	runtimes := t.TempDir()
+	for arch, m := range machines {
+		p := filepath.Join(runtimes, "linux-"+arch, "modelci-serve")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, imagetest.ELF(m, false, arch), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name   string
+		config string
+		want   []string
+	}{
+		{"default", minimalConfig, []string{host}},
+		{"image.platforms", minimalConfig + "image: {platforms: [linux/arm64, linux/amd64]}\n", []string{"linux/amd64", "linux/arm64"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := project(t, map[string]string{"modelci.yaml": tc.config, "data.csv": regressionCSV(40)})
+			env, out, errb := envWith(map[string]string{"MODELCI_WORKING_DIRECTORY": dir, "SOURCE_DATE_EPOCH": "1700000000", "MODELCI_RUNTIME_DIR": runtimes}, "")
+			if err := Run(context.Background(), env, []string{"run"}); err != nil {
+				t.Fatalf("run: %v\n%s%s", err, out, errb)
+			}
+			if got := layoutPlatforms(t, filepath.Join(dir, "dist", "modelci", "image")); !slices.Equal(got, tc.want) {
+				t.Errorf("image platforms %v, want %v\n%s", got, tc.want, out)
+			}
+		})
 	}
 }
