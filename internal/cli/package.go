@@ -80,7 +80,7 @@ func localPlatforms(runtimeFlags []string) []string {
 // to the OCI layout if one is asked for).
 func packageImage(ctx context.Context, env Env, req packageRequest) (*image.PackageResult, error) {
 	w := env.Stdout
-	ciInfo := image.DetectCI(env.Getenv, os.ReadFile)
+	ci := image.DetectCI(env.Getenv, os.ReadFile)
 	var gha *githubactions.Action
 	if env.Getenv("GITHUB_ACTIONS") == "true" {
 		gha = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv))
@@ -103,7 +103,7 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 		return nil, usageError("%v", err)
 	}
 
-	meta, err := packageMetadata(ctx, env, req, ciInfo)
+	meta, err := packageMetadata(ctx, env, req, ci)
 	if err != nil {
 		return nil, err
 	}
@@ -122,14 +122,14 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 			tags = req.Config.Image.Tags
 		}
 		if len(tags) == 0 {
-			tags = image.DefaultTags(ciInfo)
+			tags = image.DefaultTags(ci)
 		}
 		for _, t := range tags {
 			if !image.ValidTag(t) {
 				return nil, usageError("invalid tag %q: letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'", t)
 			}
 		}
-		if reason := ciInfo.PushBlocked(); reason != "" {
+		if reason := ci.PushBlocked(); reason != "" {
 			fmt.Fprintf(w, "not pushing to %s: %s\n", repo, reason)
 		} else {
 			kc := image.NewKeychain(image.Credentials{
