@@ -176,7 +176,7 @@ catalog=$(curl -sf -u "$USER_NAME:$PASSWORD" "http://$REG/v2/_catalog")
 sed -n '1p' "$WORK/package.err" | cut -c1-160
 
 say "push with modelci package"
-package_push "$PASSWORD" --image "$REPO" --tag e2e --tag latest --oci-layout "$WORK/layout"
+package_push "$PASSWORD" --image "$REPO" --tag e2e --tag latest --oci-layout "$WORK/dist/image"
 cat "$WORK/package.out"
 REF=$(tail -n 1 "$WORK/package.out")
 [[ "$REF" =~ ^$REG/$MODEL_NAME@sha256:[0-9a-f]{64}$ ]] || fail "the last line is not $REPO@sha256:…: $REF"
@@ -249,22 +249,34 @@ if total > limit:
     sys.exit("the image is larger than the limit")
 EOF
 
-say "umoci: unpack the amd64 image exactly as pushed"
+say "umoci: the README's recipe unpacks the amd64 image of the layout written with the push"
 AMD64_DIGEST=$(json "$WORK/index.json" "[m['digest'] for m in j['manifests'] if m['platform']['architecture'] == 'amd64'][0]")
-timeout 120 skopeo copy --quiet --override-os linux --override-arch amd64 --src-creds "$USER_NAME:$PASSWORD" --src-tls-verify=false \
-	--digestfile "$WORK/copied.digest" "docker://$REPO:e2e" "oci:$WORK/oci:e2e"
-[ "$(cat "$WORK/copied.digest")" = "$AMD64_DIGEST" ] || fail "skopeo copy changed the manifest ($(cat "$WORK/copied.digest") != $AMD64_DIGEST)"
-timeout 120 umoci unpack --rootless --image "$WORK/oci:e2e" "$WORK/bundle" >/dev/null
-ROOTFS="$WORK/bundle/rootfs"
+[ "$(json "$WORK/dist/image/index.json" "sorted(set(m['digest'] for m in j['manifests']))")" = "['$DIGEST']" ] ||
+	fail "the layout's tags do not all name the pushed index $DIGEST"
+# latest names the multi-platform index, which umoci cannot pick from.
+if (cd "$WORK" && umoci unpack --rootless --image dist/image:latest dist/ambiguous >"$WORK/umoci-ambiguous.out" 2>&1); then
+	fail "umoci unpacked the multi-platform index; the README's skopeo step is then not needed"
+fi
+grep -q "ambiguous" "$WORK/umoci-ambiguous.out" || fail "umoci on the index: $(cat "$WORK/umoci-ambiguous.out")"
+# The README's recipe, verbatim (see "The image: modelci package").
+(
+	cd "$WORK"
+	timeout 120 skopeo copy --override-os linux --override-arch amd64 oci:dist/image:latest oci:dist/image-amd64:latest
+	timeout 120 umoci unpack --rootless --image dist/image-amd64:latest dist/bundle
+) >"$WORK/recipe.out" 2>&1 || fail "the README's umoci recipe failed: $(cat "$WORK/recipe.out")"
+[ "$(json "$WORK/dist/image-amd64/index.json" "[m['digest'] for m in j['manifests']]")" = "['$AMD64_DIGEST']" ] ||
+	fail "skopeo copy did not select the amd64 manifest $AMD64_DIGEST unchanged"
+BUNDLE="$WORK/dist/bundle"
+ROOTFS="$BUNDLE/rootfs"
 [ -x "$ROOTFS/usr/local/bin/modelci-serve" ] || fail "the rootfs has no runtime"
 [ -f "$ROOTFS/models/$MODEL_NAME/model.json" ] || fail "the rootfs has no /models/$MODEL_NAME/model.json"
 cmp -s "$ROOTFS/models/$MODEL_NAME/model.json" "$WORK/model/model.json" || fail "the model in the image differs from the trained one"
 
 say "chroot: start the image's own entrypoint"
-mapfile -t ARGS < <(json "$WORK/bundle/config.json" '"\n".join(j["process"]["args"])')
-mapfile -t ENVS < <(json "$WORK/bundle/config.json" '"\n".join(j["process"]["env"])')
-UIDGID=$(json "$WORK/bundle/config.json" 'str(j["process"]["user"]["uid"]) + ":" + str(j["process"]["user"]["gid"])')
-CWD=$(json "$WORK/bundle/config.json" 'j["process"].get("cwd", "/")')
+mapfile -t ARGS < <(json "$BUNDLE/config.json" '"\n".join(j["process"]["args"])')
+mapfile -t ENVS < <(json "$BUNDLE/config.json" '"\n".join(j["process"]["env"])')
+UIDGID=$(json "$BUNDLE/config.json" 'str(j["process"]["user"]["uid"]) + ":" + str(j["process"]["user"]["gid"])')
+CWD=$(json "$BUNDLE/config.json" 'j["process"].get("cwd", "/")')
 [ "${ARGS[0]}" = /usr/local/bin/modelci-serve ] || fail "unexpected entrypoint ${ARGS[*]}"
 [ "$UIDGID" = 65532:65532 ] || fail "unexpected user $UIDGID"
 SPORT=$(free_port)

@@ -137,9 +137,14 @@ func Run(ctx context.Context, env Env, deps Deps) (*Outcome, error) {
 	} else {
 		r.log = &plainLog{w: w, sections: platform == ci.GitLab, now: env.Clock.Now}
 	}
+	counted := &errorCountingLog{logger: r.log}
+	r.log = counted
 	err := r.run(ctx)
 	if w.err != nil && err == nil {
 		err = fmt.Errorf("write the log: %w", w.err)
+	}
+	if err != nil && counted.errors > 0 && w.err == nil {
+		err = &LoggedError{Err: err}
 	}
 	return r.out, err
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/model"
@@ -111,7 +112,11 @@ func Run(ctx context.Context, env Env, args []string) error {
 		if !errors.As(err, &ee) && isFlagError(err) {
 			err = &ExitError{Code: ExitUsage, Err: err}
 		}
-		fmt.Fprintf(env.Stderr, "modelci: %s\n", indentLines(err.Error()))
+		// `modelci run` has already written its error to the job log.
+		var logged *action.LoggedError
+		if !errors.As(err, &logged) {
+			fmt.Fprintf(env.Stderr, "modelci: %s\n", indentLines(err.Error()))
+		}
 	}
 	return err
 }

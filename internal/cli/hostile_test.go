@@ -53,11 +53,11 @@ type hostileCase struct {
 	args    []string
 	env     map[string]string
 	code    int
-	has     []string // stderr must contain each
-	hasNot  []string // stderr must contain none
+	has     []string // the output must contain each
+	hasNot  []string // the output must contain none
 	same    []string // paths (relative to $CASE) that must be unchanged
 	absent  []string // paths that must not exist afterwards
-	noEnvIn bool     // stderr must not hold the value of any env entry
+	noEnvIn bool     // the output must not hold the value of any env entry
 }
 
 func parseHostileCase(t *testing.T, dir string) hostileCase {
@@ -102,15 +102,15 @@ func parseHostileCase(t *testing.T, dir string) hostileCase {
 		switch {
 		case !ok:
 			t.Fatalf("%s/want: %q is not key: value", dir, line)
-		case key == "stderr":
+		case key == "output":
 			c.has = append(c.has, val)
-		case key == "!stderr":
+		case key == "!output":
 			c.hasNot = append(c.hasNot, val)
 		case key == "same":
 			c.same = append(c.same, val)
 		case key == "absent":
 			c.absent = append(c.absent, val)
-		case key == "no-env-in-stderr":
+		case key == "no-env-in-output":
 			c.noEnvIn = val == "true"
 		default:
 			t.Fatalf("%s/want: unknown key %q", dir, key)
@@ -150,25 +150,26 @@ func runHostileCase(t *testing.T, src string) {
 		Environ: func() []string { return nil },
 	}
 	err := Run(context.Background(), e, args)
-	stderr := errb.String()
+	// The job log of run goes to stdout, errors to stderr: check both.
+	output := out.String() + errb.String()
 	if got := ExitCode(err); got != c.code {
-		t.Errorf("exit %d, want %d; stderr:\n%s", got, c.code, stderr)
+		t.Errorf("exit %d, want %d; output:\n%s", got, c.code, output)
 	}
 	for _, s := range c.has {
-		if !strings.Contains(stderr, expand(s)) {
-			t.Errorf("stderr lacks %q:\n%s", expand(s), stderr)
+		if !strings.Contains(output, expand(s)) {
+			t.Errorf("output lacks %q:\n%s", expand(s), output)
 		}
 	}
 	for _, s := range c.hasNot {
-		if strings.Contains(stderr, expand(s)) {
-			t.Errorf("stderr holds %q:\n%s", expand(s), stderr)
+		if strings.Contains(output, expand(s)) {
+			t.Errorf("output holds %q:\n%s", expand(s), output)
 		}
 	}
 	if c.noEnvIn {
 		for _, kv := range os.Environ() {
 			_, v, _ := strings.Cut(kv, "=")
-			if len(v) >= 12 && strings.Contains(stderr, v) {
-				t.Errorf("stderr holds the value of an environment variable (%.20s…)", v)
+			if len(v) >= 12 && strings.Contains(output, v) {
+				t.Errorf("output holds the value of an environment variable (%.20s…)", v)
 			}
 		}
 	}

@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
@@ -47,6 +50,30 @@ type packageRequest struct {
 	Labels    map[string]string
 	// NoOutputs leaves the GitHub Actions step outputs to the caller.
 	NoOutputs bool
+	// Local is a build outside CI that writes only an OCI layout: the
+	// platforms default to the host's, and a platform whose runtime
+	// cannot be had is skipped (and said so) instead of failing.
+	Local bool
+}
+
+// hostPlatform is the image platform of the machine modelci runs on.
+func hostPlatform() string {
+	return "linux/" + runtime.GOARCH
+}
+
+// localPlatforms are the platforms of a local build with none configured:
+// those named by --runtime os/arch=PATH flags, else the host's.
+func localPlatforms(runtimeFlags []string) []string {
+	var out []string
+	for _, fl := range runtimeFlags {
+		if plat, _, ok := strings.Cut(fl, "="); ok && !slices.Contains(out, plat) {
+			out = append(out, plat)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{hostPlatform()}
+	}
+	return out
 }
 
 // packageImage builds the image of req and publishes it. It refuses to
@@ -67,6 +94,10 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 	platformSpecs := req.Platforms
 	if len(platformSpecs) == 0 && req.Config != nil {
 		platformSpecs = req.Config.Image.Platforms
+	}
+	if len(platformSpecs) == 0 && req.Local {
+		platformSpecs = localPlatforms(req.RuntimeFlags)
+		fmt.Fprintf(w, "platforms %s (a local build: the host's, or those named by --runtime; set image.platforms in modelci.yaml or --platform for more)\n", strings.Join(platformSpecs, ", "))
 	}
 	platforms, err := image.ParsePlatforms(platformSpecs)
 	if err != nil {
@@ -130,6 +161,11 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 		CacheDirFunc: func() string { return image.RuntimeCacheDir(env.Getenv, os.UserCacheDir, os.TempDir) },
 		Environ:      env.Environ(),
 		Logf:         func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) },
+	}
+	if req.Local {
+		finder.Skip = func(p v1.Platform, reason error) {
+			fmt.Fprintf(w, "skipped platform %s (a local build packages the platforms it can): %s\n", p, indentLines(reason.Error()))
+		}
 	}
 	res, err := image.Package(ctx, image.PackageOptions{
 		ModelDir:   req.ModelDir,
@@ -284,9 +320,12 @@ Registry credentials, in order: --registry-username/--registry-password
 MODELCI_REGISTRY_PASSWORD), GITHUB_TOKEN for ghcr.io, CI_REGISTRY_USER/
 CI_REGISTRY_PASSWORD for $CI_REGISTRY, then the Docker config.
 
-The runtime binary comes from --runtime, the action container's
-/usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve ($MODELCI_RUNTIME_DIR),
-or a reproducible go build of ./cmd/modelci-serve from this module.
+The runtime binary comes from --runtime, a modelci-serve-linux-<arch> (or a
+modelci-serve of that architecture) next to the modelci executable, the action
+container's /usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve
+($MODELCI_RUNTIME_DIR), or a reproducible go build of ./cmd/modelci-serve from
+the modelci module at or above the working directory, else from the module
+cache at this modelci's own version (go mod download).
 
 The last line printed is the image reference by digest.`,
 		Args: cobra.NoArgs,

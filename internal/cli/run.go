@@ -15,8 +15,9 @@ import (
 
 func newRunCmd(env Env) *cobra.Command {
 	var (
-		ov     ci.Overrides
-		inputs = map[string]*string{"config": new(string), "working_directory": new(string), "baseline": new(string)}
+		ov       ci.Overrides
+		runtimes []string
+		inputs   = map[string]*string{"config": new(string), "working_directory": new(string), "baseline": new(string)}
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -38,6 +39,11 @@ MODELCI_FAIL_ON_GATE, MODELCI_PUSH, MODELCI_IMAGE), then:
   branch               model image (GitLab: to CI_REGISTRY_IMAGE unless
                        image.repository is set);
   anything else        train, evaluate and report.
+
+Outside CI (a local run) the image is written to the OCI layout
+dist/modelci/image for the host's platform, unless image.platforms asks for
+more; a platform whose serving runtime cannot be had is skipped, and said so.
+In CI a missing runtime fails the push instead.
 
 The report goes to the job summary on GitHub Actions; elsewhere to the job
 log and modelci-report.md in the working directory. Any CI can describe the
@@ -64,7 +70,7 @@ a warning, and the report in the job summary.`,
 				Rand:       rand.Float64,
 				Git:        baseline.ExecGit,
 				Overrides:  ov,
-			}, runDeps(env))
+			}, runDeps(env, runtimes))
 			return runExitError(err)
 		},
 	}
@@ -76,6 +82,7 @@ a warning, and the report in the job summary.`,
 	f.StringVar(&ov.BaseRef, "base-ref", "", "git ref a pull request is compared with, e.g. origin/main ($"+ci.EnvBaseRef+")")
 	f.StringVar(&ov.PRNumber, "pr-number", "", "pull request number; alone it makes the build a pull request ($"+ci.EnvPRNumber+")")
 	f.StringVar(&ov.Repository, "repo", "", "GitHub repository owner/name of the pull request comment ($"+ci.EnvRepository+")")
+	f.StringArrayVar(&runtimes, "runtime", nil, "serving runtime binary for the image: PATH (static ELF, used for its own platform) or linux/ARCH=PATH (repeatable); default: modelci-serve next to modelci, the action image's, or built with go")
 	f.StringVar(&ov.DefaultBranch, "default-branch", "", "default branch where the CI does not name it (Jenkins, other CIs); default main ($"+ci.EnvDefaultBranch+")")
 	return cmd
 }
@@ -84,11 +91,11 @@ a warning, and the report in the job summary.`,
 // same comparison and report as `modelci diff`, and the image publisher
 // (internal/image). action.Run also accepts Deps without a publisher, and
 // then says the push is not configured instead of pretending.
-func runDeps(env Env) action.Deps {
+func runDeps(env Env, runtimes []string) action.Deps {
 	return action.Deps{
 		Trainer:   action.LocalTrainer{},
 		Differ:    reportDiffer{env: env},
-		Publisher: imagePublisher{env: env},
+		Publisher: imagePublisher{env: env, runtimes: runtimes},
 	}
 }
 

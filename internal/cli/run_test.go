@@ -3,13 +3,18 @@ package cli
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/modelci/modelci/internal/action"
+	"github.com/modelci/modelci/internal/image/imagetest"
 	"github.com/modelci/modelci/internal/train"
 )
 
@@ -157,5 +162,69 @@ func TestRunExitError(t *testing.T) {
 		if got := ExitCode(runExitError(tc.err)); got != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
 		}
+	}
+}
+
+// TestRunRuntimeFlag: `modelci run --runtime` hands the binary to the
+// local run's packaging, whose platforms are then the ones named.
+func TestRunRuntimeFlag(t *testing.T) {
+	t.Parallel()
+	dir := project(t, map[string]string{"modelci.yaml": minimalConfig, "data.csv": regressionCSV(40)})
+	arm := filepath.Join(dir, "serve-arm64")
+	if err := os.WriteFile(arm, imagetest.ELF(elf.EM_AARCH64, false, "arm64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := envWith(map[string]string{"MODELCI_WORKING_DIRECTORY": dir, "SOURCE_DATE_EPOCH": "1700000000"}, "")
+	if err := Run(context.Background(), env, []string{"run", "--runtime", "linux/arm64=" + arm}); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, out, errb)
+	}
+	if !strings.Contains(out.String(), "from --runtime "+arm) {
+		t.Errorf("the image does not use the --runtime binary:\n%s", out)
+	}
+	if got := layoutPlatforms(t, filepath.Join(dir, "dist", "modelci", "image")); !slices.Equal(got, []string{"linux/arm64"}) {
+		t.Errorf("image platforms %v, want [linux/arm64]", got)
+	}
+}
+
+// TestRunLocalHostPlatform: a local run with no image.platforms packages
+// only the host's platform (issue 10, item 15); image.platforms asks for
+// more.
+func TestRunLocalHostPlatform(t *testing.T) {
+	t.Parallel()
+	host := "linux/" + runtime.GOARCH
+	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+	if _, ok := machines[runtime.GOARCH]; !ok {
+		t.Skipf("no fake runtime for %s", runtime.GOARCH)
+	}
+	runtimes := t.TempDir()
+	for arch, m := range machines {
+		p := filepath.Join(runtimes, "linux-"+arch, "modelci-serve")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, imagetest.ELF(m, false, arch), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name   string
+		config string
+		want   []string
+	}{
+		{"default", minimalConfig, []string{host}},
+		{"image.platforms", minimalConfig + "image: {platforms: [linux/arm64, linux/amd64]}\n", []string{"linux/amd64", "linux/arm64"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := project(t, map[string]string{"modelci.yaml": tc.config, "data.csv": regressionCSV(40)})
+			env, out, errb := envWith(map[string]string{"MODELCI_WORKING_DIRECTORY": dir, "SOURCE_DATE_EPOCH": "1700000000", "MODELCI_RUNTIME_DIR": runtimes}, "")
+			if err := Run(context.Background(), env, []string{"run"}); err != nil {
+				t.Fatalf("run: %v\n%s%s", err, out, errb)
+			}
+			if got := layoutPlatforms(t, filepath.Join(dir, "dist", "modelci", "image")); !slices.Equal(got, tc.want) {
+				t.Errorf("image platforms %v, want %v\n%s", got, tc.want, out)
+			}
+		})
 	}
 }

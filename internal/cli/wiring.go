@@ -59,6 +59,8 @@ func registryFor(env Env, cfg *config.Config, username, password string, mask fu
 // as `modelci package`. action.Run sets the image_digest output itself.
 type imagePublisher struct {
 	env Env
+	// runtimes are the --runtime values of `modelci run`.
+	runtimes []string
 }
 
 var _ action.Publisher = imagePublisher{}
@@ -82,6 +84,11 @@ func (p imagePublisher) Publish(ctx context.Context, req action.PublishRequest) 
 		Password:   req.Password,
 		Revision:   req.SHA,
 		NoOutputs:  true,
+		// A local run writes only the layout: the host's platform by
+		// default, and platforms without a runtime are skipped. A push
+		// (in CI) fails instead of shipping part of the platforms.
+		Local:        req.Layout != "" && req.Repository == "",
+		RuntimeFlags: p.runtimes,
 	})
 	if err != nil {
 		return nil, err

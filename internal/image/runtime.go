@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -96,13 +98,23 @@ func ExecRunner(ctx context.Context, c Command) ([]byte, error) {
 //
 //  1. an explicit --runtime for that platform ("linux/arm64=PATH"), or a
 //     bare --runtime PATH when that file is a static ELF of the platform;
-//  2. the prebuilt copy in Dir (the action container's
+//  2. a binary next to the running modelci executable (symlinks resolved):
+//     modelci-serve-linux-<arch>[-<variant>], or modelci-serve when it is a
+//     binary of the platform (how a release archive or `go install` of both
+//     commands lays them out);
+//  3. the prebuilt copy in Dir (the action container's
 //     /usr/local/lib/modelci/runtime/linux-<arch>/modelci-serve);
-//  3. a reproducible `go build` of ./cmd/modelci-serve from the modelci
-//     module found at or above WorkDir, when the go command is available.
+//  4. a reproducible `go build` of ./cmd/modelci-serve from the modelci
+//     module found at or above WorkDir (a clone: development), when the go
+//     command is available;
+//  5. else the same build from the module cache at the running binary's
+//     own module version (`go install …/cmd/modelci@v0.4.0` makes it
+//     download github.com/modelci/modelci@v0.4.0 with `go mod download`).
 //
 // Every binary is checked to be a static Linux ELF of the platform's
-// architecture.
+// architecture. With Skip set, a platform whose runtime cannot be had by
+// steps 2–5 is passed to Skip and left out instead of failing the whole
+// search (a local run); explicit --runtime errors still fail.
 type RuntimeFinder struct {
 	// Dir holds prebuilt runtimes. Empty means DefaultRuntimeDir.
 	Dir string
@@ -125,6 +137,16 @@ type RuntimeFinder struct {
 	LookPath func(string) (string, error)
 	// Logf reports progress. Nil means silent.
 	Logf func(format string, args ...any)
+	// Executable is the running modelci binary. Nil means os.Executable;
+	// a function returning an error skips step 2.
+	Executable func() (string, error)
+	// BuildInfo reads the running binary's build information (its module
+	// version). Nil means debug.ReadBuildInfo.
+	BuildInfo func() (*debug.BuildInfo, bool)
+	// Skip, when set, receives each platform whose runtime cannot be had,
+	// with the reason, and Find leaves the platform out. Find still fails
+	// when no platform is left.
+	Skip func(p v1.Platform, reason error)
 }
 
 // Find returns one runtime per platform, in the platforms' order.
@@ -152,7 +174,11 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 		}
 	}
 	out := make([]Runtime, 0, len(platforms))
-	var builder *goBuilder
+	var (
+		builder    *goBuilder
+		builderErr error
+		skipped    []skip
+	)
 	for _, p := range platforms {
 		if path, ok := explicit[p.String()]; ok {
 			rt, err := readRuntime(p, path, "--runtime "+path)
@@ -173,6 +199,14 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 			out = append(out, rt)
 			continue
 		}
+		if path := f.besideExecutable(p); path != "" {
+			rt, err := readRuntime(p, path, path)
+			if err != nil {
+				return nil, fmt.Errorf("runtime next to modelci %s: %w", path, err)
+			}
+			out = append(out, rt)
+			continue
+		}
 		dir := f.Dir
 		if dir == "" {
 			dir = DefaultRuntimeDir
@@ -186,22 +220,79 @@ func (f *RuntimeFinder) Find(ctx context.Context, platforms []v1.Platform) ([]Ru
 			out = append(out, rt)
 			continue
 		}
-		if builder == nil {
-			builder, err = f.newBuilder(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("no serving runtime for %s: it is not at %s, no --runtime was given, and it cannot be built here: %w.\n"+
-					"Fix: run from a clone of %s with Go installed, or build it yourself with\n"+
-					"  CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -trimpath -ldflags='-s -w -buildid=' -o modelci-serve-%s %s\n"+
-					"and pass --runtime %s=modelci-serve-%s", p, pre, err, ModulePath, p.Architecture, p.Architecture, RuntimePackage, p, p.Architecture)
+		if builder == nil && builderErr == nil {
+			builder, builderErr = f.newBuilder(ctx)
+		}
+		if builderErr != nil {
+			err := noRuntimeError(p, pre, builderErr)
+			if f.Skip != nil {
+				skipped = append(skipped, skip{p, err})
+				continue
 			}
+			return nil, err
 		}
 		rt, err := builder.build(ctx, p)
 		if err != nil {
+			if f.Skip != nil {
+				skipped = append(skipped, skip{p, err})
+				continue
+			}
 			return nil, err
 		}
 		out = append(out, rt)
 	}
+	if len(out) == 0 && len(skipped) > 0 {
+		// Nothing to package: the first reason is the error, and no
+		// platform is reported as skipped.
+		return nil, skipped[0].reason
+	}
+	for _, s := range skipped {
+		f.Skip(s.p, s.reason)
+	}
 	return out, nil
+}
+
+// noRuntimeError says that p has no runtime and how to get one.
+func noRuntimeError(p v1.Platform, pre string, buildErr error) error {
+	return fmt.Errorf("no serving runtime for %s: it is not next to the modelci executable, not at %s, no --runtime was given, and it cannot be built here: %w.\n"+
+		"Fix: put modelci-serve next to modelci (go install %s/cmd/modelci-serve@VERSION), run from a clone of %s with Go installed, or build it yourself with\n"+
+		"  CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -trimpath -ldflags='-s -w -buildid=' -o modelci-serve-%s %s\n"+
+		"and pass --runtime %s=modelci-serve-%s", p, pre, buildErr, ModulePath, ModulePath, p.Architecture, p.Architecture, RuntimePackage, p, p.Architecture)
+}
+
+// besideExecutable returns the runtime of p next to the running modelci
+// binary, or "" when there is none: modelci-serve-linux-<arch>[-<variant>],
+// or a modelci-serve that is an ELF of p's architecture.
+func (f *RuntimeFinder) besideExecutable(p v1.Platform) string {
+	exe := f.Executable
+	if exe == nil {
+		exe = os.Executable
+	}
+	path, err := exe()
+	if err != nil || path == "" {
+		return ""
+	}
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	dir := filepath.Dir(path)
+	named := filepath.Join(dir, RuntimeBinary+"-"+platformDirName(p))
+	if fi, err := os.Stat(named); err == nil && fi.Mode().IsRegular() {
+		return named
+	}
+	plain := filepath.Join(dir, RuntimeBinary)
+	if fi, err := os.Stat(plain); err == nil && fi.Mode().IsRegular() {
+		if arch, err := checkStaticELF(plain, ""); err == nil && arch == p.Architecture {
+			return plain
+		}
+	}
+	return ""
+}
+
+// skip is a platform left out, and why.
+type skip struct {
+	p      v1.Platform
+	reason error
 }
 
 func platformList(ps []v1.Platform) string {
@@ -308,6 +399,7 @@ type goBuilder struct {
 	f        *RuntimeFinder
 	goBin    string
 	root     string
+	source   string // says where root is from, for the log and origin
 	version  string
 	srcHash  string
 	cacheDir string
@@ -322,11 +414,16 @@ func (f *RuntimeFinder) newBuilder(ctx context.Context) (*goBuilder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the go command is not on PATH")
 	}
+	source := "the source at "
 	root, err := findModuleRoot(f.WorkDir)
 	if err != nil {
-		return nil, err
+		var modErr error
+		if root, modErr = f.moduleCacheSource(ctx, goBin); modErr != nil {
+			return nil, fmt.Errorf("%w; %w", err, modErr)
+		}
+		source = "the module cache copy "
 	}
-	b := &goBuilder{f: f, goBin: goBin, root: root, cacheDir: f.CacheDir}
+	b := &goBuilder{f: f, goBin: goBin, root: root, source: source + root, cacheDir: f.CacheDir}
 	if b.cacheDir == "" && f.CacheDirFunc != nil {
 		b.cacheDir = f.CacheDirFunc()
 	}
@@ -339,6 +436,56 @@ func (f *RuntimeFinder) newBuilder(ctx context.Context) (*goBuilder, error) {
 		return nil, fmt.Errorf("hash module source in %s: %w", root, err)
 	}
 	return b, nil
+}
+
+// moduleCacheSource downloads the modelci module at the running binary's
+// own version into the module cache (go mod download, which honours
+// GOPROXY, GONOSUMDB and the rest of the caller's go environment) and
+// returns the directory of its source there. A development build has no
+// version to download.
+func (f *RuntimeFinder) moduleCacheSource(ctx context.Context, goBin string) (string, error) {
+	read := f.BuildInfo
+	if read == nil {
+		read = debug.ReadBuildInfo
+	}
+	bi, ok := read()
+	if !ok || bi == nil {
+		return "", errors.New("this modelci binary has no build information to find its module version")
+	}
+	if bi.Main.Path != ModulePath {
+		return "", fmt.Errorf("this binary is not built from the %s module (main module %q)", ModulePath, bi.Main.Path)
+	}
+	version := bi.Main.Version
+	if version == "" || version == "(devel)" || strings.HasSuffix(version, "+dirty") {
+		return "", fmt.Errorf("this modelci is a development build (version %q), so there is no released source to build the runtime from", version)
+	}
+	// Outside any module, so the caller's go.mod is neither read nor
+	// changed.
+	tmp, err := os.MkdirTemp("", "modelci-download-*")
+	if err != nil {
+		return "", fmt.Errorf("go mod download: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	env := (&goBuilder{f: f}).env("", "")
+	mod := ModulePath + "@" + version
+	out, err := f.run(ctx, Command{Dir: tmp, Env: env, Name: goBin, Args: []string{"mod", "download", "-json", mod}})
+	var info struct {
+		Dir   string
+		Error string
+	}
+	if jerr := json.Unmarshal(out, &info); jerr == nil && info.Error != "" {
+		return "", fmt.Errorf("go mod download %s: %s", mod, info.Error)
+	}
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", mod, err)
+	}
+	if info.Dir == "" {
+		return "", fmt.Errorf("go mod download %s: no module directory in its output %.200q", mod, out)
+	}
+	if fi, err := os.Stat(filepath.Join(info.Dir, filepath.FromSlash(RuntimePackage))); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("the module %s in %s has no %s", mod, info.Dir, RuntimePackage)
+	}
+	return info.Dir, nil
 }
 
 func (f *RuntimeFinder) run(ctx context.Context, c Command) ([]byte, error) {
@@ -406,7 +553,7 @@ func (b *goBuilder) build(ctx context.Context, p v1.Platform) (Runtime, error) {
 	key := sha256.New()
 	fmt.Fprintf(key, "%s\n%s\n%s\n", b.version, strings.Join(GoBuildFlags, " "), b.srcHash)
 	sum := hex.EncodeToString(key.Sum(nil))[:24]
-	origin := fmt.Sprintf("go build %s (%s, %s)", RuntimePackage, p, b.version)
+	origin := fmt.Sprintf("go build %s of %s (%s, %s)", RuntimePackage, b.source, p, b.version)
 	var cached string
 	if b.cacheDir != "" {
 		cached = filepath.Join(b.cacheDir, sum, platformDirName(p), RuntimeBinary)
@@ -421,7 +568,7 @@ func (b *goBuilder) build(ctx context.Context, p v1.Platform) (Runtime, error) {
 	}
 	defer os.RemoveAll(tmpDir)
 	out := filepath.Join(tmpDir, RuntimeBinary)
-	b.f.logf("runtime %s: building %s with %s", p, RuntimePackage, b.version)
+	b.f.logf("runtime %s: building %s of %s with %s", p, RuntimePackage, b.source, b.version)
 	args := append([]string{"build"}, GoBuildFlags...)
 	args = append(args, "-o", out, RuntimePackage)
 	if _, err := b.f.run(ctx, Command{Dir: b.root, Env: env, Name: b.goBin, Args: args}); err != nil {
