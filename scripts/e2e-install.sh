@@ -38,7 +38,13 @@ mkdir -p "$P"
 echo "$VERSION" >"$P/list"
 printf '{"Version":"%s","Time":"2026-01-01T00:00:00Z"}\n' "$VERSION" >"$P/$VERSION.info"
 git show HEAD:go.mod >"$P/$VERSION.mod"
-git archive --format=zip --prefix="$MODULE@$VERSION/" -o "$P/$VERSION.zip" HEAD
+# A module zip holds no nested module (lint/): the go command rejects a
+# go.mod below the root, and module proxies leave those directories out.
+exclude=()
+while IFS= read -r nested; do
+	exclude+=(":(exclude)${nested%/go.mod}")
+done < <(git ls-tree -r --name-only HEAD | grep '/go\.mod$')
+git archive --format=zip --prefix="$MODULE@$VERSION/" -o "$P/$VERSION.zip" HEAD -- . "${exclude[@]}"
 
 export GOPROXY="file://$WORK/proxy,file://$REAL_CACHE/cache/download"
 export GOMODCACHE="$WORK/modcache"
