@@ -16,7 +16,7 @@ import (
 )
 
 // TestOutsideModule runs the built modelci binary in a project outside the
-// modelci module, as a user who installed it does (issue 10, item 14):
+// modelci module, as a user who installed it does:
 // with modelci-serve next to modelci, `modelci run` and `modelci package`
 // need no flags; a local run packages the platforms it has a runtime for
 // and says what it skipped; with no runtime at all the error is printed

@@ -187,8 +187,7 @@ func TestRunRuntimeFlag(t *testing.T) {
 }
 
 // TestRunLocalHostPlatform: a local run with no image.platforms packages
-// only the host's platform (issue 10, item 15); image.platforms asks for
-// more.
+// only the host's platform; image.platforms asks for more.
 func TestRunLocalHostPlatform(t *testing.T) {
 	t.Parallel()
 	host := "linux/" + runtime.GOARCH
