@@ -43,6 +43,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Kind is the type of a column.
@@ -128,10 +129,28 @@ type Frame struct {
 	SHA256 string
 	// Bytes is the decompressed size in bytes.
 	Bytes int64
+
+	// index maps names to positions in Columns, built on the first lookup
+	// so that p lookups cost O(p), not O(p²), on wide data.
+	index atomic.Pointer[map[string]int]
 }
 
 // Column returns the materialised column with the given name.
 func (f *Frame) Column(name string) (*Column, bool) {
+	idx := f.index.Load()
+	if idx == nil || len(*idx) > len(f.Columns) {
+		m := make(map[string]int, len(f.Columns))
+		for i := len(f.Columns) - 1; i >= 0; i-- {
+			m[f.Columns[i].Name] = i
+		}
+		idx = &m
+		f.index.Store(idx)
+	}
+	// The index is a hint: a hit is checked, and a miss (or a column
+	// added or moved since it was built) falls back to the scan.
+	if i, ok := (*idx)[name]; ok && i < len(f.Columns) && f.Columns[i].Name == name {
+		return f.Columns[i], true
+	}
 	for _, c := range f.Columns {
 		if c.Name == name {
 			return c, true
