@@ -7,6 +7,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -75,6 +76,12 @@ func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Fr
 		opts.Columns = append(slices.Clone(cfg.Data.Features), cfg.Data.Target)
 	}
 	f, err := dataset.Load(ctx, cfg.DataPath(), opts)
+	if errors.Is(err, dataset.ErrUnknownColumn) {
+		// data.features, data.target or data.categorical names a column
+		// the file lacks: a configuration error, like a wrong data.target
+		// found later.
+		return nil, fmt.Errorf("load data: %s: %w: %w", cfg.File, config.ErrInvalid, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load data: %w", err)
 	}
