@@ -132,23 +132,28 @@ type Frame struct {
 
 	// index maps names to positions in Columns, built on the first lookup
 	// so that p lookups cost O(p), not O(p²), on wide data.
-	index atomic.Pointer[map[string]int]
+	index atomic.Pointer[columnIndex]
+}
+
+// columnIndex maps the names of the first n columns to their positions.
+type columnIndex struct {
+	pos map[string]int
+	n   int
 }
 
 // Column returns the materialised column with the given name.
 func (f *Frame) Column(name string) (*Column, bool) {
 	idx := f.index.Load()
-	if idx == nil || len(*idx) > len(f.Columns) {
-		m := make(map[string]int, len(f.Columns))
+	if idx == nil || idx.n != len(f.Columns) {
+		idx = &columnIndex{pos: make(map[string]int, len(f.Columns)), n: len(f.Columns)}
 		for i := len(f.Columns) - 1; i >= 0; i-- {
-			m[f.Columns[i].Name] = i
+			idx.pos[f.Columns[i].Name] = i
 		}
-		idx = &m
 		f.index.Store(idx)
 	}
 	// The index is a hint: a hit is checked, and a miss (or a column
-	// added or moved since it was built) falls back to the scan.
-	if i, ok := (*idx)[name]; ok && i < len(f.Columns) && f.Columns[i].Name == name {
+	// moved since it was built) falls back to the scan.
+	if i, ok := idx.pos[name]; ok && i < len(f.Columns) && f.Columns[i].Name == name {
 		return f.Columns[i], true
 	}
 	for _, c := range f.Columns {
