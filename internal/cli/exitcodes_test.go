@@ -91,7 +91,12 @@ func TestExitCodeTable(t *testing.T) {
 			return []string{"diff", "-c", filepath.Join(dir, "modelci.yaml"), "--baseline", "none", "--out", filepath.Join(dir, "report.md")}
 		}}},
 		130: {{name: "SIGINT", ctx: interrupted(syscall.SIGINT), files: ok, args: train()}},
-		143: {{name: "SIGTERM", ctx: interrupted(syscall.SIGTERM), files: ok, args: train()}},
+		143: {
+			{name: "SIGTERM", ctx: interrupted(syscall.SIGTERM), files: ok, args: train()},
+			{name: "SIGTERM during diff", ctx: interrupted(syscall.SIGTERM), files: ok, args: func(dir string) []string {
+				return []string{"diff", "-c", filepath.Join(dir, "modelci.yaml"), "--baseline", "none", "--out", filepath.Join(dir, "out")}
+			}},
+		},
 	}
 	table := readmeExitCodes(t)
 	for code := range cases {
