@@ -445,3 +445,29 @@ func describeNull(null [][]float64, columns []string, blocks [][2]int, intercept
 	sort.Strings(names)
 	return []string{fmt.Sprintf("the design is rank deficient (%d collinear direction(s) among columns %s), so the minimum-norm least-squares solution was used, as numpy's lstsq does; consider removing a redundant column", len(null)-expected, strings.Join(names, ", "))}
 }
+
+// abandonOnCancel runs solve, whose dense factorizations (SVD, eigen
+// decomposition: O(p³) in one LAPACK call) cannot check ctx, in its own
+// goroutine, and returns ctx's error as soon as ctx is done instead of
+// waiting. The abandoned call finishes in the background and its result is
+// dropped; the process that was signalled exits meanwhile.
+func abandonOnCancel(ctx context.Context, solve func() (*linearFit, error)) (*linearFit, error) {
+	type result struct {
+		fit *linearFit
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		fit, err := solve()
+		done <- result{fit, err}
+	}()
+	select {
+	case r := <-done:
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return r.fit, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

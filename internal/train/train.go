@@ -249,7 +249,9 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 			if err != nil {
 				return nil, err
 			}
-			lf, err = solveWide(ctx, newWideProblem(d, len(trainSorted), p), alpha, mc)
+			lf, err = abandonOnCancel(ctx, func() (*linearFit, error) {
+				return solveWide(ctx, newWideProblem(d, len(trainSorted), p), alpha, mc)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -261,7 +263,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 			if err != nil {
 				return nil, err
 			}
-			lf, err = solveQR(r, p, alpha, len(trainSorted))
+			lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveQR(r, p, alpha, len(trainSorted)) })
 			if err != nil {
 				return nil, err
 			}
@@ -271,9 +273,9 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 				return nil, err
 			}
 			if mc.Solver == config.SolverNormal {
-				lf, err = solveNormal(g, b, yy, p, alpha, len(trainSorted))
+				lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveNormal(g, b, yy, p, alpha, len(trainSorted)) })
 			} else {
-				lf, err = solveGD(ctx, g, b, yy, p, mc, len(trainSorted))
+				lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveGD(ctx, g, b, yy, p, mc, len(trainSorted)) })
 			}
 			if err != nil {
 				return nil, err

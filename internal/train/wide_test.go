@@ -255,3 +255,28 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("200000×100000 primal fit estimated at %.0f bytes, below p² doubles", got)
 	}
 }
+
+// TestAbandonOnCancel: a factorization that cannot check ctx does not hold
+// up cancellation: abandonOnCancel returns ctx's error while the solve is
+// still running, and the solve's own result otherwise.
+func TestAbandonOnCancel(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	go func() { <-started; cancel() }()
+	_, err := abandonOnCancel(ctx, func() (*linearFit, error) {
+		close(started)
+		<-release // a LAPACK call that never looks at ctx
+		return &linearFit{}, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	want := &linearFit{iterations: 7}
+	got, err := abandonOnCancel(context.Background(), func() (*linearFit, error) { return want, nil })
+	if err != nil || got != want {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
