@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/modelci/modelci/internal/cli"
@@ -14,10 +13,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.NotifyInterrupt(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()
-	os.Exit(exitCode(err))
+	os.Exit(exitCode(ctx, err))
 }
 
 // run runs modelci's command line. `modelci entrypoint ARGS…` is the
@@ -31,10 +30,10 @@ func run(ctx context.Context, args []string) error {
 	return modelci(ctx, args)
 }
 
-func exitCode(err error) int {
+func exitCode(ctx context.Context, err error) int {
 	var ee *entrypoint.ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
 	}
-	return cli.ExitCode(err)
+	return cli.ExitCode(cli.Interrupted(ctx, err))
 }

@@ -106,7 +106,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	err := Interrupted(ctx, root.ExecuteContext(ctx))
 	if err != nil {
 		var ee *ExitError
 		if !errors.As(err, &ee) && isFlagError(err) {

@@ -71,7 +71,11 @@ gate failed (the report is written first).`,
 				chal, warnings, err = diff.ChallengerFromModel(ctx, cfg, modelDir, workers)
 			} else {
 				var res *train.Result
-				res, err = train.Train(ctx, cfg, train.Options{Workers: workers})
+				var budget int64
+				if budget, err = memoryBudget(env); err != nil {
+					return err
+				}
+				res, err = train.Train(ctx, cfg, train.Options{Workers: workers, MemoryBudget: budget})
 				if err == nil {
 					chal = diff.ChallengerFromTraining(cfg, res)
 				}

@@ -40,8 +40,16 @@ Writes model.json, metrics.json and profile.json to --out atomically.`,
 				return err
 			}
 			start := time.Now()
-			res, err := train.Train(cmd.Context(), cfg, train.Options{Workers: workers})
+			budget, err := memoryBudget(env)
 			if err != nil {
+				return err
+			}
+			res, err := train.Train(cmd.Context(), cfg, train.Options{Workers: workers, MemoryBudget: budget})
+			if err != nil {
+				return err
+			}
+			// A signal that arrived after the fit still means: write nothing.
+			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
 			if err := train.Write(out, res); err != nil {

@@ -43,6 +43,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/modelci/modelci/internal/inputfile"
 )
@@ -149,10 +150,33 @@ type Frame struct {
 	SHA256 string
 	// Bytes is the decompressed size in bytes.
 	Bytes int64
+
+	// index maps names to positions in Columns, built on the first lookup
+	// so that p lookups cost O(p), not O(p²), on wide data.
+	index atomic.Pointer[columnIndex]
+}
+
+// columnIndex maps the names of the first n columns to their positions.
+type columnIndex struct {
+	pos map[string]int
+	n   int
 }
 
 // Column returns the materialised column with the given name.
 func (f *Frame) Column(name string) (*Column, bool) {
+	idx := f.index.Load()
+	if idx == nil || idx.n != len(f.Columns) {
+		idx = &columnIndex{pos: make(map[string]int, len(f.Columns)), n: len(f.Columns)}
+		for i := len(f.Columns) - 1; i >= 0; i-- {
+			idx.pos[f.Columns[i].Name] = i
+		}
+		f.index.Store(idx)
+	}
+	// The index is a hint: a hit is checked, and a miss (or a column
+	// moved since it was built) falls back to the scan.
+	if i, ok := idx.pos[name]; ok && i < len(f.Columns) && f.Columns[i].Name == name {
+		return f.Columns[i], true
+	}
 	for _, c := range f.Columns {
 		if c.Name == name {
 			return c, true

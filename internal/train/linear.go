@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -25,6 +26,11 @@ const blockRows = 512
 // machine.
 const segments = 8
 
+// ctxEvery is how many iterations of an iterative solver run between checks
+// of the context: often enough to stop well within a second, rarely enough
+// to cost nothing next to an iteration.
+const ctxEvery = 16
+
 // blockEncoder writes the centered design rows of the given row positions
 // and their centered targets into dst, p+1 values a row: the p columns, then
 // the target.
@@ -43,8 +49,8 @@ type linearFit struct {
 }
 
 // forSegments runs fn over fixed row segments in parallel and returns the
-// per-segment results in order.
-func forSegments[T any](rows []int, workers int, fn func(rows []int) (T, error)) ([]T, error) {
+// per-segment results in order, or ctx's error alone once ctx is done.
+func forSegments[T any](ctx context.Context, rows []int, workers int, fn func(rows []int) (T, error)) ([]T, error) {
 	n := segments
 	if len(rows) < n*blockRows {
 		n = 1
@@ -64,14 +70,21 @@ func forSegments[T any](rows []int, workers int, fn func(rows []int) (T, error))
 		}(s, rows[lo:hi])
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return out, errors.Join(errs...)
 }
 
 // forBlocks encodes rows blockRows at a time (w values a row) and hands each
-// encoded block to fold.
-func forBlocks(rows []int, w int, enc blockEncoder, fold func(block []float64)) error {
+// encoded block to fold. It stops with ctx's error at the first block
+// boundary after ctx is done.
+func forBlocks(ctx context.Context, rows []int, w int, enc blockEncoder, fold func(block []float64)) error {
 	block := make([]float64, blockRows*w)
 	for lo := 0; lo < len(rows); lo += blockRows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		hi := min(lo+blockRows, len(rows))
 		b := block[:(hi-lo)*w]
 		if err := enc(rows[lo:hi], b); err != nil {
@@ -123,11 +136,11 @@ func (q *qrReducer) fold(rows []float64) {
 
 // tsqr computes the R factor of the centered [X | y] over the training rows,
 // reducing fixed segments in parallel and combining them in order.
-func tsqr(rows []int, p int, enc blockEncoder, workers int) ([]float64, error) {
+func tsqr(ctx context.Context, rows []int, p int, enc blockEncoder, workers int) ([]float64, error) {
 	w := p + 1
-	parts, err := forSegments(rows, workers, func(part []int) ([]float64, error) {
+	parts, err := forSegments(ctx, rows, workers, func(part []int) ([]float64, error) {
 		q := newQRReducer(w)
-		err := forBlocks(part, w, enc, q.fold)
+		err := forBlocks(ctx, part, w, enc, q.fold)
 		return q.r, err
 	})
 	if err != nil {
@@ -141,12 +154,12 @@ func tsqr(rows []int, p int, enc blockEncoder, workers int) ([]float64, error) {
 }
 
 // gram accumulates XᵀX (upper triangle), Xᵀy and yᵀy of the centered data.
-func gram(rows []int, p int, enc blockEncoder, workers int) (g []float64, b []float64, yy float64, err error) {
+func gram(ctx context.Context, rows []int, p int, enc blockEncoder, workers int) (g []float64, b []float64, yy float64, err error) {
 	w := p + 1
-	parts, err := forSegments(rows, workers, func(part []int) ([]float64, error) {
+	parts, err := forSegments(ctx, rows, workers, func(part []int) ([]float64, error) {
 		acc := make([]float64, w*w)
 		c := blas64.Symmetric{Uplo: blas.Upper, N: w, Stride: w, Data: acc}
-		err := forBlocks(part, w, enc, func(block []float64) {
+		err := forBlocks(ctx, part, w, enc, func(block []float64) {
 			a := blas64.General{Rows: len(block) / w, Cols: w, Stride: w, Data: block}
 			blas64.Syrk(blas.Trans, 1, a, 1, c)
 		})
@@ -328,7 +341,7 @@ func quadLoss(g, b []float64, yy float64, beta []float64, alpha float64) float64
 // is exact batch gradient computed from the Gram matrix, so an iteration
 // costs O(p²) instead of a pass over the data. It stops when the largest
 // gradient component is below tol (relative to the scale of b).
-func solveGD(g, b []float64, yy float64, p int, m config.Model, nrows int) (*linearFit, error) {
+func solveGD(ctx context.Context, g, b []float64, yy float64, p int, m config.Model, nrows int) (*linearFit, error) {
 	alpha := *m.Alpha
 	lr := *m.LearningRate
 	n := float64(nrows)
@@ -360,6 +373,11 @@ func solveGD(g, b []float64, yy float64, p int, m config.Model, nrows int) (*lin
 	tol := *m.Tol
 	fit := &linearFit{}
 	for it := 1; it <= *m.MaxIter; it++ {
+		if it%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		gmax := 0.0
 		for i := 0; i < p; i++ {
 			s := -b[i] + alpha*beta[i]
@@ -426,4 +444,30 @@ func describeNull(null [][]float64, columns []string, blocks [][2]int, intercept
 	}
 	sort.Strings(names)
 	return []string{fmt.Sprintf("the design is rank deficient (%d collinear direction(s) among columns %s), so the minimum-norm least-squares solution was used, as numpy's lstsq does; consider removing a redundant column", len(null)-expected, strings.Join(names, ", "))}
+}
+
+// abandonOnCancel runs solve, whose dense factorizations (SVD, eigen
+// decomposition: O(p³) in one LAPACK call) cannot check ctx, in its own
+// goroutine, and returns ctx's error as soon as ctx is done instead of
+// waiting. The abandoned call finishes in the background and its result is
+// dropped; the process that was signalled exits meanwhile.
+func abandonOnCancel(ctx context.Context, solve func() (*linearFit, error)) (*linearFit, error) {
+	type result struct {
+		fit *linearFit
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		fit, err := solve()
+		done <- result{fit, err}
+	}()
+	select {
+	case r := <-done:
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return r.fit, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -20,6 +21,9 @@ type logisticProblem struct {
 	n, p      int
 	alpha     float64
 	intercept bool
+	// ctx stops an evaluation at a block boundary: eval then returns NaN
+	// and the solver loop reports ctx's error.
+	ctx context.Context
 	// cache of the last evaluation
 	lastX []float64
 	lastF float64
@@ -48,6 +52,9 @@ func (lp *logisticProblem) eval(theta []float64) (float64, []float64) {
 	grad := make([]float64, len(theta))
 	var f, gb float64
 	for i := 0; i < lp.n; i++ {
+		if i%blockRows == 0 && lp.ctx != nil && lp.ctx.Err() != nil {
+			return math.NaN(), grad
+		}
 		row := lp.x[i*p : (i+1)*p]
 		z := b
 		for j, v := range row {
@@ -113,8 +120,11 @@ type logisticFit struct {
 }
 
 // fitLogistic minimises the logistic objective with L-BFGS (gonum/optimize)
-// or batch gradient descent.
-func fitLogistic(lp *logisticProblem, m config.Model) (*logisticFit, error) {
+// or batch gradient descent. Both check ctx between evaluations (and an
+// evaluation checks it between row blocks) and return its error once it is
+// done. An iteration costs O(n·p): no p×p matrix is ever formed.
+func fitLogistic(ctx context.Context, lp *logisticProblem, m config.Model) (*logisticFit, error) {
+	lp.ctx = ctx
 	theta := make([]float64, lp.dim())
 	fit := &logisticFit{}
 	switch m.Solver {
@@ -123,6 +133,9 @@ func fitLogistic(lp *logisticProblem, m config.Model) (*logisticFit, error) {
 		prev := math.Inf(1)
 		for it := 1; it <= *m.MaxIter; it++ {
 			f, g := lp.eval(theta)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			if f > prev*(1+1e-12)+1e-300 {
 				return nil, fmt.Errorf("gradient descent diverged at iteration %d (loss rose from %g to %g); lower model.learning_rate (now %g)", it, prev, f, lr)
 			}
@@ -145,8 +158,12 @@ func fitLogistic(lp *logisticProblem, m config.Model) (*logisticFit, error) {
 			GradientThreshold: *m.Tol,
 			MajorIterations:   *m.MaxIter,
 			Converger:         &optimize.FunctionConverge{Absolute: 1e-300, Relative: 1e-300, Iterations: 20},
+			Recorder:          ctxRecorder{ctx},
 		}
 		res, err := optimize.Minimize(prob, theta, settings, &optimize.LBFGS{})
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		if res == nil {
 			return nil, fmt.Errorf("logistic regression: L-BFGS: %w", err)
 		}
@@ -172,6 +189,16 @@ func fitLogistic(lp *logisticProblem, m config.Model) (*logisticFit, error) {
 		fit.intercept = theta[lp.p]
 	}
 	return fit, nil
+}
+
+// ctxRecorder stops gonum's optimizer, which is called after every
+// evaluation, once ctx is done.
+type ctxRecorder struct{ ctx context.Context }
+
+func (ctxRecorder) Init() error { return nil }
+
+func (r ctxRecorder) Record(*optimize.Location, optimize.Operation, *optimize.Stats) error {
+	return r.ctx.Err()
 }
 
 func maxAbs(xs []float64) float64 {

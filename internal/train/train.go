@@ -7,6 +7,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -29,6 +30,11 @@ type Options struct {
 	// Workers bounds parallelism; 0 means GOMAXPROCS. Results do not depend
 	// on it.
 	Workers int
+	// MemoryBudget bounds the working memory of the fit, in bytes, beyond
+	// the loaded data: a fit estimated to need more is refused with
+	// ErrMemoryBudget before anything is allocated. 0 means
+	// DefaultMemoryBudget; a negative value means no limit.
+	MemoryBudget int64
 }
 
 // Stage is the wall time of one stage of a run.
@@ -72,6 +78,12 @@ func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Fr
 		opts.Columns = append(slices.Clone(cfg.Data.Features), cfg.Data.Target)
 	}
 	f, err := dataset.Load(ctx, cfg.DataPath(), opts)
+	if errors.Is(err, dataset.ErrUnknownColumn) {
+		// data.features, data.target or data.categorical names a column
+		// the file lacks: a configuration error, like a wrong data.target
+		// found later.
+		return nil, fmt.Errorf("load data: %s: %w: %w", cfg.File, config.ErrInvalid, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load data: %w", err)
 	}
@@ -178,16 +190,24 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 	if mc.Solver == config.SolverGD {
 		tr.LearningRate = *mc.LearningRate
 	}
+	if err := checkBudget(mc, len(trainSorted), p, workers, opts.MemoryBudget); err != nil {
+		return nil, err
+	}
 	if mc.Type == config.TypeLogistic {
 		x := make([]float64, len(trainRows)*p)
 		y := make([]float64, len(trainRows))
 		for i, pos := range trainSorted {
+			if i%blockRows == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
 			if err := scorer.EncodeRow(t.rows[pos], x[i*p:(i+1)*p]); err != nil {
 				return nil, err
 			}
 			y[i] = t.y[pos]
 		}
-		lf, err := fitLogistic(&logisticProblem{x: x, y: y, n: len(y), p: p, alpha: *mc.Alpha, intercept: intercept}, mc)
+		lf, err := fitLogistic(ctx, &logisticProblem{x: x, y: y, n: len(y), p: p, alpha: *mc.Alpha, intercept: intercept}, mc)
 		if err != nil {
 			return nil, err
 		}
@@ -225,25 +245,39 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 			alpha = *mc.Alpha
 		}
 		var lf *linearFit
-		switch mc.Solver {
-		case config.SolverQR:
-			r, err := tsqr(trainSorted, p, encRow, workers)
+		switch {
+		case wide(len(trainSorted), p):
+			d, err := denseDesign(ctx, trainSorted, p, encRow)
 			if err != nil {
 				return nil, err
 			}
-			lf, err = solveQR(r, p, alpha, len(trainSorted))
+			lf, err = abandonOnCancel(ctx, func() (*linearFit, error) {
+				return solveWide(ctx, newWideProblem(d, len(trainSorted), p), alpha, mc)
+			})
+			if err != nil {
+				return nil, err
+			}
+			if alpha == 0 {
+				warnings = append(warnings, fmt.Sprintf("the design has %d columns but only %d training rows, so least squares has many exact solutions; the minimum-norm one was used, as numpy's lstsq does; consider model.type: ridge or fewer columns", p, len(trainSorted)))
+			}
+		case mc.Solver == config.SolverQR:
+			r, err := tsqr(ctx, trainSorted, p, encRow, workers)
+			if err != nil {
+				return nil, err
+			}
+			lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveQR(r, p, alpha, len(trainSorted)) })
 			if err != nil {
 				return nil, err
 			}
 		default:
-			g, b, yy, err := gram(trainSorted, p, encRow, workers)
+			g, b, yy, err := gram(ctx, trainSorted, p, encRow, workers)
 			if err != nil {
 				return nil, err
 			}
 			if mc.Solver == config.SolverNormal {
-				lf, err = solveNormal(g, b, yy, p, alpha, len(trainSorted))
+				lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveNormal(g, b, yy, p, alpha, len(trainSorted)) })
 			} else {
-				lf, err = solveGD(g, b, yy, p, mc, len(trainSorted))
+				lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveGD(ctx, g, b, yy, p, mc, len(trainSorted)) })
 			}
 			if err != nil {
 				return nil, err
@@ -266,6 +300,9 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 	}
 	pred, err := model.NewPredictor(m)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	stage("fit")
