@@ -28,7 +28,6 @@ type logisticProblem struct {
 	lastX []float64
 	lastF float64
 	lastG []float64
-	z     []float64
 }
 
 func (lp *logisticProblem) dim() int {
