@@ -13,10 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/modelci/modelci/internal/metrics"
 )
@@ -65,6 +67,10 @@ type Config struct {
 	// Name is the model name. Default: the name of the directory holding the
 	// config file.
 	Name string `yaml:"name"`
+	// TaskKind is "regression" or "classification". Optional: the model type
+	// implies it, and classification without a model type picks logistic.
+	// Setting it also silences the integer-target warning.
+	TaskKind string `yaml:"task"`
 	// Data says where the data is and how to read it.
 	Data Data `yaml:"data"`
 	// Split says how rows are divided into training and test rows.
@@ -105,6 +111,11 @@ type Data struct {
 type Split struct {
 	TestSize *float64 `yaml:"test_size"`
 	Seed     *uint32  `yaml:"seed"`
+
+	// testSizeFloat records that test_size was written as a float (1.0
+	// rather than 1): scikit-learn takes a float as a fraction, which must
+	// then lie in (0, 1), and an int as a row count.
+	testSizeFloat bool
 }
 
 // Model configures the estimator.
@@ -234,6 +245,7 @@ func Parse(b []byte, name, dir string) (*Config, error) {
 	}
 	c.File = name
 	c.Dir = dir
+	c.Split.testSizeFloat = writtenAsFloat(b, "$.split.test_size")
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, locate(name, b, err)
@@ -289,9 +301,9 @@ func yamlError(name string, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			return fmt.Errorf("%s:%d:%d: %w: %s", name, tk.Position.Line, tk.Position.Column, ErrInvalid, ye.GetMessage())
+			return fmt.Errorf("%s:%d:%d: %w: %s", name, tk.Position.Line, tk.Position.Column, ErrInvalid, suggestKey(ye.GetMessage()))
 		}
-		return fmt.Errorf("%s: %w: %s", name, ErrInvalid, ye.GetMessage())
+		return fmt.Errorf("%s: %w: %s", name, ErrInvalid, suggestKey(ye.GetMessage()))
 	}
 	return fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
 }
@@ -315,6 +327,9 @@ func (c *Config) applyDefaults() {
 	m := &c.Model
 	if m.Type == "" {
 		m.Type = TypeLinear
+		if c.TaskKind == TaskClassification {
+			m.Type = TypeLogistic
+		}
 	}
 	if m.Solver == "" {
 		if m.Type == TypeLogistic {
@@ -378,12 +393,18 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// Tasks.
+const (
+	TaskRegression     = "regression"
+	TaskClassification = "classification"
+)
+
 // Task returns "regression" or "classification" for the model type.
 func (c *Config) Task() string {
 	if c.Model.Type == TypeLogistic {
-		return "classification"
+		return TaskClassification
 	}
-	return "regression"
+	return TaskRegression
 }
 
 // DataPath returns data.path resolved against the config's directory.
@@ -456,6 +477,21 @@ func (c *Config) Validate() error {
 	}
 	if t := *c.Split.TestSize; !(t > 0) || math.IsInf(t, 0) || (t >= 1 && t != math.Trunc(t)) {
 		bad("split.test_size", "want a fraction in (0, 1) or a whole number of rows, got %g", t)
+	} else if t >= 1 && c.Split.testSizeFloat {
+		bad("split.test_size", "%s is a float, and a float is a fraction that must be in (0, 1) (as in scikit-learn); write %d for %d test rows", strconv.FormatFloat(t, 'f', 1, 64), int64(t), int64(t))
+	}
+	switch c.TaskKind {
+	case "":
+	case TaskRegression, TaskClassification:
+		if c.TaskKind != c.Task() {
+			if c.TaskKind == TaskClassification {
+				bad("task", "classification needs model.type: logistic, but model.type is %s", c.Model.Type)
+			} else {
+				bad("task", "regression needs model.type: linear or ridge, but model.type is %s", c.Model.Type)
+			}
+		}
+	default:
+		bad("task", "want regression or classification; got %q%s", c.TaskKind, didYouMean(c.TaskKind, []string{TaskRegression, TaskClassification}))
 	}
 	m := c.Model
 	switch m.Type {
@@ -493,6 +529,11 @@ func (c *Config) Validate() error {
 	if dup := firstDuplicate(c.Metrics); dup != "" {
 		bad("metrics", "%q is listed twice", dup)
 	}
+	for i, name := range c.Metrics {
+		if _, ok := metrics.Lookup(name); !ok {
+			bad(fmt.Sprintf("metrics[%d]", i), "unknown metric %q%s", name, didYouMean(name, allMetricNames()))
+		}
+	}
 	for i, g := range c.Gates {
 		field := fmt.Sprintf("gates[%d]", i)
 		if g.Metric == "" {
@@ -503,7 +544,7 @@ func (c *Config) Validate() error {
 		}
 		if g.Metric != "" {
 			if err := metrics.Validate(metrics.Task(c.Task()), []string{g.Metric}); err != nil {
-				bad(field+".metric", "%v", err)
+				bad(field+".metric", "%v%s", err, didYouMean(g.Metric, allMetricNames()))
 			}
 		}
 		for _, b := range []struct {
@@ -578,3 +619,17 @@ func firstDuplicate(xs []string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// writtenAsFloat reports whether the scalar at path is a YAML float (1.0,
+// 1e1) rather than an integer (1).
+func writtenAsFloat(src []byte, path string) bool {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return false
+	}
+	n, err := p.ReadNode(bytes.NewReader(src))
+	if err != nil || n == nil {
+		return false
+	}
+	return n.Type() == ast.FloatType
+}
