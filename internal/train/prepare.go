@@ -40,6 +40,8 @@ type table struct {
 
 	droppedTarget   int
 	droppedFeatures int
+	// warnings are data warnings found while building the table.
+	warnings []string
 }
 
 // selectColumns picks the features: data.features, or every column but the
@@ -110,15 +112,55 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		return nil, fmt.Errorf("%s: %w: no rows left after dropping %d with a missing target and %d with missing features", name, ErrData, t.droppedTarget, t.droppedFeatures)
 	}
 	t.y = make([]float64, len(t.rows))
+	distinct, integral := numericTargetShape(tc, t.rows)
+	if classifier && (distinct > maxClassLevels || (!integral && distinct > 2)) {
+		return nil, dataErr(name, tc.Name, "the target looks continuous (%d distinct values); use model.type: linear or ridge", distinct)
+	}
 	if !classifier {
 		for i, r := range t.rows {
 			t.y[i] = tc.Floats[r]
+		}
+		if cfg.TaskKind == "" && distinct > 0 && integral && distinct <= maxClassLevels {
+			t.warnings = append(t.warnings, fmt.Sprintf("target %q holds %d distinct whole numbers, which look like class labels, and is fitted as a regression; set task: classification (with model.type: logistic) for labels, or task: regression to keep this and silence the warning", tc.Name, distinct))
 		}
 		return t, nil
 	}
 	// Class labels are decoded after the split (checkClasses), which can
 	// then explain a label that only the test rows have.
 	return t, nil
+}
+
+// maxClassLevels is the most distinct values a numeric target can have and
+// still look like class labels: more and a classifier's target looks
+// continuous; at most this many whole numbers and a regression's target
+// looks like labels.
+const maxClassLevels = 20
+
+// numericTargetShape counts the distinct values of a target whose every
+// value is a number (read as numbers, or as class labels that parse as
+// numbers) over rows, up to maxClassLevels+1, and says whether they are all
+// whole numbers. It returns 0, false for a target with any non-number.
+func numericTargetShape(tc *dataset.Column, rows []int) (distinct int, integral bool) {
+	seen := make(map[float64]bool, maxClassLevels+1)
+	integral = true
+	for _, r := range rows {
+		var v float64
+		if tc.Kind == dataset.Numeric {
+			v = tc.Floats[r]
+		} else {
+			var err error
+			if v, err = strconv.ParseFloat(strings.TrimSpace(label(tc, r)), 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, false
+			}
+		}
+		if v != math.Trunc(v) {
+			integral = false
+		}
+		if len(seen) <= maxClassLevels {
+			seen[v] = true
+		}
+	}
+	return len(seen), integral
 }
 
 // decodeClasses turns the target into class indices. Classes are sorted as
@@ -228,6 +270,8 @@ type learned struct {
 	// encMeans holds, per feature, the training mean of each of its encoded
 	// columns (after imputation and standardization).
 	encMeans [][]float64
+	// warnings are per-feature warnings, in feature order.
+	warnings []string
 }
 
 // learnPreprocessing computes imputation values, standardization and
@@ -239,6 +283,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 		encMeans: make([][]float64, len(t.features)),
 	}
 	errs := make([]error, len(t.features))
+	warns := make([]string, len(t.features))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	if workers < 1 {
@@ -252,7 +297,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 			for i := range jobs {
 				c := t.features[i]
 				if c.Kind == dataset.Numeric {
-					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i])
+					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i])
 				} else {
 					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i])
 					if errs[i] == nil {
@@ -270,10 +315,15 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	for _, w := range warns {
+		if w != "" {
+			l.warnings = append(l.warnings, w)
+		}
+	}
 	return l, nil
 }
 
-func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64) ([]float64, error) {
+func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64, warn *string) ([]float64, error) {
 	policy := cfg.Data.Missing
 	buf = buf[:0]
 	var sum float64
@@ -326,9 +376,13 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 	}
 	std := math.Sqrt(ss / float64(n))
 	if lo == hi && (missing == 0 || imp == lo) {
-		return buf, dataErr(file, c.Name, "the feature is constant in the training rows (every value is %s); it carries no information, so remove it from data.features", strconv.FormatFloat(lo, 'g', -1, 64))
-	}
-	if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
+		// As scikit-learn's StandardScaler (scale 1 for zero variance), the
+		// column is centred to all zeros, whether or not it is standardized,
+		// so every solver leaves its coefficient at zero and serving scores
+		// the same whatever value arrives.
+		*warn = fmt.Sprintf("feature %q is constant in the training rows (every value is %s); it carries no information and gets a zero coefficient; remove it from data.features", c.Name, strconv.FormatFloat(lo, 'g', -1, 64))
+		f.Center, f.Scale = lo, 1
+	} else if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
 		f.Center, f.Scale = mean, std
 	}
 	*encMean = []float64{(mean - f.Center) / f.Scale}

@@ -156,7 +156,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 	}
 	stage("prepare")
 
-	var warnings []string
+	warnings := append(slices.Clone(t.warnings), l.warnings...)
 	mc := cfg.Model
 	intercept := *mc.FitIntercept
 	tr := model.Training{

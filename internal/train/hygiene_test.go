@@ -1,0 +1,122 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/model"
+)
+
+// trainCSV writes csv and a config (head + extra lines) and trains it.
+func trainCSV(t *testing.T, csv, extra string) (*Result, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte("data:\n  path: data.csv\n  target: y\n"+extra), "modelci.yaml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Train(context.Background(), cfg, Options{})
+}
+
+func hygieneCSV(n int, row func(i int) string) string {
+	var b strings.Builder
+	b.WriteString("x,k,y\n")
+	for i := range n {
+		b.WriteString(row(i) + "\n")
+	}
+	return b.String()
+}
+
+// TestConstantFeatureWarns: a constant feature is a warning and gets a zero
+// coefficient, with and without standardization, under every solver, and the
+// model scores any value of it the same.
+func TestConstantFeatureWarns(t *testing.T) {
+	t.Parallel()
+	csv := hygieneCSV(30, func(i int) string {
+		return strconv.Itoa(i) + ",7," + strconv.FormatFloat(2*float64(i)+1+0.1*float64(i%3), 'g', -1, 64)
+	})
+	for _, extra := range []string{
+		"",
+		"model:\n  standardize: false\n",
+		"model:\n  solver: normal\n",
+		"model:\n  solver: gd\n  learning_rate: 0.5\n",
+		"model:\n  type: ridge\n",
+	} {
+		t.Run(extra, func(t *testing.T) {
+			t.Parallel()
+			res, err := trainCSV(t, csv, extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, w := range res.Metrics.Warnings {
+				if strings.Contains(w, `feature "k" is constant`) && strings.Contains(w, "zero coefficient") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no constant-feature warning in %q", res.Metrics.Warnings)
+			}
+			j := -1
+			for i, c := range res.Model.Columns {
+				if c == "k" {
+					j = i
+				}
+			}
+			if j < 0 || math.Abs(res.Model.Coefficients[j]) > 1e-12 {
+				t.Fatalf("columns %v coefficients %v: want a zero coefficient for k", res.Model.Columns, res.Model.Coefficients)
+			}
+			p, err := model.NewPredictor(res.Model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			str := make([]string, 2)
+			a, _, errA := p.Score([]float64{3, 7}, str)
+			b, _, errB := p.Score([]float64{3, 1000}, str)
+			if errA != nil || errB != nil || a != b {
+				t.Errorf("k = 7 scores %v (%v), k = 1000 scores %v (%v); want equal", a, errA, b, errB)
+			}
+		})
+	}
+}
+
+// TestTargetShape: a logistic model on a continuous target says so instead of
+// listing labels only in the test rows, and integer labels fitted as a
+// regression warn and name task.
+func TestTargetShape(t *testing.T) {
+	t.Parallel()
+	continuous := hygieneCSV(200, func(i int) string {
+		return strconv.Itoa(i) + "," + strconv.Itoa(i%5) + "," + strconv.FormatFloat(float64(i)*1.37, 'g', -1, 64)
+	})
+	_, err := trainCSV(t, continuous, "model:\n  type: logistic\n")
+	if err == nil || !errors.Is(err, ErrData) || !strings.Contains(err.Error(), "the target looks continuous (21 distinct values") || strings.Contains(err.Error(), "only in the test rows") {
+		t.Errorf("logistic on a continuous target: %v", err)
+	}
+	labels := hygieneCSV(60, func(i int) string {
+		return strconv.Itoa(i) + "," + strconv.Itoa(i%7) + "," + strconv.Itoa(i%3)
+	})
+	res, err := trainCSV(t, labels, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(res.Metrics.Warnings, "\n"); !strings.Contains(w, `target "y" holds 3 distinct whole numbers`) || !strings.Contains(w, "task: classification") {
+		t.Errorf("integer labels: warnings %q", res.Metrics.Warnings)
+	}
+	res, err = trainCSV(t, labels, "task: regression\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(res.Metrics.Warnings, "\n"); strings.Contains(w, "whole numbers") {
+		t.Errorf("task: regression still warns: %q", res.Metrics.Warnings)
+	}
+}
