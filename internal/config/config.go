@@ -104,6 +104,9 @@ type Data struct {
 	Categorical []string `yaml:"categorical"`
 	Missing     string   `yaml:"missing"`
 	Delimiter   string   `yaml:"delimiter"`
+	// Decimal is the decimal separator of numbers: "." (default) or ",",
+	// which reads "-0,69" as -0.69 and needs a delimiter other than ','.
+	Decimal string `yaml:"decimal"`
 }
 
 // Split configures the train/test split, which matches scikit-learn's
@@ -415,6 +418,9 @@ func (c *Config) DataPath() string {
 	return filepath.Join(c.Dir, c.Data.Path)
 }
 
+// DecimalComma reports whether numbers are written with a decimal comma.
+func (c *Config) DecimalComma() bool { return c.Data.Decimal == "," }
+
 // DelimiterRune returns the configured delimiter, or 0 to sniff it.
 func (c *Config) DelimiterRune() rune {
 	r, _ := parseDelimiter(c.Data.Delimiter)
@@ -474,6 +480,15 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseDelimiter(c.Data.Delimiter); err != nil {
 		errs = append(errs, err)
+	}
+	switch c.Data.Decimal {
+	case "", ".":
+	case ",":
+		if c.DelimiterRune() == ',' {
+			bad("data.decimal", "a decimal comma needs another delimiter; set data.delimiter (such as semicolon)")
+		}
+	default:
+		bad("data.decimal", "want \".\" or \",\"; got %q", c.Data.Decimal)
 	}
 	if t := *c.Split.TestSize; !(t > 0) || math.IsInf(t, 0) || (t >= 1 && t != math.Trunc(t)) {
 		bad("split.test_size", "want a fraction in (0, 1) or a whole number of rows, got %g", t)

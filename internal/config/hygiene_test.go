@@ -30,6 +30,9 @@ func TestSklearnParityAndSuggestions(t *testing.T) {
 		{name: "task regression", yaml: head + "task: regression\n"},
 		{name: "task classification with linear", yaml: head + "task: classification\nmodel:\n  type: linear\n", want: "task: classification needs model.type: logistic"},
 		{name: "task regression with logistic", yaml: head + "task: regression\nmodel:\n  type: logistic\n", want: "task: regression needs model.type: linear or ridge"},
+		{name: "decimal comma", yaml: head + "  decimal: \",\"\n  delimiter: semicolon\n"},
+		{name: "decimal comma with comma delimiter", yaml: head + "  decimal: \",\"\n  delimiter: \",\"\n", want: "data.decimal: a decimal comma needs another delimiter"},
+		{name: "decimal other", yaml: head + "  decimal: \"'\"\n", want: "data.decimal: want"},
 		{name: "task typo", yaml: head + "task: clasification\n", want: "did you mean classification?"},
 	}
 	for _, c := range cases {

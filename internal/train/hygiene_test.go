@@ -120,3 +120,49 @@ func TestTargetShape(t *testing.T) {
 		t.Errorf("task: regression still warns: %q", res.Metrics.Warnings)
 	}
 }
+
+// TestDecimalComma: without data.decimal a decimal-comma feature warns and a
+// decimal-comma target gets the data.decimal advice (not "use logistic");
+// with data.decimal: "," the columns are numbers.
+func TestDecimalComma(t *testing.T) {
+	t.Parallel()
+	comma := func(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'f', 2, 64), ".", ",", 1) }
+	var b strings.Builder
+	b.WriteString("x;k;y\n")
+	for i := range 40 {
+		x := float64(i) / 7
+		b.WriteString(comma(x) + ";" + strconv.Itoa(i%4) + ";" + comma(3*x-1) + "\n")
+	}
+	csv := b.String()
+	_, err := trainCSV(t, csv, "")
+	if err == nil || !strings.Contains(err.Error(), `set data.decimal: ","`) || strings.Contains(err.Error(), "logistic") {
+		t.Errorf("decimal-comma target: %v", err)
+	}
+	// The same file with a plain integer target: only the feature warns.
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	for i := 1; i < len(lines); i++ {
+		parts := strings.Split(lines[i], ";")
+		parts[2] = strconv.Itoa(i * 3)
+		lines[i] = strings.Join(parts, ";")
+	}
+	res, err := trainCSV(t, strings.Join(lines, "\n")+"\n", "task: regression\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(res.Metrics.Warnings, "\n"); !strings.Contains(w, `feature "x" holds numbers written with a decimal comma`) {
+		t.Errorf("decimal-comma feature: warnings %q", res.Metrics.Warnings)
+	}
+	// Extra lines continue the data section that trainCSV starts.
+	res, err = trainCSV(t, csv, "  decimal: \",\"\n  delimiter: semicolon\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Model.Features {
+		if f.Type != model.Numeric {
+			t.Errorf("feature %q is %s with data.decimal", f.Name, f.Type)
+		}
+	}
+	if r2 := res.Metrics.Metrics["r2"]; r2 < 0.99 {
+		t.Errorf("r2 = %g on y = 3x - 1 read with a decimal comma", r2)
+	}
+}

@@ -87,6 +87,14 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		return nil, dataErr(name, tc.Name, "the target is missing in every row")
 	}
 	classifier := cfg.Model.Type == config.TypeLogistic
+	if !classifier && tc.Kind != dataset.Numeric && dataset.LooksDecimalComma(tc.Levels) {
+		return nil, dataErr(name, tc.Name, "the target holds numbers written with a decimal comma, such as %q; set data.decimal: \",\" (with a delimiter other than ',')", firstLevel(tc))
+	}
+	for _, c := range t.features {
+		if c.Kind != dataset.Numeric && !slices.Contains(cfg.Data.Categorical, c.Name) && dataset.LooksDecimalComma(c.Levels) {
+			t.warnings = append(t.warnings, fmt.Sprintf("feature %q holds numbers written with a decimal comma, such as %q, and is read as %d categories; set data.decimal: \",\" to read them as numbers", c.Name, firstLevel(c), len(c.Levels)))
+		}
+	}
 	if !classifier && tc.Kind != dataset.Numeric {
 		return nil, dataErr(name, tc.Name, "a %s model needs a numeric target, but the column holds text such as %q; use model.type: logistic for class labels", cfg.Model.Type, firstLevel(tc))
 	}

@@ -58,9 +58,10 @@ type Result struct {
 // LoadData reads the config's data file with the options the config implies.
 func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Frame, error) {
 	opts := dataset.Options{
-		Delimiter:   cfg.DelimiterRune(),
-		Categorical: slices.Clone(cfg.Data.Categorical),
-		Workers:     workers,
+		Delimiter:    cfg.DelimiterRune(),
+		Categorical:  slices.Clone(cfg.Data.Categorical),
+		Workers:      workers,
+		DecimalComma: cfg.DecimalComma(),
 	}
 	if cfg.Model.Type == config.TypeLogistic {
 		// Class labels are labels, even when they look like numbers.
