@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -107,6 +108,9 @@ type Data struct {
 	// Decimal is the decimal separator of numbers: "." (default) or ",",
 	// which reads "-0,69" as -0.69 and needs a delimiter other than ','.
 	Decimal string `yaml:"decimal"`
+	// Exclude lists columns that are never features, such as IDs, when
+	// data.features is not given.
+	Exclude []string `yaml:"exclude"`
 }
 
 // Split configures the train/test split, which matches scikit-learn's
@@ -480,6 +484,17 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseDelimiter(c.Data.Delimiter); err != nil {
 		errs = append(errs, err)
+	}
+	for i, x := range c.Data.Exclude {
+		field := fmt.Sprintf("data.exclude[%d]", i)
+		switch {
+		case strings.TrimSpace(x) == "":
+			bad(field, "is empty")
+		case x == c.Data.Target:
+			bad(field, "%q is the target; it cannot be excluded", x)
+		case slices.Contains(c.Data.Features, x):
+			bad(field, "%q is also listed in data.features", x)
+		}
 	}
 	switch c.Data.Decimal {
 	case "", ".":

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -164,5 +165,42 @@ func TestDecimalComma(t *testing.T) {
 	}
 	if r2 := res.Metrics.Metrics["r2"]; r2 < 0.99 {
 		t.Errorf("r2 = %g on y = 3x - 1 read with a decimal comma", r2)
+	}
+}
+
+// TestIDAndDateColumns: a text ID or a date column is refused with the
+// data.exclude advice, a numeric ID warns, and data.exclude drops them.
+func TestIDAndDateColumns(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("id,num,day,x,y\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "u%03d,%d,2024-01-%02d,%d,%d.5\n", i, 1000+i, 1+i%28, i%5, 3*(i%5)+i%2)
+	}
+	csv := b.String()
+	cases := []struct {
+		extra, want string
+	}{
+		{"  exclude: [day]\n", `column "id": bad input data: the column has a different value in every row (40), like an ID`},
+		{"  exclude: [id]\n", `column "day": bad input data: the column holds dates such as "2024-01-01"`},
+		{"  exclude: [id, day, nope]\n", `data.exclude: invalid configuration: column "nope" does not exist`},
+	}
+	for _, c := range cases {
+		_, err := trainCSV(t, csv, c.extra)
+		if err == nil || !strings.Contains(err.Error(), c.want) || (!strings.Contains(c.want, "nope") && !strings.Contains(err.Error(), "data.exclude")) {
+			t.Errorf("%q: error %v, want %q and data.exclude", c.extra, err, c.want)
+		}
+	}
+	res, err := trainCSV(t, csv, "  exclude: [id, day]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(res.Metrics.Warnings, "\n"); !strings.Contains(w, `feature "num" has a different whole number in every row (40)`) {
+		t.Errorf("numeric ID: warnings %q", res.Metrics.Warnings)
+	}
+	for _, f := range res.Model.Features {
+		if f.Name == "id" || f.Name == "day" {
+			t.Errorf("excluded column %q is a feature", f.Name)
+		}
 	}
 }

@@ -50,9 +50,14 @@ func selectColumns(cfg *config.Config, header []string) ([]string, error) {
 	if len(cfg.Data.Features) > 0 {
 		return cfg.Data.Features, nil
 	}
+	for _, x := range cfg.Data.Exclude {
+		if !slices.Contains(header, x) {
+			return nil, fmt.Errorf("%s: data.exclude: %w: column %q does not exist; the columns are %s", cfg.DataPath(), config.ErrInvalid, x, quoteList(header))
+		}
+	}
 	var out []string
 	for _, h := range header {
-		if h != cfg.Data.Target {
+		if h != cfg.Data.Target && !slices.Contains(cfg.Data.Exclude, h) {
 			out = append(out, h)
 		}
 	}
@@ -91,6 +96,9 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		return nil, dataErr(name, tc.Name, "the target holds numbers written with a decimal comma, such as %q; set data.decimal: \",\" (with a delimiter other than ',')", firstLevel(tc))
 	}
 	for _, c := range t.features {
+		if err := checkIDOrDate(cfg, name, c, f.Rows, &t.warnings); err != nil {
+			return nil, err
+		}
 		if c.Kind != dataset.Numeric && !slices.Contains(cfg.Data.Categorical, c.Name) && dataset.LooksDecimalComma(c.Levels) {
 			t.warnings = append(t.warnings, fmt.Sprintf("feature %q holds numbers written with a decimal comma, such as %q, and is read as %d categories; set data.decimal: \",\" to read them as numbers", c.Name, firstLevel(c), len(c.Levels)))
 		}
