@@ -50,14 +50,16 @@ const (
 
 // Defaults.
 const (
-	DefaultTestSize     = 0.2
-	DefaultSeed         = 42
-	DefaultAlpha        = 1.0
-	DefaultLearningRate = 0.1
-	DefaultMaxIterGD    = 100000
-	DefaultMaxIterLBFGS = 1000
-	DefaultTolGD        = 1e-10
-	DefaultTolLBFGS     = 1e-10
+	DefaultTestSize = 0.2
+	// DefaultMaxCategories is data.max_categories' default.
+	DefaultMaxCategories = 100
+	DefaultSeed          = 42
+	DefaultAlpha         = 1.0
+	DefaultLearningRate  = 0.1
+	DefaultMaxIterGD     = 100000
+	DefaultMaxIterLBFGS  = 1000
+	DefaultTolGD         = 1e-10
+	DefaultTolLBFGS      = 1e-10
 )
 
 // ErrInvalid marks configuration errors (exit code 2).
@@ -111,6 +113,9 @@ type Data struct {
 	// Exclude lists columns that are never features, such as IDs, when
 	// data.features is not given.
 	Exclude []string `yaml:"exclude"`
+	// MaxCategories caps the one-hot levels of a categorical feature: the
+	// most frequent are kept and the rest become "(other)". Default 100.
+	MaxCategories *int `yaml:"max_categories"`
 }
 
 // Split configures the train/test split, which matches scikit-learn's
@@ -325,6 +330,9 @@ func (c *Config) applyDefaults() {
 	if c.Data.Missing == "" {
 		c.Data.Missing = MissingMean
 	}
+	if c.Data.MaxCategories == nil {
+		c.Data.MaxCategories = ptr(DefaultMaxCategories)
+	}
 	if c.Split.TestSize == nil {
 		c.Split.TestSize = ptr(DefaultTestSize)
 	}
@@ -484,6 +492,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseDelimiter(c.Data.Delimiter); err != nil {
 		errs = append(errs, err)
+	}
+	if *c.Data.MaxCategories < 2 {
+		bad("data.max_categories", "want at least 2 levels, got %d", *c.Data.MaxCategories)
 	}
 	for i, x := range c.Data.Exclude {
 		field := fmt.Sprintf("data.exclude[%d]", i)

@@ -101,7 +101,15 @@ type Feature struct {
 	Categories []string `json:"categories,omitempty"`
 	// ImputeCategory replaces a missing categorical value.
 	ImputeCategory *string `json:"impute_category,omitempty"`
+	// Other means Categories holds OtherCategory, which every category not
+	// listed encodes as (data.max_categories kept only the most frequent).
+	// Without it an unlisted category encodes as all zeros.
+	Other bool `json:"other,omitempty"`
 }
+
+// OtherCategory is the reserved category of the levels that
+// data.max_categories folded together.
+const OtherCategory = "(other)"
 
 // Training records the settings and outcome of the fit.
 type Training struct {

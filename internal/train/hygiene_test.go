@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,5 +203,55 @@ func TestIDAndDateColumns(t *testing.T) {
 		if f.Name == "id" || f.Name == "day" {
 			t.Errorf("excluded column %q is a feature", f.Name)
 		}
+	}
+}
+
+// TestMaxCategories: past data.max_categories the most frequent levels are
+// kept (ties by value), the rest become "(other)" with a warning, and the
+// model encodes a rare or unseen level as "(other)" when serving too.
+func TestMaxCategories(t *testing.T) {
+	t.Parallel()
+	// Level frequencies: a 12, b 10, c 10, d 5, e 3 (per 40 rows).
+	levels := strings.Repeat("a", 12) + strings.Repeat("c", 10) + strings.Repeat("b", 10) + strings.Repeat("d", 5) + "eee"
+	var b strings.Builder
+	b.WriteString("x,k,y\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "%d,%c,%d.5\n", i%7, levels[i], 2*(i%7)+int(levels[i]-'a'))
+	}
+	res, err := trainCSV(t, b.String(), "  max_categories: 3\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k model.Feature
+	for _, f := range res.Model.Features {
+		if f.Name == "k" {
+			k = f
+		}
+	}
+	if !k.Other || strings.Join(k.Categories, " ") != "(other) a b c" {
+		t.Fatalf("k: other %v categories %q; want (other) a b c", k.Other, k.Categories)
+	}
+	if w := strings.Join(res.Metrics.Warnings, "\n"); !strings.Contains(w, `feature "k" has 5 levels in the training rows, more than data.max_categories (3); the 2 least frequent became "(other)"`) {
+		t.Errorf("warnings %q", res.Metrics.Warnings)
+	}
+	p, err := model.NewPredictor(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := p.Encoder().Category(1, model.OtherCategory)
+	for _, s := range []string{"d", "e", "never-seen"} {
+		if j, err := p.Encoder().Category(1, s); err != nil || j != other || j < 0 {
+			t.Errorf("category %q encodes as %d (%v), want the (other) column %d", s, j, err, other)
+		}
+	}
+	old := *res.Model
+	old.Features = slices.Clone(old.Features)
+	old.Features[1].Other = false
+	po, err := model.NewPredictor(&old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := po.Encoder().Category(1, "never-seen"); j != -1 {
+		t.Errorf("without other an unseen category encodes as %d, want -1", j)
 	}
 }

@@ -315,7 +315,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 				if c.Kind == dataset.Numeric {
 					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i])
 				} else {
-					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i])
+					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i], &warns[i])
 					if errs[i] == nil {
 						l.encMeans[i] = categoryMeans(c, trainRows, &l.features[i])
 					}
@@ -477,7 +477,7 @@ func modeSorted(xs []float64) float64 {
 	return best
 }
 
-func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature) error {
+func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature, warn *string) error {
 	policy := cfg.Data.Missing
 	counts := make([]int, len(c.Levels))
 	missing := 0
@@ -504,7 +504,31 @@ func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows [
 	if len(cats) == 1 {
 		return dataErr(file, c.Name, "the feature is constant in the training rows (every value is %q); it carries no information, so remove it from data.features", cats[0])
 	}
-	*f = model.Feature{Name: c.Name, Type: model.Categorical, Missing: policy, Categories: cats}
+	other := false
+	if limit := *cfg.Data.MaxCategories; len(cats) > limit {
+		if slices.Contains(cats, model.OtherCategory) {
+			return dataErr(file, c.Name, "the feature has more than data.max_categories (%d) levels and a level named %q, the name reserved for the rest; rename that level or raise data.max_categories", limit, model.OtherCategory)
+		}
+		n := make(map[string]int, len(cats))
+		for code, k := range counts {
+			if k > 0 {
+				n[c.Levels[code]] = k
+			}
+		}
+		// Most frequent first, ties by value, so the kept levels do not
+		// depend on row order.
+		slices.SortStableFunc(cats, func(a, b string) int {
+			if n[a] != n[b] {
+				return n[b] - n[a]
+			}
+			return strings.Compare(a, b)
+		})
+		*warn = fmt.Sprintf("feature %q has %d levels in the training rows, more than data.max_categories (%d); the %d least frequent became %q", c.Name, len(cats), limit, len(cats)-limit, model.OtherCategory)
+		cats = append(cats[:limit:limit], model.OtherCategory)
+		sort.Strings(cats)
+		other = true
+	}
+	*f = model.Feature{Name: c.Name, Type: model.Categorical, Missing: policy, Categories: cats, Other: other}
 	if policy == config.MissingMean || policy == config.MissingMedian || policy == config.MissingMostFrequent {
 		// Categorical features are imputed with the most frequent category
 		// under every imputing policy; ties go to the smallest category.
@@ -535,7 +559,11 @@ func categoryMeans(c *dataset.Column, rows []int, f *model.Feature) []float64 {
 			counts[idx[*f.ImputeCategory]]++
 			continue
 		}
-		counts[idx[c.Levels[code]]]++
+		j, ok := idx[c.Levels[code]]
+		if !ok {
+			j = idx[model.OtherCategory]
+		}
+		counts[j]++
 	}
 	out := make([]float64, len(counts))
 	for j, n := range counts {
