@@ -172,7 +172,7 @@ func loadConfig(path string) (*config.Config, error) {
 // Columns in text that are not numeric features are read as text too, so
 // their raw values can be copied (predict --keep).
 func loadForModel(ctx context.Context, path string, m *model.Model, delimiter rune, text ...string) (*dataset.Frame, error) {
-	opts := dataset.Options{Delimiter: delimiter}
+	opts := dataset.Options{Delimiter: delimiter, DecimalComma: m.Training.Decimal == ","}
 	numeric := map[string]bool{}
 	for _, f := range m.Features {
 		if f.Type == model.Categorical {

@@ -47,3 +47,40 @@ func TestPredictKeep(t *testing.T) {
 		t.Errorf("--keep nope: %v %s", err, stderr)
 	}
 }
+
+// TestDecimalCommaModel: a model trained with data.decimal: "," records it,
+// so predict and evaluate read the same decimal-comma file as numbers.
+func TestDecimalCommaModel(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("x;y\n")
+	for i := range 40 {
+		x := ftoa(float64(i) + 0.25)
+		y := ftoa(3*float64(i) + 0.75 + float64(i%3))
+		b.WriteString(strings.Replace(x, ".", ",", 1) + ";" + strings.Replace(y, ".", ",", 1) + "\n")
+	}
+	dir := project(t, map[string]string{
+		"modelci.yaml": "data:\n  path: data.csv\n  target: y\n  decimal: \",\"\n  delimiter: semicolon\n",
+		"data.csv":     b.String(),
+	})
+	env, _, stderr := testEnv()
+	modelDir := filepath.Join(dir, "m")
+	if err := Run(context.Background(), env, []string{"train", "-c", filepath.Join(dir, "modelci.yaml"), "-o", modelDir}); err != nil {
+		t.Fatalf("train: %v\n%s", err, stderr)
+	}
+	env, stdout, stderr := testEnv()
+	if err := Run(context.Background(), env, []string{"predict", "--model", modelDir, "--data", filepath.Join(dir, "data.csv"), "--keep", "x"}); err != nil {
+		t.Fatalf("predict: %v\n%s", err, stderr)
+	}
+	out := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(out) != 41 || out[1][:5] != "0.25," {
+		t.Errorf("predict on decimal-comma data: %d lines, first row %q", len(out), out[1])
+	}
+	env, stdout, stderr = testEnv()
+	if err := Run(context.Background(), env, []string{"evaluate", "--model", modelDir, "--data", filepath.Join(dir, "data.csv"), "--split", "test"}); err != nil {
+		t.Fatalf("evaluate: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout.String(), "scored the 8 test rows") {
+		t.Errorf("evaluate:\n%s", stdout)
+	}
+}

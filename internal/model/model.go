@@ -128,6 +128,10 @@ type Training struct {
 	TestRows  int     `json:"test_rows"`
 	TestSize  float64 `json:"test_size"`
 	Seed      uint32  `json:"seed"`
+	// Decimal is "," when the training data wrote numbers with a decimal
+	// comma (data.decimal), so data files scored later are read the same
+	// way. Omitted for ".".
+	Decimal string `json:"decimal,omitempty"`
 	// DataSHA256 is the fingerprint of the training data file.
 	DataSHA256 string `json:"data_sha256"`
 }

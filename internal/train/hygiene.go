@@ -60,3 +60,11 @@ func looksDates(levels []string) bool {
 	}
 	return n > 0 && n*10 >= len(levels)*9
 }
+
+// decimalSetting is the model's record of data.decimal: "," or "".
+func decimalSetting(cfg *config.Config) string {
+	if cfg.DecimalComma() {
+		return ","
+	}
+	return ""
+}

@@ -169,6 +169,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		TestRows:     len(testRows),
 		TestSize:     *cfg.Split.TestSize,
 		Seed:         *cfg.Split.Seed,
+		Decimal:      decimalSetting(cfg),
 		DataSHA256:   f.SHA256,
 	}
 	if mc.Solver == config.SolverGD || mc.Solver == config.SolverLBFGS {
