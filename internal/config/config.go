@@ -519,7 +519,7 @@ func (c *Config) Validate() error {
 	if t := *c.Split.TestSize; !(t > 0) || math.IsInf(t, 0) || (t >= 1 && t != math.Trunc(t)) {
 		bad("split.test_size", "want a fraction in (0, 1) or a whole number of rows, got %g", t)
 	} else if t >= 1 && c.Split.testSizeFloat {
-		bad("split.test_size", "%s is a float, and a float is a fraction that must be in (0, 1) (as in scikit-learn); write %d for %d test rows", strconv.FormatFloat(t, 'f', 1, 64), int64(t), int64(t))
+		bad("split.test_size", "%s is a float, and a float is a fraction that must be in (0, 1) (as in scikit-learn); write %d for a count of %d test rows", strconv.FormatFloat(t, 'f', 1, 64), int64(t), int64(t))
 	}
 	switch c.TaskKind {
 	case "":

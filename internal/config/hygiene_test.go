@@ -21,7 +21,7 @@ func TestSklearnParityAndSuggestions(t *testing.T) {
 		{name: "int ten rows", yaml: head + "split:\n  test_size: 10\n"},
 		{name: "fraction", yaml: head + "split:\n  test_size: 0.25\n"},
 		{name: "float one", yaml: head + "split:\n  test_size: 1.0\n", want: "modelci.yaml:5:14: split.test_size: 1.0 is a float"},
-		{name: "float ten", yaml: head + "split:\n  test_size: 10.0\n", want: "write 10 for 10 test rows"},
+		{name: "float ten", yaml: head + "split:\n  test_size: 10.0\n", want: "write 10 for a count of 10 test rows"},
 		{name: "unknown key", yaml: "data:\n  path: d.csv\n  taget: y\n", want: `modelci.yaml:3:3: invalid configuration: unknown field "taget"; did you mean target?`},
 		{name: "unknown key far", yaml: head + "zzzzzzzz: 1\n", want: `unknown field "zzzzzzzz"`},
 		{name: "unknown metric", yaml: head + "metrics: [rsme]\n", want: `metrics[0]: unknown metric "rsme"; did you mean rmse?`},

@@ -130,7 +130,11 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 	t.y = make([]float64, len(t.rows))
 	distinct, integral := numericTargetShape(tc, t.rows)
 	if classifier && (distinct > maxClassLevels || (!integral && distinct > 2)) {
-		return nil, dataErr(name, tc.Name, "the target looks continuous (%d distinct values); use model.type: linear or ridge", distinct)
+		many := strconv.Itoa(distinct)
+		if distinct > maxClassLevels {
+			many = fmt.Sprintf("more than %d", maxClassLevels)
+		}
+		return nil, dataErr(name, tc.Name, "the target looks continuous (%s distinct values); use model.type: linear or ridge", many)
 	}
 	if !classifier {
 		for i, r := range t.rows {
