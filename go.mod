@@ -3,6 +3,7 @@ module github.com/modelci/modelci
 go 1.26.8
 
 require (
+	github.com/agext/levenshtein v1.2.3
 	github.com/docker/go-units v0.5.0
 	github.com/goccy/go-yaml v1.19.2
 	github.com/google/go-containerregistry v0.22.1

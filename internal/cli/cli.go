@@ -174,11 +174,21 @@ func loadConfig(path string) (*config.Config, error) {
 
 // loadForModel reads a data file for scoring with a model: the model's
 // categorical features (and a classifier's target) are read as categorical.
-func loadForModel(ctx context.Context, path string, m *model.Model, delimiter rune) (*dataset.Frame, error) {
-	opts := dataset.Options{Delimiter: delimiter}
+// Columns in text that are not numeric features are read as text too, so
+// their raw values can be copied (predict --keep).
+func loadForModel(ctx context.Context, path string, m *model.Model, delimiter rune, text ...string) (*dataset.Frame, error) {
+	opts := dataset.Options{Delimiter: delimiter, DecimalComma: m.Training.Decimal == ","}
+	numeric := map[string]bool{}
 	for _, f := range m.Features {
 		if f.Type == model.Categorical {
 			opts.Categorical = append(opts.Categorical, f.Name)
+		} else {
+			numeric[f.Name] = true
+		}
+	}
+	for _, c := range text {
+		if !numeric[c] {
+			opts.Categorical = append(opts.Categorical, c)
 		}
 	}
 	if m.IsClassifier() {
@@ -193,7 +203,7 @@ func loadForModel(ctx context.Context, path string, m *model.Model, delimiter ru
 
 // loadModelAndData loads a model directory and a data file to score with it,
 // and returns every row of the file.
-func loadModelAndData(ctx context.Context, command, modelDir, dataPath, delimiter string) (*model.Predictor, *dataset.Frame, []int, error) {
+func loadModelAndData(ctx context.Context, command, modelDir, dataPath, delimiter string, text ...string) (*model.Predictor, *dataset.Frame, []int, error) {
 	if modelDir == "" || dataPath == "" {
 		return nil, nil, nil, usageError("%s needs --model DIR and --data FILE", command)
 	}
@@ -209,7 +219,7 @@ func loadModelAndData(ctx context.Context, command, modelDir, dataPath, delimite
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	f, err := loadForModel(ctx, dataPath, m, delim)
+	f, err := loadForModel(ctx, dataPath, m, delim, text...)
 	if err != nil {
 		return nil, nil, nil, err
 	}

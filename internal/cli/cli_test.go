@@ -118,12 +118,6 @@ func TestBadInput(t *testing.T) {
 			substr: []string{`"price"`, `"x1"`},
 		},
 		{
-			name:   "constant feature",
-			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": constantCSV()},
-			code:   ExitFailure,
-			substr: []string{`"k"`, "constant"},
-		},
-		{
 			name:   "all-missing column",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,gone,y\n1,,3\n2,NA,5\n3,,7\n4,null,9\n5,,11\n6,,12\n"},
 			code:   ExitFailure,
@@ -216,15 +210,6 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-}
-
-func constantCSV() string {
-	var b strings.Builder
-	b.WriteString("x1,k,y\n")
-	for i := 0; i < 20; i++ {
-		b.WriteString(ftoa(float64(i)) + ",7," + ftoa(float64(2*i+1)) + "\n")
-	}
-	return b.String()
 }
 
 // onlyInTestCSV has 10 rows; with seed 42 and test_size 0.2 scikit-learn

@@ -5,12 +5,16 @@ import (
 	"encoding/csv"
 
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/atomicfile"
+	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/evaluate"
 )
 
@@ -20,18 +24,31 @@ func newPredictCmd(env Env) *cobra.Command {
 		dataPath  string
 		out       string
 		delimiter string
+		keep      []string
 	)
 	cmd := &cobra.Command{
 		Use:   "predict",
 		Short: "Predict every row of a CSV file",
 		Long: `Writes one output row per input row: the prediction, and for a classifier
 also the probability of the positive class. A row that cannot be scored
-(a missing value under data.missing: drop) gets empty cells.`,
+(a missing value under data.missing: drop) gets empty cells.
+
+--keep COL (repeatable) copies input columns, such as an ID, into the
+output before the prediction, as written in the input (numeric features
+as their parsed value).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, f, rows, err := loadModelAndData(cmd.Context(), "predict", modelDir, dataPath, delimiter)
+			p, f, rows, err := loadModelAndData(cmd.Context(), "predict", modelDir, dataPath, delimiter, keep...)
 			if err != nil {
 				return err
+			}
+			kept := make([]*dataset.Column, len(keep))
+			for i, name := range keep {
+				c, ok := f.Column(name)
+				if !ok {
+					return usageError("--keep: column %q is not in %s; the columns are %s", name, dataPath, strings.Join(f.Header, ", "))
+				}
+				kept[i] = c
 			}
 			m := p.Model()
 			s, err := evaluate.NewScorer(p, f)
@@ -44,7 +61,7 @@ also the probability of the positive class. A row that cannot be scored
 			}
 			var buf bytes.Buffer
 			w := csv.NewWriter(&buf)
-			header := []string{"prediction"}
+			header := append(slices.Clone(keep), "prediction")
 			if m.IsClassifier() {
 				header = append(header, "probability_"+m.Classes[1])
 			}
@@ -55,12 +72,16 @@ also the probability of the positive class. A row that cannot be scored
 			rec := make([]string, len(header))
 			for r := 0; r < f.Rows; r++ {
 				clear(rec)
+				for i, c := range kept {
+					rec[i] = cellText(c, r)
+				}
+				pred := rec[len(kept):]
 				if k < len(res.Rows) && res.Rows[k] == r {
 					if m.IsClassifier() {
-						rec[0] = m.Classes[int(res.Pred[k])]
-						rec[1] = strconv.FormatFloat(res.Proba[k], 'g', -1, 64)
+						pred[0] = m.Classes[int(res.Pred[k])]
+						pred[1] = strconv.FormatFloat(res.Proba[k], 'g', -1, 64)
 					} else {
-						rec[0] = strconv.FormatFloat(res.Pred[k], 'g', -1, 64)
+						pred[0] = strconv.FormatFloat(res.Pred[k], 'g', -1, 64)
 					}
 					k++
 				}
@@ -93,7 +114,23 @@ also the probability of the positive class. A row that cannot be scored
 	cmd.Flags().StringVarP(&dataPath, "data", "d", "", "CSV file to predict (.csv or .csv.gz)")
 	cmd.Flags().StringVarP(&out, "out", "o", "-", "output CSV file (- for stdout)")
 	cmd.Flags().StringVar(&delimiter, "delimiter", "", "field delimiter (default: sniffed)")
+	cmd.Flags().StringArrayVar(&keep, "keep", nil, "copy this input column (such as an ID) into the output; repeatable")
 	return cmd
+}
+
+// cellText is the text of row r of c: the raw value of a text column, the
+// shortest round-tripping form of a number, "" when missing.
+func cellText(c *dataset.Column, r int) string {
+	if c.Kind == dataset.Numeric {
+		if math.IsNaN(c.Floats[r]) {
+			return ""
+		}
+		return strconv.FormatFloat(c.Floats[r], 'g', -1, 64)
+	}
+	if c.Codes[r] < 0 {
+		return ""
+	}
+	return c.Levels[c.Codes[r]]
 }
 
 func parseDelimiterFlag(s string) (rune, error) {

@@ -12,10 +12,13 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/modelci/modelci/internal/inputfile"
 	"github.com/modelci/modelci/internal/metrics"
@@ -47,14 +50,16 @@ const (
 
 // Defaults.
 const (
-	DefaultTestSize     = 0.2
-	DefaultSeed         = 42
-	DefaultAlpha        = 1.0
-	DefaultLearningRate = 0.1
-	DefaultMaxIterGD    = 100000
-	DefaultMaxIterLBFGS = 1000
-	DefaultTolGD        = 1e-10
-	DefaultTolLBFGS     = 1e-10
+	DefaultTestSize = 0.2
+	// DefaultMaxCategories is data.max_categories' default.
+	DefaultMaxCategories = 100
+	DefaultSeed          = 42
+	DefaultAlpha         = 1.0
+	DefaultLearningRate  = 0.1
+	DefaultMaxIterGD     = 100000
+	DefaultMaxIterLBFGS  = 1000
+	DefaultTolGD         = 1e-10
+	DefaultTolLBFGS      = 1e-10
 )
 
 // ErrInvalid marks configuration errors (exit code 2).
@@ -65,6 +70,10 @@ type Config struct {
 	// Name is the model name. Default: the name of the directory holding the
 	// config file.
 	Name string `yaml:"name"`
+	// TaskKind is "regression" or "classification". Optional: the model type
+	// implies it, and classification without a model type picks logistic.
+	// Setting it also silences the integer-target warning.
+	TaskKind string `yaml:"task"`
 	// Data says where the data is and how to read it.
 	Data Data `yaml:"data"`
 	// Split says how rows are divided into training and test rows.
@@ -102,6 +111,15 @@ type Data struct {
 	MaxBytes  *Size `yaml:"max_bytes"`
 	MaxRows   *int  `yaml:"max_rows"`
 	AllowFIFO bool  `yaml:"allow_fifo"`
+	// Decimal is the decimal separator of numbers: "." (default) or ",",
+	// which reads "-0,69" as -0.69 and needs a delimiter other than ','.
+	Decimal string `yaml:"decimal"`
+	// Exclude lists columns that are never features, such as IDs, when
+	// data.features is not given.
+	Exclude []string `yaml:"exclude"`
+	// MaxCategories caps the one-hot levels of a categorical feature: the
+	// most frequent are kept and the rest become "(other)". Default 100.
+	MaxCategories *int `yaml:"max_categories"`
 }
 
 // Split configures the train/test split, which matches scikit-learn's
@@ -109,6 +127,11 @@ type Data struct {
 type Split struct {
 	TestSize *float64 `yaml:"test_size"`
 	Seed     *uint32  `yaml:"seed"`
+
+	// testSizeFloat records that test_size was written as a float (1.0
+	// rather than 1): scikit-learn takes a float as a fraction, which must
+	// then lie in (0, 1), and an int as a row count.
+	testSizeFloat bool
 }
 
 // Model configures the estimator.
@@ -238,6 +261,7 @@ func Parse(b []byte, name, dir string) (*Config, error) {
 	}
 	c.File = name
 	c.Dir = dir
+	c.Split.testSizeFloat = writtenAsFloat(b, "$.split.test_size")
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, locate(name, b, err)
@@ -293,9 +317,9 @@ func yamlError(name string, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			return fmt.Errorf("%s:%d:%d: %w: %s", name, tk.Position.Line, tk.Position.Column, ErrInvalid, ye.GetMessage())
+			return fmt.Errorf("%s:%d:%d: %w: %s", name, tk.Position.Line, tk.Position.Column, ErrInvalid, suggestKey(ye.GetMessage()))
 		}
-		return fmt.Errorf("%s: %w: %s", name, ErrInvalid, ye.GetMessage())
+		return fmt.Errorf("%s: %w: %s", name, ErrInvalid, suggestKey(ye.GetMessage()))
 	}
 	return fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
 }
@@ -310,6 +334,9 @@ func (c *Config) applyDefaults() {
 	if c.Data.Missing == "" {
 		c.Data.Missing = MissingMean
 	}
+	if c.Data.MaxCategories == nil {
+		c.Data.MaxCategories = ptr(DefaultMaxCategories)
+	}
 	if c.Split.TestSize == nil {
 		c.Split.TestSize = ptr(DefaultTestSize)
 	}
@@ -319,6 +346,9 @@ func (c *Config) applyDefaults() {
 	m := &c.Model
 	if m.Type == "" {
 		m.Type = TypeLinear
+		if c.TaskKind == TaskClassification {
+			m.Type = TypeLogistic
+		}
 	}
 	if m.Solver == "" {
 		if m.Type == TypeLogistic {
@@ -382,12 +412,18 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// Tasks.
+const (
+	TaskRegression     = "regression"
+	TaskClassification = "classification"
+)
+
 // Task returns "regression" or "classification" for the model type.
 func (c *Config) Task() string {
 	if c.Model.Type == TypeLogistic {
-		return "classification"
+		return TaskClassification
 	}
-	return "regression"
+	return TaskRegression
 }
 
 // DataPath returns data.path resolved against the config's directory.
@@ -397,6 +433,9 @@ func (c *Config) DataPath() string {
 	}
 	return filepath.Join(c.Dir, c.Data.Path)
 }
+
+// DecimalComma reports whether numbers are written with a decimal comma.
+func (c *Config) DecimalComma() bool { return c.Data.Decimal == "," }
 
 // DelimiterRune returns the configured delimiter, or 0 to sniff it.
 func (c *Config) DelimiterRune() rune {
@@ -459,8 +498,46 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Data.validateLimits()...)
+	if *c.Data.MaxCategories < 2 {
+		bad("data.max_categories", "want at least 2 levels, got %d", *c.Data.MaxCategories)
+	}
+	for i, x := range c.Data.Exclude {
+		field := fmt.Sprintf("data.exclude[%d]", i)
+		switch {
+		case strings.TrimSpace(x) == "":
+			bad(field, "is empty")
+		case x == c.Data.Target:
+			bad(field, "%q is the target; it cannot be excluded", x)
+		case slices.Contains(c.Data.Features, x):
+			bad(field, "%q is also listed in data.features", x)
+		}
+	}
+	switch c.Data.Decimal {
+	case "", ".":
+	case ",":
+		if c.DelimiterRune() == ',' {
+			bad("data.decimal", "a decimal comma needs another delimiter; set data.delimiter (such as semicolon)")
+		}
+	default:
+		bad("data.decimal", "want \".\" or \",\"; got %q", c.Data.Decimal)
+	}
 	if t := *c.Split.TestSize; !(t > 0) || math.IsInf(t, 0) || (t >= 1 && t != math.Trunc(t)) {
 		bad("split.test_size", "want a fraction in (0, 1) or a whole number of rows, got %g", t)
+	} else if t >= 1 && c.Split.testSizeFloat {
+		bad("split.test_size", "%s is a float, and a float is a fraction that must be in (0, 1) (as in scikit-learn); write %d for a count of %d test rows", strconv.FormatFloat(t, 'f', 1, 64), int64(t), int64(t))
+	}
+	switch c.TaskKind {
+	case "":
+	case TaskRegression, TaskClassification:
+		if c.TaskKind != c.Task() {
+			if c.TaskKind == TaskClassification {
+				bad("task", "classification needs model.type: logistic, but model.type is %s", c.Model.Type)
+			} else {
+				bad("task", "regression needs model.type: linear or ridge, but model.type is %s", c.Model.Type)
+			}
+		}
+	default:
+		bad("task", "want regression or classification; got %q%s", c.TaskKind, didYouMean(c.TaskKind, []string{TaskRegression, TaskClassification}))
 	}
 	m := c.Model
 	switch m.Type {
@@ -498,6 +575,11 @@ func (c *Config) Validate() error {
 	if dup := firstDuplicate(c.Metrics); dup != "" {
 		bad("metrics", "%q is listed twice", dup)
 	}
+	for i, name := range c.Metrics {
+		if _, ok := metrics.Lookup(name); !ok {
+			bad(fmt.Sprintf("metrics[%d]", i), "unknown metric %q%s", name, didYouMean(name, allMetricNames()))
+		}
+	}
 	for i, g := range c.Gates {
 		field := fmt.Sprintf("gates[%d]", i)
 		if g.Metric == "" {
@@ -508,7 +590,7 @@ func (c *Config) Validate() error {
 		}
 		if g.Metric != "" {
 			if err := metrics.Validate(metrics.Task(c.Task()), []string{g.Metric}); err != nil {
-				bad(field+".metric", "%v", err)
+				bad(field+".metric", "%v%s", err, didYouMean(g.Metric, allMetricNames()))
 			}
 		}
 		for _, b := range []struct {
@@ -583,3 +665,17 @@ func firstDuplicate(xs []string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// writtenAsFloat reports whether the scalar at path is a YAML float (1.0,
+// 1e1) rather than an integer (1).
+func writtenAsFloat(src []byte, path string) bool {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return false
+	}
+	n, err := p.ReadNode(bytes.NewReader(src))
+	if err != nil || n == nil {
+		return false
+	}
+	return n.Type() == ast.FloatType
+}

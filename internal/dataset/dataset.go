@@ -114,6 +114,10 @@ type Options struct {
 	// runtime.GOMAXPROCS(0). At most 256 are used. The result does not
 	// depend on it.
 	Workers int
+	// DecimalComma reads numbers written with a decimal comma ("-0,69"):
+	// a column whose every value is such a number becomes Numeric. The
+	// delimiter must not be ','.
+	DecimalComma bool
 }
 
 // Column is one typed column of a Frame.
@@ -261,7 +265,8 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Frame.Name. Gzip-compressed input (recognised by its magic bytes) is
 // decompressed transparently. See Load for the dialect.
 func Read(ctx context.Context, r io.Reader, name string, opts Options) (*Frame, error) {
-	return readStream(ctx, r, name, opts, defaultTuning(), false)
+	f, err := readStream(ctx, r, name, opts, defaultTuning(), false)
+	return decimalTail(f, err, opts)
 }
 
 // Load reads the CSV file at path. A gzip-compressed file (recognised by its
@@ -293,7 +298,8 @@ func Read(ctx context.Context, r io.Reader, name string, opts Options) (*Frame, 
 // Errors carry the position (file:line:column) and column name where
 // possible; see ParseError and the sentinel errors.
 func Load(ctx context.Context, path string, opts Options) (*Frame, error) {
-	return loadFile(ctx, path, opts, defaultTuning())
+	f, err := loadFile(ctx, path, opts, defaultTuning())
+	return decimalTail(f, err, opts)
 }
 
 // posError builds a ParseError.

@@ -80,7 +80,7 @@ func ChallengerFromModel(ctx context.Context, cfg *config.Config, dir string, wo
 // categorical, and only the columns it needs that header has.
 func ChampionFrameLoader(cfg *config.Config, header []string, workers int) FrameLoader {
 	return func(ctx context.Context, m *model.Model) (*dataset.Frame, error) {
-		opts := dataset.Options{Delimiter: cfg.DelimiterRune(), Workers: workers}
+		opts := dataset.Options{Delimiter: cfg.DelimiterRune(), Workers: workers, DecimalComma: cfg.DecimalComma()}
 		opts.MaxBytes, opts.MaxRows = cfg.Data.Limits()
 		for _, feat := range m.Features {
 			if !slices.Contains(header, feat.Name) {

@@ -104,7 +104,15 @@ type Feature struct {
 	Categories []string `json:"categories,omitempty"`
 	// ImputeCategory replaces a missing categorical value.
 	ImputeCategory *string `json:"impute_category,omitempty"`
+	// Other means Categories holds OtherCategory, which every category not
+	// listed encodes as (data.max_categories kept only the most frequent).
+	// Without it an unlisted category encodes as all zeros.
+	Other bool `json:"other,omitempty"`
 }
+
+// OtherCategory is the reserved category of the levels that
+// data.max_categories folded together.
+const OtherCategory = "(other)"
 
 // Training records the settings and outcome of the fit.
 type Training struct {
@@ -123,6 +131,10 @@ type Training struct {
 	TestRows  int     `json:"test_rows"`
 	TestSize  float64 `json:"test_size"`
 	Seed      uint32  `json:"seed"`
+	// Decimal is "," when the training data wrote numbers with a decimal
+	// comma (data.decimal), so data files scored later are read the same
+	// way. Omitted for ".".
+	Decimal string `json:"decimal,omitempty"`
 	// DataSHA256 is the fingerprint of the training data file.
 	DataSHA256 string `json:"data_sha256"`
 }

@@ -72,6 +72,9 @@ func NewEncoder(features []Feature) (*Encoder, error) {
 				}
 				idx[c] = j
 			}
+			if _, ok := idx[OtherCategory]; f.Other && !ok {
+				return nil, fmt.Errorf("%w: feature %q folds rare levels into %q but does not list it", ErrCorrupt, f.Name, OtherCategory)
+			}
 			e.catIndex[i] = idx
 			e.width += len(f.Categories)
 		default:
@@ -124,6 +127,9 @@ func (e *Encoder) Category(i int, s string) (int, error) {
 	}
 	j, ok := e.catIndex[i][s]
 	if !ok {
+		if f.Other {
+			return e.catIndex[i][OtherCategory], nil
+		}
 		return -1, nil
 	}
 	return j, nil

@@ -40,6 +40,8 @@ type table struct {
 
 	droppedTarget   int
 	droppedFeatures int
+	// warnings are data warnings found while building the table.
+	warnings []string
 }
 
 // selectColumns picks the features: data.features, or every column but the
@@ -48,9 +50,14 @@ func selectColumns(cfg *config.Config, header []string) ([]string, error) {
 	if len(cfg.Data.Features) > 0 {
 		return cfg.Data.Features, nil
 	}
+	for _, x := range cfg.Data.Exclude {
+		if !slices.Contains(header, x) {
+			return nil, fmt.Errorf("%s: data.exclude: %w: column %q does not exist; the columns are %s", cfg.DataPath(), config.ErrInvalid, x, quoteList(header))
+		}
+	}
 	var out []string
 	for _, h := range header {
-		if h != cfg.Data.Target {
+		if h != cfg.Data.Target && !slices.Contains(cfg.Data.Exclude, h) {
 			out = append(out, h)
 		}
 	}
@@ -85,6 +92,17 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		return nil, dataErr(name, tc.Name, "the target is missing in every row")
 	}
 	classifier := cfg.Model.Type == config.TypeLogistic
+	if !classifier && tc.Kind != dataset.Numeric && dataset.LooksDecimalComma(tc.Levels) {
+		return nil, dataErr(name, tc.Name, "the target holds numbers written with a decimal comma, such as %q; set data.decimal: \",\" (with a delimiter other than ',')", firstLevel(tc))
+	}
+	for _, c := range t.features {
+		if err := checkIDOrDate(cfg, name, c, f.Rows, &t.warnings); err != nil {
+			return nil, err
+		}
+		if c.Kind != dataset.Numeric && !slices.Contains(cfg.Data.Categorical, c.Name) && dataset.LooksDecimalComma(c.Levels) {
+			t.warnings = append(t.warnings, fmt.Sprintf("feature %q holds numbers written with a decimal comma, such as %q, and is read as %d categories; set data.decimal: \",\" to read them as numbers", c.Name, firstLevel(c), len(c.Levels)))
+		}
+	}
 	if !classifier && tc.Kind != dataset.Numeric {
 		return nil, dataErr(name, tc.Name, "a %s model needs a numeric target, but the column holds text such as %q; use model.type: logistic for class labels", cfg.Model.Type, firstLevel(tc))
 	}
@@ -110,15 +128,59 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		return nil, fmt.Errorf("%s: %w: no rows left after dropping %d with a missing target and %d with missing features", name, ErrData, t.droppedTarget, t.droppedFeatures)
 	}
 	t.y = make([]float64, len(t.rows))
+	distinct, integral := numericTargetShape(tc, t.rows)
+	if classifier && (distinct > maxClassLevels || (!integral && distinct > 2)) {
+		many := strconv.Itoa(distinct)
+		if distinct > maxClassLevels {
+			many = fmt.Sprintf("more than %d", maxClassLevels)
+		}
+		return nil, dataErr(name, tc.Name, "the target looks continuous (%s distinct values); use model.type: linear or ridge", many)
+	}
 	if !classifier {
 		for i, r := range t.rows {
 			t.y[i] = tc.Floats[r]
+		}
+		if cfg.TaskKind == "" && distinct > 0 && integral && distinct <= maxClassLevels {
+			t.warnings = append(t.warnings, fmt.Sprintf("target %q holds %d distinct whole numbers, which look like class labels, and is fitted as a regression; set task: classification (with model.type: logistic) for labels, or task: regression to keep this and silence the warning", tc.Name, distinct))
 		}
 		return t, nil
 	}
 	// Class labels are decoded after the split (checkClasses), which can
 	// then explain a label that only the test rows have.
 	return t, nil
+}
+
+// maxClassLevels is the most distinct values a numeric target can have and
+// still look like class labels: more and a classifier's target looks
+// continuous; at most this many whole numbers and a regression's target
+// looks like labels.
+const maxClassLevels = 20
+
+// numericTargetShape counts the distinct values of a target whose every
+// value is a number (read as numbers, or as class labels that parse as
+// numbers) over rows, up to maxClassLevels+1, and says whether they are all
+// whole numbers. It returns 0, false for a target with any non-number.
+func numericTargetShape(tc *dataset.Column, rows []int) (distinct int, integral bool) {
+	seen := make(map[float64]bool, maxClassLevels+1)
+	integral = true
+	for _, r := range rows {
+		var v float64
+		if tc.Kind == dataset.Numeric {
+			v = tc.Floats[r]
+		} else {
+			var err error
+			if v, err = strconv.ParseFloat(strings.TrimSpace(label(tc, r)), 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, false
+			}
+		}
+		if v != math.Trunc(v) {
+			integral = false
+		}
+		if len(seen) <= maxClassLevels {
+			seen[v] = true
+		}
+	}
+	return len(seen), integral
 }
 
 // decodeClasses turns the target into class indices. Classes are sorted as
@@ -240,6 +302,8 @@ type learned struct {
 	// encMeans holds, per feature, the training mean of each of its encoded
 	// columns (after imputation and standardization).
 	encMeans [][]float64
+	// warnings are per-feature warnings, in feature order.
+	warnings []string
 }
 
 // learnPreprocessing computes imputation values, standardization and
@@ -251,6 +315,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 		encMeans: make([][]float64, len(t.features)),
 	}
 	errs := make([]error, len(t.features))
+	warns := make([]string, len(t.features))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	if workers < 1 {
@@ -264,9 +329,9 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 			for i := range jobs {
 				c := t.features[i]
 				if c.Kind == dataset.Numeric {
-					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i])
+					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i])
 				} else {
-					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i])
+					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i], &warns[i])
 					if errs[i] == nil {
 						l.encMeans[i] = categoryMeans(c, trainRows, &l.features[i])
 					}
@@ -282,10 +347,15 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	for _, w := range warns {
+		if w != "" {
+			l.warnings = append(l.warnings, w)
+		}
+	}
 	return l, nil
 }
 
-func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64) ([]float64, error) {
+func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64, warn *string) ([]float64, error) {
 	policy := cfg.Data.Missing
 	buf = buf[:0]
 	var sum float64
@@ -338,9 +408,13 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 	}
 	std := math.Sqrt(ss / float64(n))
 	if lo == hi && (missing == 0 || imp == lo) {
-		return buf, dataErr(file, c.Name, "the feature is constant in the training rows (every value is %s); it carries no information, so remove it from data.features", strconv.FormatFloat(lo, 'g', -1, 64))
-	}
-	if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
+		// As scikit-learn's StandardScaler (scale 1 for zero variance), the
+		// column is centred to all zeros, whether or not it is standardized,
+		// so every solver leaves its coefficient at zero and serving scores
+		// the same whatever value arrives.
+		*warn = fmt.Sprintf("feature %q is constant in the training rows (every value is %s); it carries no information and gets a zero coefficient; remove it from data.features", c.Name, strconv.FormatFloat(lo, 'g', -1, 64))
+		f.Center, f.Scale = lo, 1
+	} else if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
 		f.Center, f.Scale = mean, std
 	}
 	*encMean = []float64{(mean - f.Center) / f.Scale}
@@ -419,7 +493,7 @@ func modeSorted(xs []float64) float64 {
 	return best
 }
 
-func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature) error {
+func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature, warn *string) error {
 	policy := cfg.Data.Missing
 	counts := make([]int, len(c.Levels))
 	missing := 0
@@ -446,7 +520,31 @@ func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows [
 	if len(cats) == 1 {
 		return dataErr(file, c.Name, "the feature is constant in the training rows (every value is %q); it carries no information, so remove it from data.features", cats[0])
 	}
-	*f = model.Feature{Name: c.Name, Type: model.Categorical, Missing: policy, Categories: cats}
+	other := false
+	if limit := *cfg.Data.MaxCategories; len(cats) > limit {
+		if slices.Contains(cats, model.OtherCategory) {
+			return dataErr(file, c.Name, "the feature has more than data.max_categories (%d) levels and a level named %q, the name reserved for the rest; rename that level or raise data.max_categories", limit, model.OtherCategory)
+		}
+		n := make(map[string]int, len(cats))
+		for code, k := range counts {
+			if k > 0 {
+				n[c.Levels[code]] = k
+			}
+		}
+		// Most frequent first, ties by value, so the kept levels do not
+		// depend on row order.
+		slices.SortStableFunc(cats, func(a, b string) int {
+			if n[a] != n[b] {
+				return n[b] - n[a]
+			}
+			return strings.Compare(a, b)
+		})
+		*warn = fmt.Sprintf("feature %q has %d levels in the training rows, more than data.max_categories (%d); the %d least frequent became %q", c.Name, len(cats), limit, len(cats)-limit, model.OtherCategory)
+		cats = append(cats[:limit:limit], model.OtherCategory)
+		sort.Strings(cats)
+		other = true
+	}
+	*f = model.Feature{Name: c.Name, Type: model.Categorical, Missing: policy, Categories: cats, Other: other}
 	if policy == config.MissingMean || policy == config.MissingMedian || policy == config.MissingMostFrequent {
 		// Categorical features are imputed with the most frequent category
 		// under every imputing policy; ties go to the smallest category.
@@ -477,7 +575,11 @@ func categoryMeans(c *dataset.Column, rows []int, f *model.Feature) []float64 {
 			counts[idx[*f.ImputeCategory]]++
 			continue
 		}
-		counts[idx[c.Levels[code]]]++
+		j, ok := idx[c.Levels[code]]
+		if !ok {
+			j = idx[model.OtherCategory]
+		}
+		counts[j]++
 	}
 	out := make([]float64, len(counts))
 	for j, n := range counts {

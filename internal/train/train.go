@@ -64,10 +64,11 @@ type Result struct {
 // LoadData reads the config's data file with the options the config implies.
 func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Frame, error) {
 	opts := dataset.Options{
-		Delimiter:   cfg.DelimiterRune(),
-		Categorical: slices.Clone(cfg.Data.Categorical),
-		Workers:     workers,
-		AllowFIFO:   cfg.Data.AllowFIFO,
+		Delimiter:    cfg.DelimiterRune(),
+		Categorical:  slices.Clone(cfg.Data.Categorical),
+		Workers:      workers,
+		AllowFIFO:    cfg.Data.AllowFIFO,
+		DecimalComma: cfg.DecimalComma(),
 	}
 	opts.MaxBytes, opts.MaxRows = cfg.Data.Limits()
 	if cfg.Model.Type == config.TypeLogistic {
@@ -170,7 +171,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 	}
 	stage("prepare")
 
-	var warnings []string
+	warnings := append(slices.Clone(t.warnings), l.warnings...)
 	mc := cfg.Model
 	intercept := *mc.FitIntercept
 	tr := model.Training{
@@ -182,6 +183,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		TestRows:     len(testRows),
 		TestSize:     *cfg.Split.TestSize,
 		Seed:         *cfg.Split.Seed,
+		Decimal:      decimalSetting(cfg),
 		DataSHA256:   f.SHA256,
 	}
 	if mc.Solver == config.SolverGD || mc.Solver == config.SolverLBFGS {
