@@ -406,11 +406,12 @@ func solveGD(ctx context.Context, g, b []float64, yy float64, p int, m config.Mo
 // columns involved. With an intercept, every complete one-hot block (blocks
 // holds their [start, end) column ranges) is collinear with it; that is
 // expected and handled by the minimum-norm solution, so those directions are
-// projected out first.
-func describeNull(null [][]float64, columns []string, blocks [][2]int, intercept bool) []string {
-	expected := 0
+// projected out first. The columns of constant features (all zero, and
+// reported by their own warning) are expected null directions too.
+func describeNull(null [][]float64, columns []string, blocks [][2]int, intercept bool, constant []int) []string {
+	expected := len(constant)
 	if intercept {
-		expected = len(blocks)
+		expected += len(blocks)
 	}
 	if len(null) <= expected {
 		return nil
@@ -431,6 +432,9 @@ func describeNull(null [][]float64, columns []string, blocks [][2]int, intercept
 					r[j] -= dot / k
 				}
 			}
+		}
+		for _, j := range constant {
+			r[j] = 0
 		}
 		for j, x := range r {
 			if math.Abs(x) > 1e-6 {

@@ -304,6 +304,10 @@ type learned struct {
 	encMeans [][]float64
 	// warnings are per-feature warnings, in feature order.
 	warnings []string
+	// constant marks the numeric features that are constant in the
+	// training rows: their one encoded column is all zeros, and their
+	// coefficient is exactly zero.
+	constant []bool
 }
 
 // learnPreprocessing computes imputation values, standardization and
@@ -313,6 +317,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 		features: make([]model.Feature, len(t.features)),
 		profiles: make([]profile.Feature, len(t.features)),
 		encMeans: make([][]float64, len(t.features)),
+		constant: make([]bool, len(t.features)),
 	}
 	errs := make([]error, len(t.features))
 	warns := make([]string, len(t.features))
@@ -329,7 +334,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 			for i := range jobs {
 				c := t.features[i]
 				if c.Kind == dataset.Numeric {
-					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i])
+					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i], &l.constant[i])
 				} else {
 					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i], &warns[i])
 					if errs[i] == nil {
@@ -355,7 +360,7 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 	return l, nil
 }
 
-func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64, warn *string) ([]float64, error) {
+func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64, warn *string, constant *bool) ([]float64, error) {
 	policy := cfg.Data.Missing
 	buf = buf[:0]
 	var sum float64
@@ -414,6 +419,7 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 		// the same whatever value arrives.
 		*warn = fmt.Sprintf("feature %q is constant in the training rows (every value is %s); it carries no information and gets a zero coefficient; remove it from data.features", c.Name, strconv.FormatFloat(lo, 'g', -1, 64))
 		f.Center, f.Scale = lo, 1
+		*constant = true
 	} else if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
 		f.Center, f.Scale = mean, std
 	}

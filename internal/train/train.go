@@ -159,6 +159,12 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		return nil, err
 	}
 	p := enc.Width()
+	var constCols []int
+	for i, c := range l.constant {
+		if c {
+			constCols = append(constCols, enc.Offset(i))
+		}
+	}
 	m.Columns = columnNames(m.Features)
 	m.Coefficients = make([]float64, p)
 	skeleton, err := model.NewPredictor(m)
@@ -291,7 +297,11 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 			m.Intercept -= xbar[j] * c
 		}
 		tr.Iterations, tr.Converged, tr.Loss = lf.iterations, lf.converged, lf.loss
-		warnings = append(warnings, describeNull(lf.nullspace, m.Columns, oneHotBlocks(enc, m.Features), intercept)...)
+		warnings = append(warnings, describeNull(lf.nullspace, m.Columns, oneHotBlocks(enc, m.Features), intercept, constCols)...)
+	}
+	for _, j := range constCols {
+		// Zero up to rounding already: the encoded column is all zeros.
+		m.Coefficients[j] = 0
 	}
 	if !tr.Converged {
 		warnings = append(warnings, fmt.Sprintf("%s solver did not converge in %d iterations (tol %g); raise model.max_iter or model.learning_rate", tr.Solver, tr.Iterations, tr.Tol))
