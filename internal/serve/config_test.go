@@ -53,6 +53,13 @@ func TestParseArgs(t *testing.T) {
 		{name: "bad log format", env: map[string]string{"MODELCI_LOG_FORMAT": "xml"}, errSub: "text or json"},
 		{name: "sample zero", args: []string{"--prediction-log-sample=0"}, errSub: "(0, 1]"},
 		{name: "no port", args: []string{"--addr=localhost"}, errSub: "no port"},
+		{name: "port out of range", args: []string{"--addr=127.0.0.1:99999"}, errSub: "out of range"},
+		{name: "port out of range from env", env: map[string]string{"MODELCI_ADDR": ":65536"}, errSub: "MODELCI_ADDR"},
+		{name: "negative port", args: []string{"--addr=:-1"}, errSub: "0-65535"},
+		{name: "two colons", args: []string{"--addr=a:b:c"}, errSub: "too many colons"},
+		{name: "bare port out of range", env: map[string]string{"MODELCI_ADDR": "70000"}, errSub: "out of range"},
+		{name: "highest port", args: []string{"--addr=127.0.0.1:65535"}, want: with(func(c *Config) { c.Addr = "127.0.0.1:65535" })},
+		{name: "IPv6 and a service name", args: []string{"--addr=[::1]:http"}, want: with(func(c *Config) { c.Addr = "[::1]:http" })},
 		{name: "unknown flag", args: []string{"--port=1"}, errSub: "port"},
 		{name: "positional argument", args: []string{"dir"}, errSub: `unexpected argument "dir"`},
 	}
