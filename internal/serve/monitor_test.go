@@ -247,6 +247,21 @@ func TestDriftWindowIsLastRows(t *testing.T) {
 			}
 		}
 	})
+	// Windows kept in blocks of requests read 200,000 here (and 1,000,000
+	// after 10 such requests, the figure).
+	t.Run("2 requests of 100000 rows", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, d.Model, Options{DriftWindow: 10000, MaxRows: 100000})
+		body := recordsBody(t, d.Shifted.Rows, 100000/len(d.Shifted.Rows))
+		for i := range 2 {
+			if code, out := call(s, "POST", "/invocations", "application/json", body); code != 200 {
+				t.Fatalf("request %d: %d %.200s", i, code, out)
+			}
+		}
+		if got := value(t, scrape(t, s), "modelci_drift_window_rows", nil); got != 10000 {
+			t.Errorf("window rows %v, want 10000", got)
+		}
+	})
 	cases := []struct {
 		name string
 		send func(t *testing.T, s *Server)
