@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +113,30 @@ func TestValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Error(err)
 	}
+}
+
+// FuzzAddr: the --addr parser never panics, and an address it accepts has
+// a host and a port net.Listen takes: a number in 0-65535 or a service
+// name.
+func FuzzAddr(f *testing.F) {
+	for _, s := range []string{":8080", "8080", "127.0.0.1:99999", "notanaddr", "[::1]:http", ":-1", "a:b:c", "99999", " :1 ", "[::1]:65535", "host:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v addrValue
+		if err := v.Set(s); err != nil {
+			return
+		}
+		_, port, err := net.SplitHostPort(string(v))
+		if err != nil {
+			t.Fatalf("accepted %q as %q: %v", s, v, err)
+		}
+		if n, err := strconv.ParseUint(port, 10, 64); err == nil {
+			if n > 65535 {
+				t.Fatalf("accepted %q with port %d", s, n)
+			}
+		} else if !isServiceName(port) {
+			t.Fatalf("accepted %q with port %q", s, port)
+		}
+	})
 }
