@@ -471,15 +471,17 @@ func (c *cellSink) flatten(depth int) error {
 		if c.dt == dtBool && k == kBool {
 			// true and false are 1 and 0 of a numeric feature (a
 			// categorical one needs BYTES: see v2Table).
-			k, v = kNumber, []byte{'0'}
+			c.t.num[r*c.t.nf+i] = 0
 			if tok == 't' {
-				v[0] = '1'
+				c.t.num[r*c.t.nf+i] = 1
 			}
+			c.n++
+			continue
 		}
 		if err := c.schema.set(c.t, r, i, k, v, c.dt.numeric()); err != nil {
 			return badRequest("row %d, feature %q: %v", r, c.schema.names[i], err)
 		}
-		if k == kNumber && c.dt.numeric() && (c.dt != dtBool || tok != 't' && tok != 'f') {
+		if k == kNumber && c.dt.numeric() {
 			if err := c.dt.check(c.t.num[r*c.t.nf+i], v); err != nil {
 				return badRequest("input %q, element %d (row %d, feature %q): %v", c.in.name(c.body), c.n, r, c.schema.names[i], err)
 			}
