@@ -21,6 +21,9 @@ func TestRun(t *testing.T) {
 		{"help", []string{"-h"}, nil, 0, "MODELCI_MODEL_DIR"},
 		{"bad flag", []string{"--max-rows=-1"}, nil, 2, "modelci-serve: invalid serving configuration"},
 		{"no model", nil, nil, 2, "pass --model DIR or set MODELCI_MODEL_DIR"},
+		{"port out of range", []string{"--model", "/nonexistent/model", "--addr", "127.0.0.1:99999"}, nil, 2, "out of range"},
+		{"unparsable address", []string{"--model", "/nonexistent/model", "--addr", "notanaddr"}, nil, 2, "no port"},
+		{"port out of range from env", []string{"--model", "/nonexistent/model"}, map[string]string{"MODELCI_ADDR": ":99999"}, 2, "MODELCI_ADDR"},
 		{"missing model", nil, map[string]string{"MODELCI_MODEL_DIR": "/nonexistent/model"}, 1, "/nonexistent/model/model.json"},
 	}
 	for _, c := range cases {

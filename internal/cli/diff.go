@@ -130,7 +130,7 @@ gate failed (the report is written first).`,
 	f.StringVarP(&out, "out", "o", "-", "file to write the report to (- = standard output)")
 	f.StringVar(&challengerRef, "challenger-ref", "", "branch or ref of the challenger (default: from git)")
 	f.StringVar(&challengerSHA, "challenger-sha", "", "commit of the challenger (default: from git)")
-	f.IntVar(&workers, "workers", 0, "parallelism (0 = number of CPUs); results do not depend on it")
+	workersFlag(cmd, &workers)
 	return cmd
 }
 

@@ -86,6 +86,16 @@ func TestExitCodeTable(t *testing.T) {
 			{name: "serve --addr notanaddr", files: ok, args: func(dir string) []string {
 				return []string{"serve", "--model", filepath.Join(dir, "nomodel"), "--addr", "notanaddr"}
 			}},
+			{name: "serve --addr 127.0.0.1:99999", files: ok, args: func(dir string) []string {
+				return []string{"serve", "--model", filepath.Join(dir, "nomodel"), "--addr", "127.0.0.1:99999"}
+			}},
+			{name: "serve MODELCI_ADDR=:99999", files: ok, env: map[string]string{"MODELCI_ADDR": ":99999"}, args: func(dir string) []string {
+				return []string{"serve", "--model", filepath.Join(dir, "nomodel")}
+			}},
+			{name: "train --workers -1", files: ok, args: train("--workers", "-1")},
+			{name: "diff --workers -1", files: ok, args: func(dir string) []string {
+				return []string{"diff", "-c", filepath.Join(dir, "modelci.yaml"), "--baseline", "none", "--out", filepath.Join(dir, "report.md"), "--workers", "-1"}
+			}},
 		},
 		ExitGate: {{name: "gate failed", files: map[string]string{"modelci.yaml": minimalConfig + "gates:\n  - {metric: r2, max: 0.5}\n", "data.csv": data}, args: func(dir string) []string {
 			return []string{"diff", "-c", filepath.Join(dir, "modelci.yaml"), "--baseline", "none", "--out", filepath.Join(dir, "report.md")}

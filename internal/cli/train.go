@@ -61,7 +61,7 @@ Writes model.json, metrics.json and profile.json to --out atomically.`,
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "modelci.yaml", "path to modelci.yaml")
 	cmd.Flags().StringVarP(&out, "out", "o", "dist/model", "directory to write the model to")
-	cmd.Flags().IntVar(&workers, "workers", 0, "parallelism (0 = number of CPUs); results do not depend on it")
+	workersFlag(cmd, &workers)
 	return cmd
 }
 

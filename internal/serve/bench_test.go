@@ -250,3 +250,25 @@ func BenchmarkMonitorAdd(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMonitorAddRows measures adding one request of many rows to the
+// drift window: writing its rows over the ring's oldest is linear in the
+// rows (at most the window's size).
+func BenchmarkMonitorAddRows(b *testing.B) {
+	for _, rows := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			s := newServer(b, "regression", Options{DriftWindow: 10000})
+			mon := s.mon
+			num := []float64{1500, 3, 20, math.NaN()}
+			str := []string{"", "", "", "paris"}
+			tl := mon.newTally()
+			for range rows {
+				mon.row(&tl, num, str, 350000)
+			}
+			for b.Loop() {
+				mon.add(&tl)
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

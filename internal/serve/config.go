@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -208,14 +209,41 @@ func (v *addrValue) Set(s string) error {
 	if s == "" {
 		return errors.New("empty address")
 	}
-	if _, err := strconv.ParseUint(s, 10, 16); err == nil {
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		if n > 65535 {
+			return fmt.Errorf("port %d is out of range (0-65535)", n)
+		}
 		s = ":" + s
 	}
 	if !strings.Contains(s, ":") {
 		return fmt.Errorf("address %q has no port (want host:port or :port)", s)
 	}
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", s, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 64); err == nil && n > 65535 {
+		return fmt.Errorf("address %q: port %d is out of range (0-65535)", s, n)
+	} else if err != nil && !isServiceName(port) {
+		return fmt.Errorf("address %q: port %q is not a number in 0-65535", s, port)
+	}
 	*v = addrValue(s)
 	return nil
+}
+
+// isServiceName reports whether p looks like a service name such as
+// "http", which net.Listen resolves (a port must be a number or a name).
+func isServiceName(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	c := p[0] | 0x20 // lower case
+	return c >= 'a' && c <= 'z'
 }
 
 type positiveInt int

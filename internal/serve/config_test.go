@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,13 @@ func TestParseArgs(t *testing.T) {
 		{name: "bad log format", env: map[string]string{"MODELCI_LOG_FORMAT": "xml"}, errSub: "text or json"},
 		{name: "sample zero", args: []string{"--prediction-log-sample=0"}, errSub: "(0, 1]"},
 		{name: "no port", args: []string{"--addr=localhost"}, errSub: "no port"},
+		{name: "port out of range", args: []string{"--addr=127.0.0.1:99999"}, errSub: "out of range"},
+		{name: "port out of range from env", env: map[string]string{"MODELCI_ADDR": ":65536"}, errSub: "MODELCI_ADDR"},
+		{name: "negative port", args: []string{"--addr=:-1"}, errSub: "0-65535"},
+		{name: "two colons", args: []string{"--addr=a:b:c"}, errSub: "too many colons"},
+		{name: "bare port out of range", env: map[string]string{"MODELCI_ADDR": "70000"}, errSub: "out of range"},
+		{name: "highest port", args: []string{"--addr=127.0.0.1:65535"}, want: with(func(c *Config) { c.Addr = "127.0.0.1:65535" })},
+		{name: "IPv6 and a service name", args: []string{"--addr=[::1]:http"}, want: with(func(c *Config) { c.Addr = "[::1]:http" })},
 		{name: "unknown flag", args: []string{"--port=1"}, errSub: "port"},
 		{name: "positional argument", args: []string{"dir"}, errSub: `unexpected argument "dir"`},
 	}
@@ -104,4 +113,30 @@ func TestValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Error(err)
 	}
+}
+
+// FuzzAddr: the --addr parser never panics, and an address it accepts has
+// a host and a port net.Listen takes: a number in 0-65535 or a service
+// name.
+func FuzzAddr(f *testing.F) {
+	for _, s := range []string{":8080", "8080", "127.0.0.1:99999", "notanaddr", "[::1]:http", ":-1", "a:b:c", "99999", " :1 ", "[::1]:65535", "host:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v addrValue
+		if err := v.Set(s); err != nil {
+			return
+		}
+		_, port, err := net.SplitHostPort(string(v))
+		if err != nil {
+			t.Fatalf("accepted %q as %q: %v", s, v, err)
+		}
+		if n, err := strconv.ParseUint(port, 10, 64); err == nil {
+			if n > 65535 {
+				t.Fatalf("accepted %q with port %d", s, n)
+			}
+		} else if !isServiceName(port) {
+			t.Fatalf("accepted %q with port %q", s, port)
+		}
+	})
 }

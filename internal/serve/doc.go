@@ -16,6 +16,13 @@
 //	GET  /ping, /health, /version              MLflow health and version
 //	GET  /metrics                              Prometheus
 //
+// The drift window is the last --drift-window rows scored, whatever the
+// size of the requests that carried them (a request longer than the window
+// contributes its last rows). modelci_drift_window_rows counts them; the
+// PSI gauges are exported only once the window holds driftMinRows (500)
+// rows, or is full if it is smaller, so that an alert on PSI never fires
+// on a handful of rows.
+//
 // The model name is model.json's name; its version is the first 12 hex
 // digits of model.json's checksum (see Version).
 //

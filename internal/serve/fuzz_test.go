@@ -3,8 +3,10 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -65,9 +67,61 @@ func FuzzV2Infer(f *testing.F) {
 						t.Fatalf("output %s for %d rows has %d values", o.Name, n, len(o.Data))
 					}
 				}
+				checkTyped(t, body)
 			}
 		}
 	})
+}
+
+// typedRange is the range of the V2 datatypes whose range float64 holds
+// exactly, as the protocol defines them.
+var typedRange = map[string][2]float64{
+	"INT8": {-128, 127}, "INT16": {-32768, 32767}, "INT32": {-2147483648, 2147483647},
+	"UINT8": {0, 255}, "UINT16": {0, 65535}, "UINT32": {0, 4294967295},
+	"FP16": {-65504, 65504}, "FP32": {-math.MaxFloat32, math.MaxFloat32},
+}
+
+// checkTyped asserts that an accepted V2 request's typed tensors held
+// values of their datatype: integers in range, BOOL only true, false or
+// null, and no numeric datatype for the categorical feature city.
+func checkTyped(t *testing.T, body []byte) {
+	var req struct {
+		Inputs []struct {
+			Name     string `json:"name"`
+			Datatype string `json:"datatype"`
+			Data     any    `json:"data"`
+		} `json:"inputs"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return // NaN tokens, duplicate keys: not worth a second decoder
+	}
+	for _, in := range req.Inputs {
+		if in.Name == "city" || in.Name == "plan" {
+			if in.Datatype != "BYTES" {
+				t.Fatalf("accepted %s data for the categorical %s: %s", in.Datatype, in.Name, body)
+			}
+		}
+		r, ranged := typedRange[in.Datatype]
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			case float64:
+				integer := !strings.HasPrefix(in.Datatype, "FP")
+				if in.Datatype == "BOOL" || ranged && (x < r[0] || x > r[1] || integer && x != math.Trunc(x)) {
+					t.Fatalf("accepted %v in a %s tensor: %s", x, in.Datatype, body)
+				}
+			case bool:
+				if in.Datatype != "BOOL" && in.Datatype != "BYTES" {
+					t.Fatalf("accepted a boolean in a %s tensor: %s", in.Datatype, body)
+				}
+			}
+		}
+		walk(in.Data)
+	}
 }
 
 func FuzzInvocations(f *testing.F) {

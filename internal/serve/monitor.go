@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,9 +32,10 @@ func (p protocol) String() string {
 	return "mlflow"
 }
 
-// driftBlocks is the number of blocks the drift window is kept in: the
-// window slides by a tenth of its size at a time.
-const driftBlocks = 10
+// driftMinRows is the sample the PSI gauges need before they are exported:
+// over fewer rows PSI measures sampling noise, not drift (after 9 rows a
+// stable feature reads 7.8). A window smaller than this needs to be full.
+const driftMinRows = 500
 
 // metrics holds the Prometheus metrics of one server, in its own registry.
 type metrics struct {
@@ -124,14 +124,15 @@ func (mt *metrics) observe(p protocol, code, rows int, d time.Duration) {
 
 // monitor accumulates what the scored rows look like: a histogram of the
 // predictions since start, and bucket counts of every feature (and of the
-// prediction) over a sliding window of recent rows, from which it computes
-// PSI against the training profile when Prometheus scrapes.
+// prediction) over the last window rows, from which it computes PSI
+// against the training profile when Prometheus scrapes.
 //
-// Requests add their counts, gathered without locks while scoring, to one
-// of several shards chosen at random, so concurrent requests rarely wait on
-// each other. The window is kept in driftBlocks blocks: when a block's
-// worth of rows has arrived, the shards are folded into a new block and
-// the oldest block is dropped.
+// Requests add their histogram counts, gathered without locks while
+// scoring, to one of several shards chosen at random, so concurrent
+// requests rarely wait on each other. The window is a ring of the last
+// window rows' bucket indices with the counts over it: a request writes
+// its rows (at most the last window of them) over the oldest ones,
+// subtracting what they counted.
 type monitor struct {
 	// feats are the features with a training profile.
 	feats []monFeature
@@ -141,18 +142,23 @@ type monitor struct {
 	// width is the number of window counters.
 	width int
 	drift bool
+	// slots is the number of buckets a row takes in the window: one per
+	// feature in feats, and one for the prediction.
+	slots int
+	// size is the window's length in rows; minRows the rows the PSI
+	// gauges need.
+	size, minRows int
 	// bounds are the upper bounds of the prediction histogram.
 	bounds []float64
 
 	shards []monShard
 
-	blockRows int64
-	pending   atomic.Int64 // rows in the shards, not yet in a block
-
-	mu     sync.Mutex
-	blocks [][]int64
-	blockN []int64
-	next   int
+	mu sync.Mutex
+	// ring holds the window's rows, slots counter indices each; it grows
+	// to size rows, then head is the oldest row, overwritten next.
+	ring   []uint32
+	head   int
+	counts []int64 // the window's counters, width of them
 
 	histDesc, featDesc, predDesc, rowsDesc *prometheus.Desc
 }
@@ -165,21 +171,21 @@ type monFeature struct {
 }
 
 type monShard struct {
-	mu     sync.Mutex
-	window []int64
-	rows   int64
-	hist   []uint64
-	sum    float64
-	count  uint64
-	_      [64]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	hist  []uint64
+	sum   float64
+	count uint64
+	_     [64]byte // keep shards on separate cache lines
 }
 
-// tally is one request's share of the monitor's counts.
+// tally is one request's share of the monitor's counts. bins holds the
+// window counter indices of its rows, slots per row, as a ring of at most
+// the window's size: a request longer than the window keeps its last rows.
 type tally struct {
-	window []int64
-	hist   []uint64
-	sum    float64
-	rows   int64
+	bins []uint32
+	hist []uint64
+	sum  float64
+	rows int64
 }
 
 func newMonitor(m *model.Model, prof *profile.Profile, window int) *monitor {
@@ -199,17 +205,20 @@ func newMonitor(m *model.Model, prof *profile.Profile, window int) *monitor {
 			mon.predOff = mon.width
 			mon.width += prof.Prediction.Buckets()
 		}
-		mon.blockRows = max(1, int64(window/driftBlocks))
-		mon.blocks = make([][]int64, driftBlocks)
-		for i := range mon.blocks {
-			mon.blocks[i] = make([]int64, mon.width)
+		mon.slots = len(mon.feats)
+		if mon.pred != nil {
+			mon.slots++
 		}
-		mon.blockN = make([]int64, driftBlocks)
+		if mon.slots == 0 { // nothing profiled: count rows in one counter
+			mon.slots, mon.width = 1, 1
+		}
+		mon.size = window
+		mon.minRows = min(window, driftMinRows)
+		mon.counts = make([]int64, mon.width)
 	}
 	mon.bounds = predictionBounds(m, prof)
 	mon.shards = make([]monShard, 4*runtime.GOMAXPROCS(0))
 	for i := range mon.shards {
-		mon.shards[i].window = make([]int64, mon.width)
 		mon.shards[i].hist = make([]uint64, len(mon.bounds)+1)
 	}
 	labels := prometheus.Labels{"model": m.Name}
@@ -223,7 +232,7 @@ func newMonitor(m *model.Model, prof *profile.Profile, window int) *monitor {
 		"Population stability index of the predictions over the drift window against the training predictions.",
 		nil, labels)
 	mon.rowsDesc = prometheus.NewDesc("modelci_drift_window_rows",
-		"Rows the drift gauges are computed over.",
+		"Rows in the drift window: the last --drift-window rows scored; the PSI gauges are exported once it holds 500 rows (or is full, if smaller).",
 		nil, labels)
 	return mon
 }
@@ -256,11 +265,11 @@ func predictionBounds(m *model.Model, prof *profile.Profile) []float64 {
 }
 
 func (mon *monitor) newTally() tally {
-	return tally{window: make([]int64, mon.width), hist: make([]uint64, len(mon.bounds)+1)}
+	return tally{hist: make([]uint64, len(mon.bounds)+1)}
 }
 
 func (t *tally) reset() {
-	clear(t.window)
+	t.bins = t.bins[:0]
 	clear(t.hist)
 	t.sum = 0
 	t.rows = 0
@@ -270,7 +279,12 @@ func (t *tally) reset() {
 // value, or the positive-class probability).
 func (mon *monitor) row(t *tally, num []float64, str []string, pred float64) {
 	if mon.drift {
-		w := t.window
+		// Row t.rows goes to slot t.rows mod size of the tally's ring.
+		at := int(t.rows%int64(mon.size)) * mon.slots
+		if at == len(t.bins) {
+			t.bins = append(t.bins, make([]uint32, mon.slots)...)
+		}
+		w := t.bins[at : at+mon.slots]
 		for k := range mon.feats {
 			f := &mon.feats[k]
 			var b int
@@ -280,10 +294,10 @@ func (mon *monitor) row(t *tally, num []float64, str []string, pred float64) {
 			} else {
 				b = f.prof.NumericBucket(num[f.index])
 			}
-			w[f.off+b]++
+			w[k] = uint32(f.off + b)
 		}
 		if mon.pred != nil {
-			w[mon.predOff+mon.pred.NumericBucket(pred)]++
+			w[len(mon.feats)] = uint32(mon.predOff + mon.pred.NumericBucket(pred))
 		}
 	}
 	t.hist[sort.SearchFloat64s(mon.bounds, pred)]++
@@ -298,47 +312,46 @@ func (mon *monitor) add(t *tally) {
 	}
 	sh := &mon.shards[rand.IntN(len(mon.shards))]
 	sh.mu.Lock()
-	if mon.drift {
-		for j, c := range t.window {
-			sh.window[j] += c
-		}
-		sh.rows += t.rows
-	}
 	for j, c := range t.hist {
 		sh.hist[j] += c
 	}
 	sh.sum += t.sum
 	sh.count += uint64(t.rows)
 	sh.mu.Unlock()
-	if mon.drift && mon.pending.Add(t.rows) >= mon.blockRows {
-		mon.rotate()
+	if mon.drift {
+		mon.slide(t)
 	}
 }
 
-// rotate folds the shards into a new block, replacing the oldest.
-func (mon *monitor) rotate() {
+// slide writes a request's rows into the window, oldest first, over the
+// window's oldest rows.
+func (mon *monitor) slide(t *tally) {
+	n := len(t.bins) / mon.slots // min(t.rows, size)
+	first := 0                   // the tally's oldest row
+	if t.rows > int64(n) {
+		first = int(t.rows % int64(n))
+	}
 	mon.mu.Lock()
 	defer mon.mu.Unlock()
-	if mon.pending.Load() < mon.blockRows {
-		return // another request rotated first
-	}
-	blk := mon.blocks[mon.next]
-	clear(blk)
-	var n int64
-	for i := range mon.shards {
-		sh := &mon.shards[i]
-		sh.mu.Lock()
-		for j, c := range sh.window {
-			blk[j] += c
+	for k := range n {
+		src := (first + k) % n * mon.slots
+		row := t.bins[src : src+mon.slots]
+		var dst []uint32
+		if len(mon.ring) < mon.size*mon.slots {
+			mon.ring = append(mon.ring, row...)
+			dst = mon.ring[len(mon.ring)-mon.slots:]
+		} else {
+			dst = mon.ring[mon.head*mon.slots : (mon.head+1)*mon.slots]
+			for _, j := range dst {
+				mon.counts[j]--
+			}
+			copy(dst, row)
+			mon.head = (mon.head + 1) % mon.size
 		}
-		clear(sh.window)
-		n += sh.rows
-		sh.rows = 0
-		sh.mu.Unlock()
+		for _, j := range dst {
+			mon.counts[j]++
+		}
 	}
-	mon.blockN[mon.next] = n
-	mon.next = (mon.next + 1) % len(mon.blocks)
-	mon.pending.Add(-n)
 }
 
 // snapshot is the monitor's state at one moment.
@@ -352,21 +365,15 @@ type snapshot struct {
 
 func (mon *monitor) snapshot() snapshot {
 	s := snapshot{window: make([]int64, mon.width), hist: make([]uint64, len(mon.bounds)+1)}
-	mon.mu.Lock()
-	defer mon.mu.Unlock()
-	for b, blk := range mon.blocks {
-		for j, c := range blk {
-			s.window[j] += c
-		}
-		s.rows += mon.blockN[b]
+	if mon.drift {
+		mon.mu.Lock()
+		copy(s.window, mon.counts)
+		s.rows = int64(len(mon.ring) / mon.slots)
+		mon.mu.Unlock()
 	}
 	for i := range mon.shards {
 		sh := &mon.shards[i]
 		sh.mu.Lock()
-		for j, c := range sh.window {
-			s.window[j] += c
-		}
-		s.rows += sh.rows
 		for j, c := range sh.hist {
 			s.hist[j] += c
 		}
@@ -403,8 +410,8 @@ func (mon *monitor) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(mon.rowsDesc, prometheus.GaugeValue, float64(s.rows))
-	if s.rows == 0 {
-		return
+	if s.rows == 0 || s.rows < int64(mon.minRows) {
+		return // too few rows for PSI to mean drift
 	}
 	for _, f := range mon.feats {
 		psi, err := f.prof.PSI(s.window[f.off : f.off+f.prof.Buckets()])

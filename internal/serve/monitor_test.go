@@ -144,17 +144,18 @@ func TestDriftMatchesReference(t *testing.T) {
 }
 
 // TestDriftConcurrent: concurrent requests land in different shards and
-// none is lost; the window keeps sliding under concurrency.
+// none is lost; the window keeps sliding under concurrency and holds
+// exactly its size.
 func TestDriftConcurrent(t *testing.T) {
 	t.Parallel()
 	d := ref(t).Drift[0]
 	for _, c := range []struct {
 		window           int
 		workers, perWork int
-		wantLo, wantHi   int
+		wantRows         int
 	}{
-		{window: 1000, workers: 8, perWork: 50, wantLo: 400, wantHi: 400},
-		{window: 100, workers: 8, perWork: 50, wantLo: 100, wantHi: 100 + 10 + 8},
+		{window: 1000, workers: 8, perWork: 75, wantRows: 600},
+		{window: 100, workers: 8, perWork: 50, wantRows: 100},
 	} {
 		t.Run(fmt.Sprint(c.window), func(t *testing.T) {
 			t.Parallel()
@@ -182,8 +183,8 @@ func TestDriftConcurrent(t *testing.T) {
 			}
 			fams := scrape(t, s)
 			rows := int(value(t, fams, "modelci_drift_window_rows", nil))
-			if rows < c.wantLo || rows > c.wantHi {
-				t.Errorf("window rows %d, want %d..%d", rows, c.wantLo, c.wantHi)
+			if rows != c.wantRows {
+				t.Errorf("window rows %d, want %d", rows, c.wantRows)
 			}
 			total := c.workers * c.perWork
 			if got := metric(fams, "modelci_prediction_value", nil).GetHistogram().GetSampleCount(); got != uint64(total) {
@@ -192,14 +193,149 @@ func TestDriftConcurrent(t *testing.T) {
 			if got := value(t, fams, "modelci_inference_rows_total", map[string]string{"protocol": "mlflow"}); got != float64(total) {
 				t.Errorf("rows_total %v, want %d", got, total)
 			}
-			if c.wantLo == c.wantHi {
+			if c.wantRows == total {
 				// All rows are in the window: the PSI is that of the
-				// shifted rows, each sent 4 times.
+				// shifted rows, each sent 6 times.
 				for feat, want := range d.Shifted.PSI {
 					got := value(t, fams, "modelci_feature_drift_psi", map[string]string{"feature": feat})
 					if math.Abs(got-want) > 1e-9 {
 						t.Errorf("PSI of %s = %v, want %v", feat, got, want)
 					}
+				}
+			}
+		})
+	}
+}
+
+// recordsBody is an MLflow dataframe_records body of rows repeated times.
+func recordsBody(t testing.TB, rows []map[string]any, times int) string {
+	all := make([]map[string]any, 0, len(rows)*times)
+	for range times {
+		all = append(all, rows...)
+	}
+	return mustJSON(t, map[string]any{"dataframe_records": all})
+}
+
+// TestDriftWindowIsLastRows: the window holds the last --drift-window
+// rows, however many rows the requests carry: 1,000 requests of 1,000
+// rows leave 10,000 in a 10,000-row window, and a request longer than the
+// window keeps only its last rows.
+func TestDriftWindowIsLastRows(t *testing.T) {
+	t.Parallel()
+	d := ref(t).Drift[0]
+	t.Run("1000 requests of 1000 rows", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, d.Model, Options{DriftWindow: 10000, MaxRows: 1000})
+		body := recordsBody(t, d.Shifted.Rows, 1000/len(d.Shifted.Rows))
+		for i := range 1000 {
+			if code, out := call(s, "POST", "/invocations", "application/json", body); code != 200 {
+				t.Fatalf("request %d: %d %s", i, code, out)
+			}
+			if i == 4 {
+				if got := value(t, scrape(t, s), "modelci_drift_window_rows", nil); got != 5000 {
+					t.Fatalf("after 5 requests: window rows %v, want 5000", got)
+				}
+			}
+		}
+		fams := scrape(t, s)
+		if got := value(t, fams, "modelci_drift_window_rows", nil); got != 10000 {
+			t.Errorf("window rows %v, want 10000", got)
+		}
+		for feat, want := range d.Shifted.PSI {
+			if got := value(t, fams, "modelci_feature_drift_psi", map[string]string{"feature": feat}); math.Abs(got-want) > 1e-9 {
+				t.Errorf("PSI of %s = %v, want %v", feat, got, want)
+			}
+		}
+	})
+	// Windows kept in blocks of requests read 200,000 here (and 1,000,000
+	// after 10 such requests, the figure).
+	t.Run("2 requests of 100000 rows", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, d.Model, Options{DriftWindow: 10000, MaxRows: 100000})
+		body := recordsBody(t, d.Shifted.Rows, 100000/len(d.Shifted.Rows))
+		for i := range 2 {
+			if code, out := call(s, "POST", "/invocations", "application/json", body); code != 200 {
+				t.Fatalf("request %d: %d %.200s", i, code, out)
+			}
+		}
+		if got := value(t, scrape(t, s), "modelci_drift_window_rows", nil); got != 10000 {
+			t.Errorf("window rows %v, want 10000", got)
+		}
+	})
+	cases := []struct {
+		name string
+		send func(t *testing.T, s *Server)
+	}{
+		// One request: 50 stable rows, then the 100 shifted ones.
+		{"a request longer than the window", func(t *testing.T, s *Server) {
+			rows := append(append([]map[string]any{}, d.Stable.Rows[:50]...), d.Shifted.Rows...)
+			sendRecords(t, s, rows, len(rows))
+		}},
+		// Stable rows, then shifted ones in requests that straddle the
+		// ring's end.
+		{"requests across the ring's end", func(t *testing.T, s *Server) {
+			sendRecords(t, s, d.Stable.Rows[:30], 30)
+			sendRecords(t, s, d.Shifted.Rows, 7)
+		}},
+		{"a full window of stable rows, then shifted", func(t *testing.T, s *Server) {
+			sendRecords(t, s, d.Stable.Rows, 100)
+			sendRecords(t, s, d.Stable.Rows[:33], 11)
+			sendRecords(t, s, d.Shifted.Rows, 100)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, d.Model, Options{DriftWindow: 100})
+			c.send(t, s)
+			fams := scrape(t, s)
+			if got := value(t, fams, "modelci_drift_window_rows", nil); got != 100 {
+				t.Errorf("window rows %v, want 100", got)
+			}
+			for feat, want := range d.Shifted.PSI {
+				if got := value(t, fams, "modelci_feature_drift_psi", map[string]string{"feature": feat}); math.Abs(got-want) > 1e-9 {
+					t.Errorf("PSI of %s = %v, want %v (the window is not the last 100 rows)", feat, got, want)
+				}
+			}
+			if got := value(t, fams, "modelci_prediction_drift_psi", nil); math.Abs(got-d.Shifted.PredictionPSI) > 1e-9 {
+				t.Errorf("prediction PSI = %v, want %v", got, d.Shifted.PredictionPSI)
+			}
+		})
+	}
+}
+
+// TestDriftMinRows: the PSI gauges wait for driftMinRows rows (or a full
+// window, if smaller); the row count is exported from the first row.
+func TestDriftMinRows(t *testing.T) {
+	t.Parallel()
+	d := ref(t).Drift[0]
+	cases := []struct {
+		window, rows int
+		psi          bool
+	}{
+		{window: 10000, rows: 9, psi: false},
+		{window: 10000, rows: driftMinRows - 1, psi: false},
+		{window: 10000, rows: driftMinRows, psi: true},
+		{window: 100, rows: 99, psi: false},
+		{window: 100, rows: 100, psi: true},
+		{window: 100, rows: 700, psi: true},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("window %d, %d rows", c.window, c.rows), func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, d.Model, Options{DriftWindow: c.window})
+			var rows []map[string]any
+			for len(rows) < c.rows {
+				rows = append(rows, d.Shifted.Rows...)
+			}
+			sendRecords(t, s, rows[:c.rows], 50)
+			fams := scrape(t, s)
+			if got, want := value(t, fams, "modelci_drift_window_rows", nil), float64(min(c.rows, c.window)); got != want {
+				t.Errorf("window rows %v, want %v", got, want)
+			}
+			for _, name := range []string{"modelci_feature_drift_psi", "modelci_prediction_drift_psi"} {
+				if got := fams[name] != nil; got != c.psi {
+					t.Errorf("%s exported: %v, want %v", name, got, c.psi)
 				}
 			}
 		})

@@ -283,13 +283,9 @@ func (s *Server) encodeConstants() error {
 	return nil
 }
 
-// buildVersion reports the module version the binary was built from.
+// buildVersion reports the version the binary was built from (versionOf).
 func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
-		return "devel"
-	}
-	return bi.Main.Version
+	return versionOf(debug.ReadBuildInfo())
 }
 
 // SetReady sets what the readiness endpoints report. Shutdown turns it

@@ -68,6 +68,17 @@ func newSchema(m *model.Model) *schema {
 
 func (s *schema) nf() int { return len(s.names) }
 
+// firstCategorical returns the index of the first categorical feature, or
+// -1.
+func (s *schema) firstCategorical() int {
+	for i, c := range s.isCat {
+		if c {
+			return i
+		}
+	}
+	return -1
+}
+
 // feature returns the index of the feature named by b, or -1.
 func (s *schema) feature(b []byte) int {
 	if i, ok := s.index[string(b)]; ok {

@@ -8,28 +8,6 @@ import (
 // maxRank bounds the rank of an input tensor.
 const maxRank = 8
 
-// dtype is a tensor datatype of the Open Inference Protocol.
-type dtype uint8
-
-const (
-	dtUnknown dtype = iota
-	dtNumeric       // FP64, FP32, INT*, UINT*
-	dtBytes
-	dtUnsupported // BOOL, FP16, BF16
-)
-
-func parseDtype(b []byte) dtype {
-	switch string(b) {
-	case "FP64", "FP32", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64":
-		return dtNumeric
-	case "BYTES":
-		return dtBytes
-	case "BOOL", "FP16", "BF16":
-		return dtUnsupported
-	}
-	return dtUnknown
-}
-
 // v2Input is one decoded input tensor; its data is kept as a span of the
 // body and decoded once the whole request is known.
 type v2Input struct {
@@ -334,11 +312,21 @@ func (s *Server) v2Table(body []byte, st *reqState) *httpError {
 	for i := range st.inputs {
 		in := &st.inputs[i]
 		switch in.dt {
-		case dtNumeric, dtBytes:
 		case dtUnsupported:
-			return badRequest("input %q: datatype %s is not supported; use FP64, FP32, INT*, UINT* or BYTES", in.name(body), body[in.dtLo:in.dtHi])
-		default:
+			return badRequest("input %q: datatype %s is not supported; use BOOL, FP16, FP32, FP64, INT*, UINT* or BYTES", in.name(body), body[in.dtLo:in.dtHi])
+		case dtUnknown:
 			return badRequest("input %q: unknown datatype %q", in.name(body), body[in.dtLo:in.dtHi])
+		}
+		if !in.dt.numeric() {
+			continue
+		}
+		// A categorical feature's values are strings: BYTES.
+		if named {
+			if s.schema.isCat[in.feature] {
+				return badRequest("input %q: feature %q is categorical, so its datatype must be BYTES, not %s", in.name(body), s.schema.names[in.feature], in.dt)
+			}
+		} else if c := s.schema.firstCategorical(); c >= 0 {
+			return badRequest("input %q: datatype %s cannot carry the categorical feature %q; send a BYTES tensor (its elements may be numbers and strings) or one input per feature", in.name(body), in.dt, s.schema.names[c])
 		}
 	}
 	if !named {
@@ -375,7 +363,7 @@ func (s *Server) v2Table(body []byte, st *reqState) *httpError {
 	st.t.addRows(int(rows))
 	for i := range st.inputs {
 		in := &st.inputs[i]
-		c := cellSink{sc: &st.sc, schema: s.schema, t: &st.t, strict: in.dt == dtNumeric, col: in.feature, total: int(rows)}
+		c := cellSink{sc: &st.sc, schema: s.schema, t: &st.t, dt: in.dt, col: in.feature, total: int(rows)}
 		if herr := c.decode(body, in); herr != nil {
 			return herr
 		}
@@ -398,7 +386,7 @@ func (s *Server) v2Matrix(body []byte, st *reqState, in *v2Input) *httpError {
 		return s.tooManyRows(int(min(rows, 1<<40)))
 	}
 	st.t.addRows(int(rows))
-	c := cellSink{sc: &st.sc, schema: s.schema, t: &st.t, strict: in.dt == dtNumeric, col: -1, total: int(rows) * nf}
+	c := cellSink{sc: &st.sc, schema: s.schema, t: &st.t, dt: in.dt, col: -1, total: int(rows) * nf}
 	return c.decode(body, in)
 }
 
@@ -418,14 +406,18 @@ type cellSink struct {
 	sc     *scanner
 	schema *schema
 	t      *table
-	strict bool
+	dt     dtype
 	col    int // the feature of a per-feature tensor, or -1 for [N, F]
 	total  int // elements expected
 	n      int // elements so far
 	r, i   int // next cell of an [N, F] tensor
+	// body and in are the request and the tensor, for error messages.
+	body []byte
+	in   *v2Input
 }
 
 func (c *cellSink) decode(body []byte, in *v2Input) *httpError {
+	c.body, c.in = body, in
 	c.sc.reset(body[:in.dataHi])
 	c.sc.i = in.dataLo
 	if c.sc.peek() != '[' {
@@ -454,6 +446,7 @@ func (c *cellSink) flatten(depth int) error {
 		if err != nil || !ok {
 			return err
 		}
+		tok := c.sc.peek()
 		k, v, err := c.sc.elem()
 		if err != nil {
 			return err
@@ -475,8 +468,23 @@ func (c *cellSink) flatten(depth int) error {
 				c.r++
 			}
 		}
-		if err := c.schema.set(c.t, r, i, k, v, c.strict); err != nil {
+		if c.dt == dtBool && k == kBool {
+			// true and false are 1 and 0 of a numeric feature (a
+			// categorical one needs BYTES: see v2Table).
+			c.t.num[r*c.t.nf+i] = 0
+			if tok == 't' {
+				c.t.num[r*c.t.nf+i] = 1
+			}
+			c.n++
+			continue
+		}
+		if err := c.schema.set(c.t, r, i, k, v, c.dt.numeric()); err != nil {
 			return badRequest("row %d, feature %q: %v", r, c.schema.names[i], err)
+		}
+		if k == kNumber && c.dt.numeric() {
+			if err := c.dt.check(c.t.num[r*c.t.nf+i], v); err != nil {
+				return badRequest("input %q, element %d (row %d, feature %q): %v", c.in.name(c.body), c.n, r, c.schema.names[i], err)
+			}
 		}
 		c.n++
 	}
