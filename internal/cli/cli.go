@@ -173,14 +173,15 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 // loadForModel reads a data file for scoring with a model: the model's
-// categorical features (and a classifier's target) are read as categorical.
+// categorical and date features (and a classifier's target) are read as
+// categorical (text).
 // Columns in text that are not numeric features are read as text too, so
 // their raw values can be copied (predict --keep).
 func loadForModel(ctx context.Context, path string, m *model.Model, delimiter rune, text ...string) (*dataset.Frame, error) {
 	opts := dataset.Options{Delimiter: delimiter, DecimalComma: m.Training.Decimal == ","}
 	numeric := map[string]bool{}
 	for _, f := range m.Features {
-		if f.Type == model.Categorical {
+		if f.IsText() {
 			opts.Categorical = append(opts.Categorical, f.Name)
 		} else {
 			numeric[f.Name] = true

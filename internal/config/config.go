@@ -120,6 +120,9 @@ type Data struct {
 	// MaxCategories caps the one-hot levels of a categorical feature: the
 	// most frequent are kept and the rest become "(other)". Default 100.
 	MaxCategories *int `yaml:"max_categories"`
+	// Dates lists ISO date or datetime columns that become the numeric
+	// features year, month, dayofweek and dayofyear.
+	Dates []string `yaml:"dates"`
 }
 
 // Split configures the train/test split, which matches scikit-learn's
@@ -510,6 +513,23 @@ func (c *Config) Validate() error {
 			bad(field, "%q is the target; it cannot be excluded", x)
 		case slices.Contains(c.Data.Features, x):
 			bad(field, "%q is also listed in data.features", x)
+		}
+	}
+	for i, d := range c.Data.Dates {
+		field := fmt.Sprintf("data.dates[%d]", i)
+		switch {
+		case strings.TrimSpace(d) == "":
+			bad(field, "is empty")
+		case d == c.Data.Target:
+			bad(field, "%q is the target; it cannot also be a date feature", d)
+		case slices.Contains(c.Data.Exclude, d):
+			bad(field, "%q is also listed in data.exclude", d)
+		case slices.Contains(c.Data.Dates[:i], d):
+			bad(field, "%q is listed twice", d)
+		case slices.Contains(c.Data.Categorical, d):
+			bad(field, "%q is also listed in data.categorical; a date column is read as text already", d)
+		case len(c.Data.Features) > 0 && !slices.Contains(c.Data.Features, d):
+			bad(field, "%q is not listed in data.features; add it there too", d)
 		}
 	}
 	switch c.Data.Decimal {

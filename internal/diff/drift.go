@@ -20,7 +20,7 @@ func drift(prof *profile.Profile, f *dataset.Frame, rows []int, champ, chal *mod
 		out = append(out, featureDrift(pf, f, rows))
 	}
 	for _, feat := range chal.Features {
-		if !inProfile[feat.Name] {
+		if !inProfile[feat.Name] && feat.Type != model.Date { // a date feature has no profile
 			out = append(out, Drift{Feature: feat.Name, Type: feat.Type, Status: DriftAdded})
 		}
 	}

@@ -87,7 +87,7 @@ func ChampionFrameLoader(cfg *config.Config, header []string, workers int) Frame
 				continue
 			}
 			opts.Columns = append(opts.Columns, feat.Name)
-			if feat.Type == model.Categorical {
+			if feat.IsText() {
 				opts.Categorical = append(opts.Categorical, feat.Name)
 			}
 		}

@@ -47,8 +47,12 @@ func Compatibility(m *model.Model, f *dataset.Frame) []ColumnChange {
 			out = append(out, ColumnChange{Name: feat.Name, Change: "removed"})
 			continue
 		}
-		if kind := col.Kind.String(); kind != feat.Type {
-			out = append(out, ColumnChange{Name: feat.Name, Change: "type", Model: feat.Type, Data: kind})
+		want := feat.Type
+		if want == model.Date {
+			want = dataset.Categorical.String() // dates are read as text
+		}
+		if kind := col.Kind.String(); kind != want {
+			out = append(out, ColumnChange{Name: feat.Name, Change: "type", Model: want, Data: kind})
 		}
 	}
 	for _, name := range f.Header {
@@ -138,6 +142,9 @@ func NewScorer(p *model.Predictor, f *dataset.Frame) (*Scorer, error) {
 			continue
 		}
 		s.cat[i] = col
+		if feat.Type == model.Date {
+			continue
+		}
 		lm := make([]int32, len(col.Levels))
 		for code, lvl := range col.Levels {
 			j, err := enc.Category(i, lvl)
@@ -197,8 +204,20 @@ func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
 			dst[off] = v
 			continue
 		}
-		n := len(feats[i].Categories)
-		clear(dst[off : off+n])
+		if feats[i].Type == model.Date {
+			raw, imputed := s.dateValue(i, r)
+			if st != nil && imputed {
+				st.imputed[i]++
+			}
+			if err := enc.DateValues(i, raw, dst[off:off+enc.Span(i)]); err != nil {
+				if st != nil {
+					st.missing = i
+				}
+				return err
+			}
+			continue
+		}
+		clear(dst[off : off+enc.Span(i)])
 		j, imputed, err := s.category(i, s.cat[i].Codes[r])
 		if st != nil && imputed {
 			st.imputed[i]++
@@ -218,6 +237,19 @@ func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
 		dst[off+j] = 1
 	}
 	return nil
+}
+
+// dateValue returns the raw value of date feature i in frame row r ("" when
+// missing) and whether it is imputed (missing or not a date).
+func (s *Scorer) dateValue(i, r int) (string, bool) {
+	col := s.cat[i]
+	code := col.Codes[r]
+	if code < 0 {
+		return "", true
+	}
+	raw := col.Levels[code]
+	_, ok := model.ParseDate(raw)
+	return raw, !ok
 }
 
 // category maps a dataset category code of categorical feature i to its
@@ -261,7 +293,16 @@ func (s *Scorer) EncodeBlock(rows []int, dst []float64, stride int) error {
 			}
 			continue
 		}
-		n := len(feats[i].Categories)
+		n := enc.Span(i)
+		if feats[i].Type == model.Date {
+			for k, r := range rows {
+				raw, _ := s.dateValue(i, r)
+				if err := enc.DateValues(i, raw, dst[k*stride+off:k*stride+off+n]); err != nil {
+					return fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
+				}
+			}
+			continue
+		}
 		codes := s.cat[i].Codes
 		for k, r := range rows {
 			row := dst[k*stride+off : k*stride+off+n]

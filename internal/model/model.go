@@ -89,7 +89,7 @@ type Model struct {
 // training rows only.
 type Feature struct {
 	Name string `json:"name"`
-	// Type is numeric or categorical.
+	// Type is numeric, categorical or date.
 	Type string `json:"type"`
 	// Missing is the policy for missing values: mean, median, most_frequent
 	// (imputed), drop or error (rejected at prediction time).
@@ -108,6 +108,10 @@ type Feature struct {
 	// listed encodes as (data.max_categories kept only the most frequent).
 	// Without it an unlisted category encodes as all zeros.
 	Other bool `json:"other,omitempty"`
+	// Parts are the numeric parts of a date feature (type "date", from
+	// data.dates): year, month, dayofweek, dayofyear, each with its own
+	// imputation and scaling. Omitted for other types.
+	Parts []Feature `json:"parts,omitempty"`
 }
 
 // OtherCategory is the reserved category of the levels that

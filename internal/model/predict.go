@@ -51,13 +51,15 @@ func NewEncoder(features []Feature) (*Encoder, error) {
 		e.offsets[i] = e.width
 		switch f.Type {
 		case Numeric:
-			if !(f.Scale > 0) || !finite(f.Scale) || !finite(f.Center) {
-				return nil, fmt.Errorf("%w: feature %q has scale %g and center %g", ErrCorrupt, f.Name, f.Scale, f.Center)
-			}
-			if f.Impute != nil && !finite(*f.Impute) {
-				return nil, fmt.Errorf("%w: feature %q has a non-finite impute value", ErrCorrupt, f.Name)
+			if err := checkNumeric(f.Name, &f); err != nil {
+				return nil, err
 			}
 			e.width++
+		case Date:
+			if err := checkDate(&f); err != nil {
+				return nil, err
+			}
+			e.width += len(f.Parts)
 		case Categorical:
 			if len(f.Categories) == 0 {
 				return nil, fmt.Errorf("%w: categorical feature %q has no categories", ErrCorrupt, f.Name)
@@ -80,6 +82,9 @@ func NewEncoder(features []Feature) (*Encoder, error) {
 		default:
 			return nil, fmt.Errorf("%w: feature %q has unknown type %q", ErrCorrupt, f.Name, f.Type)
 		}
+		if (f.Other && f.Type != Categorical) || (len(f.Parts) > 0 && f.Type != Date) {
+			return nil, fmt.Errorf("%w: %s feature %q has other or parts", ErrCorrupt, f.Type, f.Name)
+		}
 	}
 	return e, nil
 }
@@ -98,13 +103,7 @@ func (e *Encoder) Offset(i int) int { return e.offsets[i] }
 // standardized.
 func (e *Encoder) Numeric(i int, x float64) (float64, error) {
 	f := &e.features[i]
-	if math.IsNaN(x) {
-		if f.Impute == nil {
-			return 0, fmt.Errorf("feature %q: %w (policy %q)", f.Name, ErrMissingValue, f.Missing)
-		}
-		x = *f.Impute
-	}
-	return (x - f.Center) / f.Scale, nil
+	return numericValue(f.Name, f, x)
 }
 
 // Scaling returns the center and scale of numeric feature i: a present
@@ -137,8 +136,8 @@ func (e *Encoder) Category(i int, s string) (int, error) {
 
 // EncodeRow writes the encoded columns of one row into dst (length Width).
 // num[i] is the value of numeric feature i (NaN = missing); str[i] is the
-// value of categorical feature i. It returns how many categorical values were
-// not seen in training; those encode as all zeros.
+// raw text of categorical or date feature i. It returns how many
+// categorical values were not seen in training; those encode as all zeros.
 func (e *Encoder) EncodeRow(num []float64, str []string, dst []float64) (unknown int, err error) {
 	for i := range e.features {
 		off := e.offsets[i]
@@ -148,6 +147,12 @@ func (e *Encoder) EncodeRow(num []float64, str []string, dst []float64) (unknown
 				return unknown, err
 			}
 			dst[off] = v
+			continue
+		}
+		if e.features[i].Type == Date {
+			if err := e.DateValues(i, str[i], dst[off:off+e.Span(i)]); err != nil {
+				return unknown, err
+			}
 			continue
 		}
 		n := len(e.features[i].Categories)
@@ -204,6 +209,14 @@ func (p *Predictor) Score(num []float64, str []string) (score float64, unknown i
 				return 0, unknown, err
 			}
 			score += coef[off] * v
+			continue
+		}
+		if f.Type == Date {
+			var buf [len(DateParts)]float64
+			if err := p.enc.DateValues(i, str[i], buf[:len(f.Parts)]); err != nil {
+				return 0, unknown, err
+			}
+			score += LinearScore(0, coef[off:off+len(f.Parts)], buf[:])
 			continue
 		}
 		j, err := p.enc.Category(i, str[i])

@@ -244,7 +244,7 @@ func (s *Server) encodeConstants() error {
 	inputs := make([]tensor, len(s.m.Features))
 	for i, f := range s.m.Features {
 		dt := "FP64"
-		if f.Type == model.Categorical {
+		if f.IsText() {
 			dt = "BYTES"
 		}
 		inputs[i] = tensor{Name: f.Name, Datatype: dt, Shape: []int{-1}}
@@ -658,7 +658,7 @@ func (s *Server) score(st *reqState) *httpError {
 func (s *Server) countUnknown(st *reqState, str []string) {
 	enc := s.pred.Encoder()
 	for i, cat := range s.schema.isCat {
-		if !cat {
+		if !cat || s.m.Features[i].Type != model.Categorical {
 			continue
 		}
 		if j, err := enc.Category(i, str[i]); err == nil && j < 0 {

@@ -30,7 +30,10 @@ func badRequest(format string, args ...any) *httpError {
 // schema is what decoding needs to know about the model's features.
 type schema struct {
 	names []string
+	// isCat marks the features whose values are text: categorical and
+	// date features.
 	isCat []bool
+	kinds []string
 	// index maps a feature name to its position.
 	index map[string]int
 	// cats interns the training categories of categorical feature i, so
@@ -44,13 +47,17 @@ func newSchema(m *model.Model) *schema {
 	s := &schema{
 		names: m.FeatureNames(),
 		isCat: make([]bool, len(m.Features)),
+		kinds: make([]string, len(m.Features)),
 		index: make(map[string]int, len(m.Features)),
 		cats:  make([]map[string]string, len(m.Features)),
 	}
 	for i, f := range m.Features {
 		s.index[f.Name] = i
+		// A date arrives as a string, like a category, and the model's
+		// encoder derives its parts.
+		s.isCat[i] = f.IsText()
+		s.kinds[i] = f.Type
 		if f.Type == model.Categorical {
-			s.isCat[i] = true
 			c := make(map[string]string, len(f.Categories))
 			for _, v := range f.Categories {
 				c[v] = v
@@ -67,6 +74,15 @@ func newSchema(m *model.Model) *schema {
 }
 
 func (s *schema) nf() int { return len(s.names) }
+
+// isKind completes "feature ... is" for text feature i: "categorical" or
+// "a date".
+func (s *schema) isKind(i int) string {
+	if s.kinds[i] == model.Date {
+		return "a date"
+	}
+	return s.kinds[i]
+}
 
 // firstCategorical returns the index of the first categorical feature, or
 // -1.

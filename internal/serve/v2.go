@@ -323,10 +323,10 @@ func (s *Server) v2Table(body []byte, st *reqState) *httpError {
 		// A categorical feature's values are strings: BYTES.
 		if named {
 			if s.schema.isCat[in.feature] {
-				return badRequest("input %q: feature %q is categorical, so its datatype must be BYTES, not %s", in.name(body), s.schema.names[in.feature], in.dt)
+				return badRequest("input %q: feature %q is %s, so its datatype must be BYTES, not %s", in.name(body), s.schema.names[in.feature], s.schema.isKind(in.feature), in.dt)
 			}
 		} else if c := s.schema.firstCategorical(); c >= 0 {
-			return badRequest("input %q: datatype %s cannot carry the categorical feature %q; send a BYTES tensor (its elements may be numbers and strings) or one input per feature", in.name(body), in.dt, s.schema.names[c])
+			return badRequest("input %q: datatype %s cannot carry the %s feature %q; send a BYTES tensor (its elements may be numbers and strings) or one input per feature", in.name(body), in.dt, s.schema.kinds[c], s.schema.names[c])
 		}
 	}
 	if !named {

@@ -25,7 +25,7 @@ func checkIDOrDate(cfg *config.Config, file string, c *dataset.Column, rows int,
 	present := rows - c.Missing
 	if c.Kind == dataset.Categorical {
 		if looksDates(c.Levels) {
-			return dataErr(file, c.Name, "the column holds dates such as %q, which would be one-hot encoded as %d unrelated categories; add it to data.exclude", firstLevel(c), len(c.Levels))
+			return dataErr(file, c.Name, "the column holds dates such as %q, which would be one-hot encoded as %d unrelated categories; set data.dates: [%q] to use its year, month, day of week and day of year, or add it to data.exclude", firstLevel(c), len(c.Levels), c.Name)
 		}
 		if present >= minIDRows && len(c.Levels) == present && !dataset.LooksDecimalComma(c.Levels) {
 			return dataErr(file, c.Name, "the column has a different value in every row (%d), like an ID, so one-hot encoding it learns nothing about new rows; add it to data.exclude", present)

@@ -96,6 +96,12 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		return nil, dataErr(name, tc.Name, "the target holds numbers written with a decimal comma, such as %q; set data.decimal: \",\" (with a delimiter other than ',')", firstLevel(tc))
 	}
 	for _, c := range t.features {
+		if isDate(cfg, c.Name) {
+			if err := checkDateColumn(cfg, name, c); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := checkIDOrDate(cfg, name, c, f.Rows, &t.warnings); err != nil {
 			return nil, err
 		}
@@ -298,6 +304,7 @@ func quoteList(xs []string) string {
 // training-data profile of every feature.
 type learned struct {
 	features []model.Feature
+	// profiles is empty for a date feature, which has none.
 	profiles []profile.Feature
 	// encMeans holds, per feature, the training mean of each of its encoded
 	// columns (after imputation and standardization).
@@ -333,6 +340,10 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 			var buf []float64
 			for i := range jobs {
 				c := t.features[i]
+				if isDate(cfg, c.Name) {
+					errs[i] = learnDate(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.encMeans[i])
+					continue
+				}
 				if c.Kind == dataset.Numeric {
 					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i], &l.constant[i])
 				} else {

@@ -65,7 +65,7 @@ type Result struct {
 func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Frame, error) {
 	opts := dataset.Options{
 		Delimiter:    cfg.DelimiterRune(),
-		Categorical:  slices.Clone(cfg.Data.Categorical),
+		Categorical:  append(slices.Clone(cfg.Data.Categorical), cfg.Data.Dates...),
 		Workers:      workers,
 		AllowFIFO:    cfg.Data.AllowFIFO,
 		DecimalComma: cfg.DecimalComma(),
@@ -80,7 +80,7 @@ func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Fr
 	}
 	f, err := dataset.Load(ctx, cfg.DataPath(), opts)
 	if errors.Is(err, dataset.ErrUnknownColumn) {
-		// data.features, data.target or data.categorical names a column
+		// data.features, data.target, data.categorical or data.dates names a column
 		// the file lacks: a configuration error, like a wrong data.target
 		// found later.
 		return nil, fmt.Errorf("load data: %s: %w: %w", cfg.File, config.ErrInvalid, err)
@@ -165,7 +165,7 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 			constCols = append(constCols, enc.Offset(i))
 		}
 	}
-	m.Columns = columnNames(m.Features)
+	m.Columns = model.ColumnNames(m.Features)
 	m.Coefficients = make([]float64, p)
 	skeleton, err := model.NewPredictor(m)
 	if err != nil {
@@ -365,11 +365,14 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		}
 		mf.Skipped[s.Name] = s.Reason
 	}
-	for _, c := range t.features {
+	for i, c := range t.features {
 		mf.Data.Columns[c.Name] = c.Kind.String()
+		if m.Features[i].Type == model.Date {
+			mf.Data.Columns[c.Name] = model.Date
+		}
 	}
 	mf.Data.Columns[t.target.Name] = t.target.Kind.String()
-	imputed := countImputed(t, trainRows, testRows)
+	imputed := countImputed(t, m.Features, trainRows, testRows)
 	if len(imputed) > 0 {
 		mf.Data.Imputed = imputed
 	}
@@ -437,20 +440,6 @@ func (l *learned) means(enc *model.Encoder) []float64 {
 	return out
 }
 
-func columnNames(fs []model.Feature) []string {
-	var out []string
-	for _, f := range fs {
-		if f.Type == model.Numeric {
-			out = append(out, f.Name)
-			continue
-		}
-		for _, c := range f.Categories {
-			out = append(out, f.Name+"="+c)
-		}
-	}
-	return out
-}
-
 func oneHotBlocks(enc *model.Encoder, fs []model.Feature) [][2]int {
 	var out [][2]int
 	for i, f := range fs {
@@ -461,16 +450,25 @@ func oneHotBlocks(enc *model.Encoder, fs []model.Feature) [][2]int {
 	return out
 }
 
-func countImputed(t *table, trainRows, testRows []int) map[string]int {
+// countImputed counts, per feature, the missing values of the training
+// and test rows (for a date feature, also the values that are not dates).
+func countImputed(t *table, fs []model.Feature, trainRows, testRows []int) map[string]int {
 	out := map[string]int{}
-	for _, c := range t.features {
-		if c.Missing == 0 {
+	for i, c := range t.features {
+		var notDate []bool
+		if fs[i].Type == model.Date {
+			notDate = make([]bool, len(c.Levels))
+			for k, l := range c.Levels {
+				_, ok := model.ParseDate(l)
+				notDate[k] = !ok
+			}
+		} else if c.Missing == 0 {
 			continue
 		}
 		n := 0
 		for _, rows := range [][]int{trainRows, testRows} {
 			for _, r := range rows {
-				if isMissing(c, r) {
+				if isMissing(c, r) || (notDate != nil && notDate[c.Codes[r]]) {
 					n++
 				}
 			}
@@ -489,7 +487,7 @@ func buildProfile(pred *model.Predictor, f *dataset.Frame, trainRows []int, l *l
 	prof := &profile.Profile{
 		SchemaVersion: profile.SchemaVersion,
 		Rows:          len(trainRows),
-		Features:      l.profiles,
+		Features:      profiled(l.profiles),
 	}
 	rows := sampleRows(trainRows)
 	s, err := evaluate.NewScorer(pred, f)
