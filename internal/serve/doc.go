@@ -23,12 +23,6 @@
 // rows, or is full if it is smaller, so that an alert on PSI never fires
 // on a handful of rows.
 //
-// Request bodies in flight are bounded together by Options.MaxInflightBytes
-// (--max-inflight-bytes): a request whose body does not fit is answered 503
-// with Retry-After: 1 at once rather than queued. Shutdown answers with
-// Connection: close during the delay, waits briefly for idle keep-alive
-// connections, then drains.
-//
 // The model name is model.json's name; its version is the first 12 hex
 // digits of model.json's checksum (see Version).
 //
