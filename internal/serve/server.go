@@ -38,7 +38,7 @@ type Options struct {
 	// MaxRows bounds the rows of a request (default 100000).
 	MaxRows int
 	// MaxInflightBytes bounds the request-body bytes of all requests in
-	// flight together (default 64 MiB); past it requests get 503 with
+	// flight together (default 256 MiB); past it requests get 503 with
 	// Retry-After.
 	MaxInflightBytes int64
 	// DriftWindow is the number of recent rows the drift gauges cover;
