@@ -32,9 +32,6 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxRows bounds the rows of one request; more get 413.
 	MaxRows int
-	// MaxInflightBytes bounds the body bytes of all requests in flight
-	// together; a request that does not fit gets 503 with Retry-After.
-	MaxInflightBytes int64
 	// ReadTimeout, WriteTimeout and IdleTimeout are the HTTP server's.
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
@@ -65,7 +62,6 @@ func DefaultConfig() Config {
 		Addr:                  ":8080",
 		MaxBodyBytes:          16 << 20,
 		MaxRows:               100000,
-		MaxInflightBytes:      256 << 20,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
@@ -111,7 +107,6 @@ func (c *Config) settings() []*setting {
 		{flag: "addr", env: "MODELCI_ADDR", usage: "listen `address`, host:port or :port", value: (*addrValue)(&c.Addr)},
 		{flag: "model", env: "MODELCI_MODEL_DIR", usage: "model `directory` (model.json, profile.json)", value: (*stringValue)(&c.ModelDir)},
 		{flag: "max-body-bytes", env: "MODELCI_MAX_BODY_BYTES", usage: "largest request body in `bytes`, e.g. 16MiB (413 above)", value: (*sizeValue)(&c.MaxBodyBytes)},
-		{flag: "max-inflight-bytes", env: "MODELCI_MAX_INFLIGHT_BYTES", usage: "request-body `bytes` of all requests in flight together, e.g. 256MiB (503 with Retry-After above)", value: (*sizeValue)(&c.MaxInflightBytes)},
 		{flag: "max-rows", env: "MODELCI_MAX_ROWS", usage: "most `rows` in one request (413 above)", value: (*positiveInt)(&c.MaxRows)},
 		{flag: "read-timeout", env: "MODELCI_READ_TIMEOUT", usage: "`time` to read a request, headers and body", value: (*durationValue)(&c.ReadTimeout)},
 		{flag: "write-timeout", env: "MODELCI_WRITE_TIMEOUT", usage: "`time` to handle a request and write its response", value: (*durationValue)(&c.WriteTimeout)},
@@ -196,9 +191,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Addr == "" {
 		return fmt.Errorf("%w: empty listen address", ErrConfig)
-	}
-	if c.MaxInflightBytes < c.MaxBodyBytes {
-		return fmt.Errorf("%w: --max-inflight-bytes (%s) is below --max-body-bytes (%s): a largest request would never fit", ErrConfig, formatSize(c.MaxInflightBytes), formatSize(c.MaxBodyBytes))
 	}
 	return nil
 }

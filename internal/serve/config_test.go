@@ -62,8 +62,6 @@ func TestParseArgs(t *testing.T) {
 		{name: "bare port out of range", env: map[string]string{"MODELCI_ADDR": "70000"}, errSub: "out of range"},
 		{name: "highest port", args: []string{"--addr=127.0.0.1:65535"}, want: with(func(c *Config) { c.Addr = "127.0.0.1:65535" })},
 		{name: "IPv6 and a service name", args: []string{"--addr=[::1]:http"}, want: with(func(c *Config) { c.Addr = "[::1]:http" })},
-		{name: "inflight bytes", env: map[string]string{"MODELCI_MAX_INFLIGHT_BYTES": "1GiB"}, want: with(func(c *Config) { c.MaxInflightBytes = 1 << 30 })},
-		{name: "bad inflight bytes", args: []string{"--max-inflight-bytes=lots"}, errSub: "max-inflight-bytes"},
 		{name: "unknown flag", args: []string{"--port=1"}, errSub: "port"},
 		{name: "positional argument", args: []string{"dir"}, errSub: `unexpected argument "dir"`},
 	}
@@ -114,10 +112,6 @@ func TestValidate(t *testing.T) {
 	c.ModelDir = "/m"
 	if err := c.Validate(); err != nil {
 		t.Error(err)
-	}
-	c.MaxBodyBytes, c.MaxInflightBytes = 32<<20, 16<<20
-	if err := c.Validate(); err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "--max-inflight-bytes (16MiB) is below --max-body-bytes (32MiB)") {
-		t.Errorf("inflight below body: %v", err)
 	}
 }
 

@@ -101,7 +101,6 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	s, err := New(m, prof, Options{
 		MaxBodyBytes:          cfg.MaxBodyBytes,
 		MaxRows:               cfg.MaxRows,
-		MaxInflightBytes:      cfg.MaxInflightBytes,
 		DriftWindow:           cfg.DriftWindow,
 		PredictionLog:         cfg.PredictionLog,
 		PredictionLogSample:   cfg.PredictionLogSample,
@@ -122,7 +121,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	logger.Info("serving model",
 		"model", m.Name, "version", s.version, "task", m.Task, "algorithm", m.Algorithm,
 		"features", len(m.Features), "addr", ln.Addr().String(), "model_dir", cfg.ModelDir,
-		"max_body_bytes", cfg.MaxBodyBytes, "max_inflight_bytes", cfg.MaxInflightBytes, "max_rows", cfg.MaxRows, "drift_window", cfg.DriftWindow)
+		"max_body_bytes", cfg.MaxBodyBytes, "max_rows", cfg.MaxRows, "drift_window", cfg.DriftWindow)
 	if env.Ready != nil {
 		env.Ready(ln.Addr())
 	}

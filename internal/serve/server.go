@@ -37,10 +37,6 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxRows bounds the rows of a request (default 100000).
 	MaxRows int
-	// MaxInflightBytes bounds the request-body bytes of all requests in
-	// flight together (default 256 MiB); past it requests get 503 with
-	// Retry-After.
-	MaxInflightBytes int64
 	// DriftWindow is the number of recent rows the drift gauges cover;
 	// 0 turns drift off.
 	DriftWindow int
@@ -75,7 +71,6 @@ type Server struct {
 	plog    *predictionLog
 	promh   http.Handler
 	pool    sync.Pool
-	budget  byteBudget
 
 	jsonCT, textCT []string
 	// Pre-encoded response parts.
@@ -108,8 +103,6 @@ type reqState struct {
 	proba bool
 	// unknown counts unseen categories per feature.
 	unknown []int64
-	// held is the bytes this request holds of the in-flight budget.
-	held int64
 }
 
 // Version returns the version under which a model is served: the first 12
@@ -139,9 +132,6 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 	if o.MaxRows <= 0 {
 		o.MaxRows = def.MaxRows
 	}
-	if o.MaxInflightBytes <= 0 {
-		o.MaxInflightBytes = def.MaxInflightBytes
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -166,7 +156,6 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 		}
 	}
 	s := &Server{
-		budget:     byteBudget{max: o.MaxInflightBytes},
 		m:          m,
 		pred:       pred,
 		schema:     newSchema(m),
@@ -463,9 +452,6 @@ func (s *Server) writeError(w http.ResponseWriter, p protocol, e *httpError) {
 	}
 	b = appendString(b, e.msg)
 	b = append(b, "}\n"...)
-	if e.code == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", retryAfterSeconds)
-	}
 	s.writeJSON(w, e.code, b)
 }
 
@@ -486,7 +472,6 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, p protocol) {
 	start := s.opts.Now()
 	st := s.pool.Get().(*reqState)
 	code, rows := s.inferState(w, r, st, p)
-	s.unhold(st)
 	s.metrics.observe(p, code, rows, s.opts.Now().Sub(start))
 	if cap(st.body) <= maxPooledBody && cap(st.out) <= maxPooledBody {
 		st.t.reset(0)
@@ -538,25 +523,14 @@ func (s *Server) readBody(r *http.Request, st *reqState) ([]byte, *httpError) {
 		return nil, tooLarge(r.ContentLength, limit)
 	}
 	buf := st.body[:0]
-	if r.ContentLength >= 0 {
-		// The body's bytes, plus one to see EOF without growing.
-		if herr := s.hold(st, r.ContentLength+1); herr != nil {
-			return nil, herr
-		}
-		if int64(cap(buf)) < r.ContentLength+1 {
-			buf = make([]byte, 0, r.ContentLength+1)
-		}
+	if r.ContentLength >= 0 && int64(cap(buf)) < r.ContentLength+1 {
+		buf = make([]byte, 0, r.ContentLength+1)
 	}
 	for {
 		if len(buf) == cap(buf) {
 			// Grow, but never past limit+1: one byte over is enough to
 			// know the body is too large.
-			nc := min(max(2*int64(cap(buf)), 4096), limit+1)
-			if herr := s.hold(st, nc-st.held); herr != nil {
-				st.body = buf[:0]
-				return nil, herr
-			}
-			nb := make([]byte, len(buf), nc)
+			nb := make([]byte, len(buf), min(max(2*int64(cap(buf)), 4096), limit+1))
 			copy(nb, buf)
 			buf = nb
 		}
