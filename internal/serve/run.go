@@ -160,7 +160,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, s *Server, cfg 
 	}
 	s.SetReady(false)
 	d.closing.Store(true)
-	logger.Info("shutting down: readiness is false", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	logger.Info("shutting down: readiness is false, closing keep-alive connections", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
 	if cfg.ShutdownDelay > 0 {
 		time.Sleep(cfg.ShutdownDelay)
 	}
