@@ -139,10 +139,8 @@ func Serve(ctx context.Context, ln net.Listener, s *Server, cfg Config, logger *
 // serve is Serve with the handler separate from the server whose
 // readiness and log it manages (tests wrap the handler).
 func serve(ctx context.Context, ln net.Listener, h http.Handler, s *Server, cfg Config, logger *slog.Logger) error {
-	var d drainer
 	srv := &http.Server{
-		Handler:           d.handler(h),
-		ConnState:         d.connState,
+		Handler:           h,
 		ReadTimeout:       cfg.ReadTimeout,
 		ReadHeaderTimeout: cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -159,18 +157,12 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, s *Server, cfg 
 	case <-ctx.Done():
 	}
 	s.SetReady(false)
-	d.closing.Store(true)
-	logger.Info("shutting down: readiness is false, closing keep-alive connections", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	logger.Info("shutting down: readiness is false", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
 	if cfg.ShutdownDelay > 0 {
 		time.Sleep(cfg.ShutdownDelay)
 	}
-	// Idle keep-alive connections still open may carry a request at any
-	// moment; closing one then resets that request. Give each the chance
-	// to carry one more request, answered with Connection: close.
-	d.waitIdle(min(maxIdleDrain, cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	srv.SetKeepAlivesEnabled(false)
 	err := srv.Shutdown(sctx)
 	<-errc // http.ErrServerClosed
 	if cerr := s.Close(); cerr != nil {
