@@ -90,6 +90,9 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := checkInflight(cfg.MaxInflightBytes, cfg.MaxBodyBytes); err != nil {
+		return err
+	}
 	logger := NewLogger(cfg.LogFormat, env.Stderr)
 	m, prof, err := Load(cfg.ModelDir)
 	if err != nil {
@@ -101,6 +104,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	s, err := New(m, prof, Options{
 		MaxBodyBytes:          cfg.MaxBodyBytes,
 		MaxRows:               cfg.MaxRows,
+		MaxInflightBytes:      cfg.MaxInflightBytes,
 		DriftWindow:           cfg.DriftWindow,
 		PredictionLog:         cfg.PredictionLog,
 		PredictionLogSample:   cfg.PredictionLogSample,
@@ -121,7 +125,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	logger.Info("serving model",
 		"model", m.Name, "version", s.version, "task", m.Task, "algorithm", m.Algorithm,
 		"features", len(m.Features), "addr", ln.Addr().String(), "model_dir", cfg.ModelDir,
-		"max_body_bytes", cfg.MaxBodyBytes, "max_rows", cfg.MaxRows, "drift_window", cfg.DriftWindow)
+		"max_body_bytes", cfg.MaxBodyBytes, "max_inflight_bytes", s.limit.max, "max_rows", cfg.MaxRows, "drift_window", cfg.DriftWindow)
 	if env.Ready != nil {
 		env.Ready(ln.Addr())
 	}
