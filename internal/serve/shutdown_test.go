@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -80,7 +81,12 @@ func testShutdownUnderLoad(t *testing.T, delay time.Duration) {
 	served := make(chan error, 1)
 	go func() { served <- serve(ctx, ln, h, s, cfg, slog.New(slog.DiscardHandler)) }()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers + slowRequests + 2}, Timeout: 30 * time.Second}
+	// Keep-alive clients. Their idle timeout is well below keepAliveGrace,
+	// the contract that makes shutdown reset-free: the server closes a
+	// connection that has been idle that long, and a client that kept it
+	// longer and sends on it at that instant would see a reset (the
+	// HTTP/1.1 race every idle timeout has).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers + slowRequests + 2, IdleConnTimeout: keepAliveGrace / 10}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	v2Body := `{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"BYTES","data":[1500,3,20,"paris"]}]}`
 	mlBody := `{"instances":[[1500,3,20,"paris"]]}`
@@ -131,7 +137,7 @@ func testShutdownUnderLoad(t *testing.T, delay time.Duration) {
 					if down && (isRefused(err) || !reused.Load()) {
 						refused++
 					} else {
-						failed = append(failed, err)
+						failed = append(failed, fmt.Errorf("shutting down %v, reused connection %v, sent %v after shutdown began: %w", down, reused.Load(), begin.Sub(shutdownAt), err))
 					}
 					mu.Unlock()
 					time.Sleep(time.Millisecond)
@@ -192,7 +198,13 @@ func testShutdownUnderLoad(t *testing.T, delay time.Duration) {
 		for time.Since(started) < 20*time.Second {
 			resp, err := pc.Get(base + "/v2/health/ready")
 			if err != nil {
-				return // the listener is closed
+				if isRefused(err) {
+					return // the listener is closed
+				}
+				// A new connection caught in the accept queue when the
+				// listener closed: try again.
+				time.Sleep(5 * time.Millisecond)
+				continue
 			}
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusServiceUnavailable {
