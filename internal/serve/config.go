@@ -32,6 +32,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxRows bounds the rows of one request; more get 413.
 	MaxRows int
+	// MaxInflightBytes bounds the request body bytes handled at once;
+	// requests past it get 503 with Retry-After. 0 means
+	// DefaultInflightFactor × MaxBodyBytes.
+	MaxInflightBytes int64
 	// ReadTimeout, WriteTimeout and IdleTimeout are the HTTP server's.
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
@@ -107,6 +111,7 @@ func (c *Config) settings() []*setting {
 		{flag: "addr", env: "MODELCI_ADDR", usage: "listen `address`, host:port or :port", value: (*addrValue)(&c.Addr)},
 		{flag: "model", env: "MODELCI_MODEL_DIR", usage: "model `directory` (model.json, profile.json)", value: (*stringValue)(&c.ModelDir)},
 		{flag: "max-body-bytes", env: "MODELCI_MAX_BODY_BYTES", usage: "largest request body in `bytes`, e.g. 16MiB (413 above)", value: (*sizeValue)(&c.MaxBodyBytes)},
+		{flag: "max-inflight-bytes", env: "MODELCI_MAX_INFLIGHT_BYTES", usage: "request body `bytes` handled at once, e.g. 256MiB (503 with Retry-After above; default 4 × --max-body-bytes)", value: (*sizeValue)(&c.MaxInflightBytes)},
 		{flag: "max-rows", env: "MODELCI_MAX_ROWS", usage: "most `rows` in one request (413 above)", value: (*positiveInt)(&c.MaxRows)},
 		{flag: "read-timeout", env: "MODELCI_READ_TIMEOUT", usage: "`time` to read a request, headers and body", value: (*durationValue)(&c.ReadTimeout)},
 		{flag: "write-timeout", env: "MODELCI_WRITE_TIMEOUT", usage: "`time` to handle a request and write its response", value: (*durationValue)(&c.WriteTimeout)},

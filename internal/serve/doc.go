@@ -23,6 +23,10 @@
 // rows, or is full if it is smaller, so that an alert on PSI never fires
 // on a handful of rows.
 //
+// Inference requests reserve their body's bytes in a budget
+// (Options.MaxInflightBytes); past it they get 503 Service Unavailable with
+// Retry-After: 1, before their body is read.
+//
 // The model name is model.json's name; its version is the first 12 hex
 // digits of model.json's checksum (see Version).
 //

@@ -90,6 +90,9 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := checkInflight(cfg.MaxInflightBytes, cfg.MaxBodyBytes); err != nil {
+		return err
+	}
 	logger := NewLogger(cfg.LogFormat, env.Stderr)
 	m, prof, err := Load(cfg.ModelDir)
 	if err != nil {
@@ -101,6 +104,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	s, err := New(m, prof, Options{
 		MaxBodyBytes:          cfg.MaxBodyBytes,
 		MaxRows:               cfg.MaxRows,
+		MaxInflightBytes:      cfg.MaxInflightBytes,
 		DriftWindow:           cfg.DriftWindow,
 		PredictionLog:         cfg.PredictionLog,
 		PredictionLogSample:   cfg.PredictionLogSample,
@@ -121,7 +125,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	logger.Info("serving model",
 		"model", m.Name, "version", s.version, "task", m.Task, "algorithm", m.Algorithm,
 		"features", len(m.Features), "addr", ln.Addr().String(), "model_dir", cfg.ModelDir,
-		"max_body_bytes", cfg.MaxBodyBytes, "max_rows", cfg.MaxRows, "drift_window", cfg.DriftWindow)
+		"max_body_bytes", cfg.MaxBodyBytes, "max_inflight_bytes", s.limit.max, "max_rows", cfg.MaxRows, "drift_window", cfg.DriftWindow)
 	if env.Ready != nil {
 		env.Ready(ln.Addr())
 	}
@@ -129,9 +133,12 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 }
 
 // Serve answers HTTP requests on ln with s until ctx is done, then shuts
-// down in order: readiness turns false; after cfg.ShutdownDelay the
-// listener closes; requests in flight finish (up to cfg.ShutdownTimeout);
-// the prediction log is flushed. It closes ln.
+// down in order: readiness turns false and every response says
+// Connection: close, so that keep-alive clients leave after their next
+// answer instead of being reset; after cfg.ShutdownDelay the listener
+// closes; connections still in use get up to keepAliveGrace to turn quiet;
+// requests in flight finish (the last two steps within
+// cfg.ShutdownTimeout); the prediction log is flushed. It closes ln.
 func Serve(ctx context.Context, ln net.Listener, s *Server, cfg Config, logger *slog.Logger) error {
 	return serve(ctx, ln, s, s, cfg, logger)
 }
@@ -139,8 +146,10 @@ func Serve(ctx context.Context, ln net.Listener, s *Server, cfg Config, logger *
 // serve is Serve with the handler separate from the server whose
 // readiness and log it manages (tests wrap the handler).
 func serve(ctx context.Context, ln net.Listener, h http.Handler, s *Server, cfg Config, logger *slog.Logger) error {
+	d := newDrainer(h, time.Now)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           d,
+		ConnState:         d.connState,
 		ReadTimeout:       cfg.ReadTimeout,
 		ReadHeaderTimeout: cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -157,14 +166,22 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, s *Server, cfg 
 	case <-ctx.Done():
 	}
 	s.SetReady(false)
-	logger.Info("shutting down: readiness is false", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	d.drain()
+	logger.Info("shutting down: readiness is false", "keep_alives", false, "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
 	if cfg.ShutdownDelay > 0 {
 		time.Sleep(cfg.ShutdownDelay)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Stop accepting first; Serve returns the accept error, which is ours.
+	// Then let the clients of the remaining keep-alive connections send
+	// their next request (answered with Connection: close) before
+	// Shutdown closes what is still idle. srv.SetKeepAlivesEnabled(false)
+	// is not used: it closes idle connections at once, which is the race.
+	ln.Close()
+	<-errc
+	d.waitQuiet(sctx, keepAliveGrace, 10*time.Millisecond)
 	err := srv.Shutdown(sctx)
-	<-errc // http.ErrServerClosed
 	if cerr := s.Close(); cerr != nil {
 		logger.Error("closing the prediction log", "err", cerr)
 	}

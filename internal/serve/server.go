@@ -37,6 +37,14 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxRows bounds the rows of a request (default 100000).
 	MaxRows int
+	// MaxInflightBytes bounds the bytes of the request bodies handled at
+	// once (default DefaultInflightFactor × MaxBodyBytes); a request that
+	// does not fit gets 503 with Retry-After.
+	MaxInflightBytes int64
+	// FreeOSMemory returns freed memory to the operating system; it is
+	// called at most once a second after requests too large to pool
+	// (default debug.FreeOSMemory).
+	FreeOSMemory func()
 	// DriftWindow is the number of recent rows the drift gauges cover;
 	// 0 turns drift off.
 	DriftWindow int
@@ -71,6 +79,8 @@ type Server struct {
 	plog    *predictionLog
 	promh   http.Handler
 	pool    sync.Pool
+	limit   *inflight
+	mem     *memoryReleaser
 
 	jsonCT, textCT []string
 	// Pre-encoded response parts.
@@ -132,6 +142,10 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 	if o.MaxRows <= 0 {
 		o.MaxRows = def.MaxRows
 	}
+	o.MaxInflightBytes = inflightBudget(o.MaxInflightBytes, o.MaxBodyBytes)
+	if o.FreeOSMemory == nil {
+		o.FreeOSMemory = debug.FreeOSMemory
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -164,6 +178,8 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 		opts:       o,
 		jsonCT:     []string{"application/json"},
 		textCT:     []string{"text/plain; charset=utf-8"},
+		limit:      newInflight(o.MaxInflightBytes),
+		mem:        &memoryReleaser{interval: time.Second, free: o.FreeOSMemory, after: time.AfterFunc},
 	}
 	s.mon = newMonitor(m, prof, o.DriftWindow)
 	s.metrics, err = newMetrics(m, s.version, s.mon)
@@ -461,21 +477,38 @@ func mlflowErrorCode(code int) string {
 		return "BAD_REQUEST"
 	case http.StatusNotFound:
 		return "ENDPOINT_NOT_FOUND"
+	case http.StatusServiceUnavailable:
+		return "TEMPORARILY_UNAVAILABLE"
 	case http.StatusMethodNotAllowed:
 		return "INVALID_PARAMETER_VALUE"
 	}
 	return "INTERNAL_ERROR"
 }
 
-// infer answers an inference request and records its metrics.
+// infer answers an inference request and records its metrics. The
+// request first reserves its body's bytes in the in-flight budget (see
+// inflight); past the budget it is answered 503 with Retry-After at once,
+// without reading the body.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, p protocol) {
 	start := s.opts.Now()
+	n := bodyWeight(r, s.opts.MaxBodyBytes)
+	if !s.limit.tryAcquire(n) {
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, p, busy(n, s.limit.max))
+		s.metrics.observe(p, http.StatusServiceUnavailable, 0, s.opts.Now().Sub(start))
+		return
+	}
+	defer s.limit.release(n)
 	st := s.pool.Get().(*reqState)
 	code, rows := s.inferState(w, r, st, p)
 	s.metrics.observe(p, code, rows, s.opts.Now().Sub(start))
 	if cap(st.body) <= maxPooledBody && cap(st.out) <= maxPooledBody {
 		st.t.reset(0)
 		s.pool.Put(st)
+	} else {
+		// Too large to keep: let the GC have it and hand the pages back
+		// to the OS once the burst is over.
+		s.mem.note()
 	}
 }
 
