@@ -258,8 +258,7 @@ func Parse(b []byte, name, dir string) (*Config, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, fmt.Errorf("%s: %w: the file is empty; it needs at least data.path and data.target", name, ErrInvalid)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeStrict(b, &c); err != nil {
 		return nil, yamlError(name, err)
 	}
 	c.File = name
@@ -270,6 +269,19 @@ func Parse(b []byte, name, dir string) (*Config, error) {
 		return nil, locate(name, b, err)
 	}
 	return &c, nil
+}
+
+// decodeStrict decodes b into c, refusing unknown fields. goccy/go-yaml
+// v1.19.2 panics on some malformed input (a tag on a sequence node such as
+// "metrics: !0 ", found by FuzzParse), so a panic inside the decoder is
+// turned into an error: a config file must never crash modelci.
+func decodeStrict(b []byte, c *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML decoder could not read this file (%v); check the YAML syntax, tags (!…) and anchors", r)
+		}
+	}()
+	return yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField()).Decode(c)
 }
 
 // FieldError is a validation error of one field, such as "model.alpha".
@@ -688,7 +700,13 @@ func ptr[T any](v T) *T { return &v }
 
 // writtenAsFloat reports whether the scalar at path is a YAML float (1.0,
 // 1e1) rather than an integer (1).
-func writtenAsFloat(src []byte, path string) bool {
+func writtenAsFloat(src []byte, path string) (float bool) {
+	// As in decodeStrict: the YAML library can panic on malformed input.
+	defer func() {
+		if recover() != nil {
+			float = false
+		}
+	}()
 	p, err := yaml.PathString(path)
 	if err != nil {
 		return false
