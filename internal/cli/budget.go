@@ -3,7 +3,7 @@ package cli
 import (
 	"strings"
 
-	"github.com/docker/go-units"
+	"github.com/modelci/modelci/internal/config"
 )
 
 // EnvMemoryBudget names the environment variable that bounds a fit's
@@ -23,7 +23,8 @@ func memoryBudget(env Env) (int64, error) {
 	case "off", "none", "unlimited":
 		return -1, nil
 	}
-	n, err := units.RAMInBytes(v)
+	// The same size rule as modelci.yaml's data.max_bytes.
+	n, err := config.ParseSize(v)
 	if err != nil || n <= 0 {
 		return 0, usageError("%s=%q: want a size such as 8GiB or 512MiB, or off", EnvMemoryBudget, v)
 	}
