@@ -52,7 +52,7 @@ func selectColumns(cfg *config.Config, header []string) ([]string, error) {
 	}
 	for _, x := range cfg.Data.Exclude {
 		if !slices.Contains(header, x) {
-			return nil, fmt.Errorf("%s: data.exclude: %w: column %q does not exist; the columns are %s", cfg.DataPath(), config.ErrInvalid, x, quoteList(header))
+			return nil, fmt.Errorf("%s: data.exclude: %w: column %q does not exist; the columns are %s", cfg.DataPath(), config.ErrInvalid, x, dataset.QuoteList(header))
 		}
 	}
 	var out []string
@@ -75,13 +75,13 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 	name := f.Name
 	tc, ok := f.Column(cfg.Data.Target)
 	if !ok {
-		return nil, fmt.Errorf("%s: data.target: %w: target column %q does not exist; the columns are %s", name, config.ErrInvalid, cfg.Data.Target, quoteList(f.Header))
+		return nil, fmt.Errorf("%s: data.target: %w: target column %q does not exist; the columns are %s", name, config.ErrInvalid, cfg.Data.Target, dataset.QuoteList(f.Header))
 	}
 	t.target = tc
 	for _, fn := range features {
 		c, ok := f.Column(fn)
 		if !ok {
-			return nil, fmt.Errorf("%s: data.features: %w: feature column %q does not exist; the columns are %s", name, config.ErrInvalid, fn, quoteList(f.Header))
+			return nil, fmt.Errorf("%s: data.features: %w: feature column %q does not exist; the columns are %s", name, config.ErrInvalid, fn, dataset.QuoteList(f.Header))
 		}
 		if c.Missing == f.Rows {
 			return nil, dataErr(name, fn, "every value is missing (%d rows); remove it from data.features", f.Rows)
@@ -210,7 +210,7 @@ func (t *table) decodeClasses(name string) error {
 		if len(shown) > 10 {
 			shown = shown[:10]
 		}
-		return dataErr(name, tc.Name, "logistic regression is binary but the target has %d classes (%s); modelci supports two classes", len(classes), quoteList(shown))
+		return dataErr(name, tc.Name, "logistic regression is binary but the target has %d classes (%s); modelci supports two classes", len(classes), dataset.QuoteList(shown))
 	}
 	if len(classes) < 2 {
 		return dataErr(name, tc.Name, "the target has only one class (%q); a classifier needs two", classes[0])
@@ -278,26 +278,6 @@ func firstLevel(c *dataset.Column) string {
 		return c.Levels[0]
 	}
 	return ""
-}
-
-// quoteList renders names for an error message as dataset.QuoteList does:
-// at most the first dataset.MaxListed, each quoted and cut after 40 bytes,
-// then "and N more" (a header can be anything, /proc/self/environ
-// included).
-func quoteList(xs []string) string {
-	n := min(len(xs), dataset.MaxListed)
-	q := make([]string, n, n+1)
-	for i, x := range xs[:n] {
-		if len(x) > 40 {
-			q[i] = strconv.Quote(x[:40]) + "…"
-		} else {
-			q[i] = strconv.Quote(x)
-		}
-	}
-	if more := len(xs) - n; more > 0 {
-		q = append(q, "and "+strconv.Itoa(more)+" more")
-	}
-	return strings.Join(q, ", ")
 }
 
 // learned is the preprocessing learned from the training rows, plus the

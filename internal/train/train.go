@@ -425,7 +425,7 @@ func (t *table) checkClasses(testPos, trainPos []int) error {
 	}
 	if len(only) > 0 {
 		sort.Strings(only)
-		return dataErr(t.frame.Name, tc.Name, "class label(s) %s appear only in the test rows, so the model cannot learn them; add rows with these labels or change split.seed/split.test_size", quoteList(only))
+		return dataErr(t.frame.Name, tc.Name, "class label(s) %s appear only in the test rows, so the model cannot learn them; add rows with these labels or change split.seed/split.test_size", dataset.QuoteList(only))
 	}
 	return t.decodeClasses(t.frame.Name)
 }
