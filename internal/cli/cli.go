@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/model"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // gcPercent is the garbage collector's target heap growth (GOGC) that
@@ -33,30 +32,12 @@ const (
 	ExitGate    = 3
 )
 
-// Env is everything a command may touch outside its arguments.
-type Env struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-	// Getenv reads an environment variable.
-	Getenv func(string) string
-	// Environ lists the environment as KEY=VALUE.
-	Environ func() []string
-	// HTTPClient talks to remote APIs (GitHub).
-	HTTPClient *http.Client
-}
+// Env is everything a command may touch outside its arguments: the one
+// environment main builds (proc.System) and passes down.
+type Env = proc.Env
 
 // System returns the Env of the real process.
-func System() Env {
-	return Env{
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Getenv:     os.Getenv,
-		Environ:    os.Environ,
-		HTTPClient: &http.Client{},
-	}
-}
+func System() Env { return proc.System() }
 
 // ExitError carries an exit code with an error.
 type ExitError struct {
