@@ -105,6 +105,9 @@ func checkNumeric(name string, f *Feature) error {
 // part) f named name.
 func numericValue(name string, f *Feature, x float64) (float64, error) {
 	if math.IsNaN(x) {
+		if f.Missing == MissingKeep {
+			return x, nil
+		}
 		if f.Impute == nil {
 			return 0, fmt.Errorf("feature %q: %w (policy %q)", name, ErrMissingValue, f.Missing)
 		}
@@ -180,4 +183,23 @@ func ColumnNames(features []Feature) []string {
 		}
 	}
 	return out
+}
+
+// MissingKeep is the missing-value policy of a numeric feature whose
+// missing values reach the predictor as NaN: trees send them down their
+// learned direction.
+const MissingKeep = "keep"
+
+// keepsMissing reports whether a numeric feature or date part keeps its
+// missing values.
+func keepsMissing(features []Feature) bool {
+	for i := range features {
+		if features[i].Missing == MissingKeep && (features[i].Type == Numeric || features[i].Type == Date) {
+			return true
+		}
+		if keepsMissing(features[i].Parts) {
+			return true
+		}
+	}
+	return false
 }

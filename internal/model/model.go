@@ -21,9 +21,15 @@ import (
 	"github.com/modelci/modelci/internal/inputfile"
 )
 
-// SchemaVersion is the version of the model directory layout this build
-// reads and writes.
+// SchemaVersion is the version of metrics.json, and of model.json for a
+// single linear score (Intercept and Coefficients). A model with a
+// predictor block (Predictor) is written as MaxSchemaVersion.
 const SchemaVersion = 1
+
+// MaxSchemaVersion is the newest model.json this build reads: version 2
+// describes a scoring program with K outputs (see Block). Every older
+// version still loads.
+const MaxSchemaVersion = 2
 
 // File names inside a model directory.
 const (
@@ -76,6 +82,13 @@ type Model struct {
 	// one-hot) columns.
 	Intercept    float64   `json:"intercept"`
 	Coefficients []float64 `json:"coefficients"`
+	// Outputs (K), Predictor and Link are the scoring program of a schema
+	// version 2 model, which has no Intercept and Coefficients: the
+	// predictor block maps the encoded columns to K raw scores, and the
+	// link maps those to the prediction.
+	Outputs   int    `json:"outputs,omitempty"`
+	Predictor *Block `json:"predictor,omitempty"`
+	Link      string `json:"link,omitempty"`
 	// Training records how the model was fitted.
 	Training Training `json:"training"`
 	// Files holds "sha256:<hex>" of the other files of the model directory.
@@ -159,8 +172,8 @@ func (m *Model) FeatureNames() []string {
 // algorithm, one coefficient per encoded column, finite numbers, sorted
 // categories and two classes for a classifier.
 func (m *Model) Validate() error {
-	if m.SchemaVersion != SchemaVersion {
-		return fmt.Errorf("%w: schema_version %d, this build reads %d; retrain the model with this version of modelci", ErrIncompatible, m.SchemaVersion, SchemaVersion)
+	if m.SchemaVersion < 1 || m.SchemaVersion > MaxSchemaVersion {
+		return fmt.Errorf("%w: schema_version %d, this build reads 1 to %d; retrain the model with this version of modelci", ErrIncompatible, m.SchemaVersion, MaxSchemaVersion)
 	}
 	switch m.Task {
 	case TaskRegression:
@@ -168,11 +181,49 @@ func (m *Model) Validate() error {
 			return fmt.Errorf("%w: a regression model has classes", ErrCorrupt)
 		}
 	case TaskClassification:
-		if len(m.Classes) != 2 || m.Classes[0] == m.Classes[1] {
-			return fmt.Errorf("%w: a classifier needs two distinct classes, has %q", ErrCorrupt, m.Classes)
+		if err := checkClasses(m.Classes, m.SchemaVersion); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("%w: unknown task %q", ErrCorrupt, m.Task)
+	}
+	if len(m.Features) == 0 {
+		return fmt.Errorf("%w: no features", ErrCorrupt)
+	}
+	enc, err := NewEncoder(m.Features)
+	if err != nil {
+		return err
+	}
+	if m.SchemaVersion == 1 {
+		return m.validateV1(enc)
+	}
+	if enc.Width() != len(m.Columns) {
+		return fmt.Errorf("%w: %d encoded columns and %d column names", ErrCorrupt, enc.Width(), len(m.Columns))
+	}
+	return m.validateProgram(enc)
+}
+
+// checkClasses checks a classifier's classes: two for schema version 1, at
+// least two for later versions, all distinct.
+func checkClasses(classes []string, version int) error {
+	if (version == 1 && len(classes) != 2) || len(classes) < 2 || len(classes) > MaxOutputs {
+		return fmt.Errorf("%w: a classifier needs two distinct classes, has %q", ErrCorrupt, classes)
+	}
+	seen := make(map[string]bool, len(classes))
+	for _, c := range classes {
+		if seen[c] {
+			return fmt.Errorf("%w: class %q is listed twice", ErrCorrupt, c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+// validateV1 checks a schema version 1 model: a linear, ridge or logistic
+// score, one coefficient per encoded column.
+func (m *Model) validateV1(enc *Encoder) error {
+	if m.Predictor != nil || m.Outputs != 0 || m.Link != "" {
+		return fmt.Errorf("%w: a schema_version 1 model has outputs, predictor or link", ErrCorrupt)
 	}
 	switch m.Algorithm {
 	case "linear", "ridge":
@@ -186,13 +237,6 @@ func (m *Model) Validate() error {
 	default:
 		return fmt.Errorf("%w: unknown algorithm %q", ErrCorrupt, m.Algorithm)
 	}
-	if len(m.Features) == 0 {
-		return fmt.Errorf("%w: no features", ErrCorrupt)
-	}
-	enc, err := NewEncoder(m.Features)
-	if err != nil {
-		return err
-	}
 	if enc.Width() != len(m.Coefficients) || enc.Width() != len(m.Columns) {
 		return fmt.Errorf("%w: %d encoded columns, %d column names and %d coefficients", ErrCorrupt, enc.Width(), len(m.Columns), len(m.Coefficients))
 	}
@@ -204,6 +248,39 @@ func (m *Model) Validate() error {
 			return fmt.Errorf("%w: coefficient %d (%s) is not finite", ErrCorrupt, i, m.Columns[i])
 		}
 	}
+	if keepsMissing(m.Features) {
+		return fmt.Errorf("%w: a linear model cannot keep missing values", ErrCorrupt)
+	}
+	return nil
+}
+
+// validateProgram checks a schema version 2 model: K outputs that agree
+// with the task and the classes, a link that fits them, and a valid
+// predictor block over the encoded columns.
+func (m *Model) validateProgram(enc *Encoder) error {
+	if m.Algorithm == "" {
+		return fmt.Errorf("%w: no algorithm", ErrCorrupt)
+	}
+	if m.Coefficients != nil || m.Intercept != 0 {
+		return fmt.Errorf("%w: a schema_version %d model keeps its coefficients in the predictor block", ErrCorrupt, m.SchemaVersion)
+	}
+	if m.Predictor == nil {
+		return fmt.Errorf("%w: no predictor block", ErrCorrupt)
+	}
+	k := m.Outputs
+	switch {
+	case m.Task == TaskRegression && m.Link == LinkIdentity && k == 1:
+	case m.Task == TaskClassification && m.Link == LinkSigmoid && k == 1 && len(m.Classes) == 2:
+	case m.Task == TaskClassification && m.Link == LinkSoftmax && k == len(m.Classes):
+	default:
+		return fmt.Errorf("%w: %s model with %d classes, %d outputs and link %q (want identity with 1 output for regression; sigmoid with 1 output for 2 classes, or softmax with one output per class)", ErrCorrupt, m.Task, len(m.Classes), k, m.Link)
+	}
+	if err := m.Predictor.validate(enc.Width(), k); err != nil {
+		return err
+	}
+	if m.Predictor.Trees == nil && keepsMissing(m.Features) {
+		return fmt.Errorf("%w: a linear block cannot keep missing values", ErrCorrupt)
+	}
 	return nil
 }
 
@@ -212,6 +289,9 @@ func (m *Model) Validate() error {
 // model.json.
 func (m *Model) Seal(files map[string][]byte) ([]byte, error) {
 	m.SchemaVersion = SchemaVersion
+	if m.Predictor != nil {
+		m.SchemaVersion = MaxSchemaVersion
+	}
 	m.Files = make(map[string]string, len(files))
 	for name, b := range files {
 		m.Files[name] = Digest(b)
@@ -312,8 +392,12 @@ func Parse(b []byte) (*Model, error) {
 	if probe.SchemaVersion == nil {
 		return nil, fmt.Errorf("%w: %s has no schema_version; is this a modelci model?", ErrIncompatible, FileModel)
 	}
-	if *probe.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%w: %s has schema_version %d, this build reads %d; retrain the model with this version of modelci", ErrIncompatible, FileModel, *probe.SchemaVersion, SchemaVersion)
+	if v := *probe.SchemaVersion; v < 1 || v > MaxSchemaVersion {
+		advice := "retrain the model with this version of modelci"
+		if v > MaxSchemaVersion {
+			advice = "a newer modelci wrote it; upgrade modelci"
+		}
+		return nil, fmt.Errorf("%w: %s has schema_version %d, this build reads 1 to %d; %s", ErrIncompatible, FileModel, v, MaxSchemaVersion, advice)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

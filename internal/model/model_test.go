@@ -107,7 +107,7 @@ func TestValidate(t *testing.T) {
 		substr string
 	}{
 		{"valid", func(*Model) {}, nil, ""},
-		{"newer schema", func(m *Model) { m.SchemaVersion = 2 }, ErrIncompatible, "schema_version 2"},
+		{"newer schema", func(m *Model) { m.SchemaVersion = MaxSchemaVersion + 1 }, ErrIncompatible, "schema_version 3"},
 		{"unknown task", func(m *Model) { m.Task = "ranking" }, ErrCorrupt, "ranking"},
 		{"coefficient count", func(m *Model) { m.Coefficients = m.Coefficients[:2] }, ErrCorrupt, "3 encoded columns"},
 		{"NaN coefficient", func(m *Model) { m.Coefficients[1] = math.NaN() }, ErrCorrupt, "city=a"},

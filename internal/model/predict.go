@@ -181,6 +181,9 @@ func NewPredictor(m *Model) (*Predictor, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	if m.Predictor != nil {
+		return nil, fmt.Errorf("%w: model %q has a schema_version %d predictor block, which scores through NewProgram", ErrIncompatible, m.Name, m.SchemaVersion)
+	}
 	enc, err := NewEncoder(m.Features)
 	if err != nil {
 		return nil, err

@@ -60,7 +60,7 @@ func TestRunRejectsBadModels(t *testing.T) {
 		substr string
 	}{
 		{"coefficient changed", edit("model.json", `"intercept": -0.35`, `"intercept": -0.36`), model.ErrCorrupt, "checksum"},
-		{"newer schema", edit("model.json", `"schema_version": 1`, `"schema_version": 2`), model.ErrIncompatible, "schema_version 2"},
+		{"newer schema", edit("model.json", `"schema_version": 1`, `"schema_version": 3`), model.ErrIncompatible, "schema_version 3"},
 		{"profile changed", edit("profile.json", `"rows": 400`, `"rows": 401`), model.ErrCorrupt, "profile.json hashes to"},
 		{"profile removed", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "profile.json")) }, os.ErrNotExist, "profile.json"},
 		{"truncated", func(t *testing.T, dir string) {
