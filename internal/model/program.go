@@ -314,6 +314,21 @@ func (p *Program) Raw(x, out []float64) {
 	p.trees.raw(x, out)
 }
 
+// RawRows writes the raw scores of n encoded rows into out: x holds the
+// rows one after another (n × Width), out receives n × Outputs scores. It
+// scores a batch several times faster than Raw row by row, because it walks
+// each tree for several rows at once.
+func (p *Program) RawRows(x []float64, n int, out []float64) {
+	w, k := p.width, p.k
+	if p.linear == nil && p.trees.plain {
+		p.trees.rawRows(x, w, n, out)
+		return
+	}
+	for r := range n {
+		p.Raw(x[r*w:(r+1)*w], out[r*k:(r+1)*k])
+	}
+}
+
 // Probabilities writes the class probabilities of raw scores raw into dst,
 // in the order of the model's Classes: [1-p, p] for a sigmoid link, the
 // softmax for a softmax link. dst has one entry per class.
@@ -374,9 +389,15 @@ type compiledTrees struct {
 	k         int
 	lessEqual bool
 	float32   bool
+	// depth is the depth of each tree: the most splits from its root to a
+	// leaf.
+	depth []int
+	// plain: no categorical splits, "<=" and float64 (plainLeaf).
+	plain bool
 }
 
-// treeNode is one node: a split (feature ≥ 0) or a leaf (feature -1).
+// treeNode is one node: a split, or a leaf, which is its own left and
+// right child.
 type treeNode struct {
 	threshold   float64
 	feature     int32
@@ -410,12 +431,20 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 		} else {
 			counts[tr.Output]++
 		}
+		c.depth = append(c.depth, treeDepth(&tr))
 		catOf := make(map[int]int32, len(tr.Categorical))
 		for _, cs := range tr.Categorical {
 			c.cats = append(c.cats, cs.Right)
 			catOf[cs.Node] = int32(len(c.cats))
 		}
-		for i := range tr.Feature {
+		// Lay the nodes out breadth first with each right child right
+		// after its left child, so the walk picks a child by adding 0 or 1.
+		order := childrenAdjacent(&tr)
+		newIndex := make([]int32, len(order))
+		for at, i := range order {
+			newIndex[i] = int32(at)
+		}
+		for _, i := range order {
 			n := treeNode{
 				feature:     int32(tr.Feature[i]),
 				threshold:   tr.Threshold[i],
@@ -427,12 +456,18 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 				n.threshold = float64(float32(n.threshold))
 			}
 			if n.feature >= 0 {
-				n.left, n.right = base+int32(tr.Left[i]), base+int32(tr.Right[i])
+				n.left, n.right = base+newIndex[tr.Left[i]], base+newIndex[tr.Right[i]]
+			} else {
+				// A leaf loops to itself: column 0 is never above +Inf,
+				// and a NaN goes left, so a walk of fixed depth stays here.
+				self := base + newIndex[i]
+				n.feature, n.threshold, n.missingLeft, n.left, n.right = 0, math.Inf(1), true, self, self
 			}
 			c.nodes = append(c.nodes, n)
 			c.values = append(c.values, tr.Value[i*stride:(i+1)*stride]...)
 		}
 	}
+	c.plain = c.lessEqual && !c.float32 && len(c.cats) == 0
 	for o := range c.scale {
 		c.scale[o] = 1
 		if t.Aggregation == AggregateAverage && counts[o] > 0 {
@@ -442,12 +477,42 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 	return c
 }
 
+// childrenAdjacent returns the nodes of a validated tree in breadth-first
+// order, each node's right child directly after its left child.
+func childrenAdjacent(tr *Tree) []int {
+	order := make([]int, 1, len(tr.Feature))
+	for at := 0; at < len(order); at++ {
+		if i := order[at]; tr.Feature[i] >= 0 {
+			order = append(order, tr.Left[i], tr.Right[i])
+		}
+	}
+	return order
+}
+
+// treeDepth returns the most splits from the root of a validated tree to a
+// leaf (children follow their parents, so one forward pass finds it).
+func treeDepth(tr *Tree) int {
+	d := make([]int, len(tr.Feature))
+	most := 0
+	for i, f := range tr.Feature {
+		if f < 0 {
+			most = max(most, d[i])
+			continue
+		}
+		d[tr.Left[i]], d[tr.Right[i]] = d[i]+1, d[i]+1
+	}
+	return most
+}
+
 // leaf returns the node index of the leaf that x reaches from root.
 func (c *compiledTrees) leaf(root int32, x []float64) int32 {
+	if c.plain {
+		return c.plainLeaf(root, x)
+	}
 	i := root
 	for {
 		n := &c.nodes[i]
-		if n.feature < 0 {
+		if n.left == i {
 			return i
 		}
 		v := x[n.feature]
@@ -471,6 +536,83 @@ func (c *compiledTrees) leaf(root int32, x []float64) int32 {
 			i = n.left
 		} else {
 			i = n.right
+		}
+	}
+}
+
+// plainLeaf is leaf for the common ensemble: numeric splits only, "<=",
+// float64. A NaN fails the comparison, so only the right-hand branch checks
+// for it.
+func (c *compiledTrees) plainLeaf(root int32, x []float64) int32 {
+	nodes := c.nodes
+	i := root
+	for {
+		n := &nodes[i]
+		if n.left == i {
+			return i
+		}
+		i = n.left + goRight(n, x[n.feature])
+	}
+}
+
+// goRight is 1 when value v goes right at numeric "<=" split n, else 0: a
+// NaN goes right unless n sends missing values left. Written as selects, so
+// the compiler emits no branch the data could mispredict.
+func goRight(n *treeNode, v float64) int32 {
+	var above, notBelow int32
+	if v > n.threshold {
+		above = 1 // false for NaN
+	}
+	if !(v <= n.threshold) {
+		notBelow = 1 // true for NaN
+	}
+	if n.missingLeft {
+		return above
+	}
+	return notBelow
+}
+
+// batchRows is how many rows rawRows walks through a tree together: enough
+// independent node loads to hide their latency.
+const batchRows = 8
+
+// rawRows is raw for n rows of width w at once (plain ensembles only).
+func (c *compiledTrees) rawRows(x []float64, w, n int, out []float64) {
+	k := c.k
+	clear(out[:n*k])
+	nodes := c.nodes
+	var idx [batchRows]int32
+	for r0 := 0; r0 < n; r0 += batchRows {
+		m := min(batchRows, n-r0)
+		rows := x[r0*w : (r0+m)*w]
+		for t, root := range c.roots {
+			for r := range m {
+				idx[r] = root
+			}
+			for range c.depth[t] {
+				for r := range m {
+					nd := &nodes[idx[r]]
+					idx[r] = nd.left + goRight(nd, rows[r*w+int(nd.feature)])
+				}
+			}
+			o := c.outputs[t]
+			for r := range m {
+				vi := int(nodes[idx[r]].value)
+				dst := out[(r0+r)*k : (r0+r+1)*k]
+				if o >= 0 {
+					dst[o] += c.values[vi]
+				} else {
+					for j := range k {
+						dst[j] += c.values[vi+j]
+					}
+				}
+			}
+		}
+		for r := range m {
+			dst := out[(r0+r)*k : (r0+r+1)*k]
+			for o := range k {
+				dst[o] = c.base[o] + dst[o]/c.scale[o]
+			}
 		}
 	}
 }
