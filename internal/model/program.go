@@ -262,7 +262,12 @@ type Program struct {
 	width   int
 	linear  *LinearBlock
 	trees   *compiledTrees
+	enc     *Encoder
 }
+
+// Encoder returns the model's encoder, which turns raw feature values into
+// the encoded row that Raw scores.
+func (p *Program) Encoder() *Encoder { return p.enc }
 
 // NewProgram validates m and compiles its scoring program. A schema
 // version 1 model compiles to its linear block with one output.
@@ -274,7 +279,7 @@ func NewProgram(m *Model) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{classes: len(m.Classes), width: enc.Width()}
+	p := &Program{classes: len(m.Classes), width: enc.Width(), enc: enc}
 	if m.Predictor == nil {
 		p.k = 1
 		p.link = LinkIdentity

@@ -410,3 +410,32 @@ func TestPredictorRefusesProgramModels(t *testing.T) {
 		t.Fatalf("NewPredictor(tree model) = %v, want ErrIncompatible", err)
 	}
 }
+
+func TestProgramEncodesAndScoresRawValues(t *testing.T) {
+	t.Parallel()
+	m := testModel()
+	prog, err := NewProgram(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := NewPredictor(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, prog.Width())
+	for _, row := range []struct {
+		sqft float64
+		city string
+	}{{110, "a"}, {90, "b"}, {math.NaN(), "zzz"}, {100, ""}} {
+		unknown, err := prog.Encoder().EncodeRow([]float64{row.sqft, 0}, []string{"", row.city}, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [1]float64
+		prog.Raw(x, out[:])
+		want, wantUnknown, err := pred.Score([]float64{row.sqft, 0}, []string{"", row.city})
+		if err != nil || out[0] != want || unknown != wantUnknown {
+			t.Errorf("%v: program %v (%d unknown), predictor %v (%d unknown, %v)", row, out[0], unknown, want, wantUnknown, err)
+		}
+	}
+}
