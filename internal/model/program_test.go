@@ -439,3 +439,24 @@ func TestProgramEncodesAndScoresRawValues(t *testing.T) {
 		}
 	}
 }
+
+func TestSummarize(t *testing.T) {
+	t.Parallel()
+	lin := testModel().Summarize()
+	if lin.Kind != SummaryLinear || lin.Outputs != 1 || lin.Intercepts[0] != 5 || !equal(lin.Coefficients[0], []float64{2, 1, -1}) || len(lin.Columns) != 3 {
+		t.Errorf("linear summary = %+v", lin)
+	}
+	m := treeModel()
+	// Give the trees a categorical feature of two one-hot columns, so the
+	// importance of its columns adds up to the feature's.
+	m.Features = append(m.Features, Feature{Name: "city", Type: Categorical, Missing: "most_frequent", Categories: []string{"a", "b"}, ImputeCategory: ptr("a")})
+	m.Columns = append(m.Columns, "city=a", "city=b")
+	m.Predictor.Trees.Trees[1].Feature[0] = 3 // city=b
+	tr := m.Summarize()
+	if tr.Kind != SummaryTrees || tr.Trees != 2 || tr.Leaves != 5 || !near(tr.Importance, []float64{0.6, 0.2, 0.2}, 1e-15) {
+		t.Errorf("tree summary = %+v, want 2 trees, 5 leaves, importance [0.6 0.2 0.2]", tr)
+	}
+	if _, err := NewProgram(m); err != nil {
+		t.Fatal(err)
+	}
+}
