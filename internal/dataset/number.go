@@ -4,41 +4,17 @@ import (
 	"errors"
 	"math"
 	"strconv"
+
+	"github.com/modelci/modelci/internal/model"
 )
 
-// Missing-value markers. A cell is missing when, after trimming surrounding
-// spaces and tabs, it is exactly one of:
-//
-//	""  "NA"  "N/A"  "NaN"  "nan"  "NULL"  "null"  "None"
-//
-// In a numeric column any other spelling that strconv.ParseFloat reads as NaN
-// (for example "NAN") is missing too.
-func isMissing(b []byte) bool {
-	switch len(b) {
-	case 0:
-		return true
-	case 2:
-		return b[0] == 'N' && b[1] == 'A'
-	case 3:
-		s := string(b) // does not allocate: compared against constants
-		return s == "N/A" || s == "NaN" || s == "nan"
-	case 4:
-		s := string(b)
-		return s == "NULL" || s == "null" || s == "None"
-	}
-	return false
-}
+// isMissing and trimSpace are the one missing-value rule of package model
+// (model.IsMissingBytes, model.TrimSpace), which serving applies too. In a
+// numeric column a NaN spelling is missing as well (parseNumber's errNaN,
+// the same spellings as model.IsNaNSpelling).
+func isMissing(b []byte) bool { return model.IsMissingBytes(b) }
 
-// trimSpace removes leading and trailing ASCII spaces and tabs.
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
+func trimSpace(b []byte) []byte { return model.TrimSpace(b) }
 
 // maxExactMantissa is 2^53: every integer up to it is exactly representable
 // in a float64.

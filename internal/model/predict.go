@@ -4,23 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 )
-
-// missingTokens are the cell values that count as missing, as in the
-// dataset reader.
-var missingTokens = [...]string{"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"}
-
-// IsMissing reports whether a text value counts as missing.
-func IsMissing(s string) bool {
-	s = strings.TrimSpace(s)
-	for _, t := range missingTokens {
-		if s == t {
-			return true
-		}
-	}
-	return false
-}
 
 // Encoder turns raw feature values into encoded design columns: impute,
 // standardize, one-hot. Training and prediction share it, so the two can

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/modelci/modelci/internal/model"
 )
 
 // maxDepth bounds the nesting of JSON values the scanner accepts.
@@ -502,8 +504,8 @@ func fastNumber(t []byte) (float64, bool) {
 // forms strconv accepts besides JSON's ("+1", ".5", "1.") are allowed.
 // Infinite values are rejected.
 func parseText(t []byte) (float64, error) {
-	t = trimSpace(t)
-	if isMissingBytes(t) {
+	t = model.TrimSpace(t)
+	if model.IsMissingBytes(t) || model.IsNaNSpelling(t) {
 		return math.NaN(), nil
 	}
 	if f, ok := fastNumber(t); ok {
@@ -514,29 +516,6 @@ func parseText(t []byte) (float64, error) {
 		return 0, fmt.Errorf("%q is not a finite number", t)
 	}
 	return f, nil
-}
-
-func trimSpace(t []byte) []byte {
-	for len(t) > 0 && (t[0] == ' ' || t[0] == '\t' || t[0] == '\r' || t[0] == '\n') {
-		t = t[1:]
-	}
-	for len(t) > 0 {
-		c := t[len(t)-1]
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			break
-		}
-		t = t[:len(t)-1]
-	}
-	return t
-}
-
-// isMissingBytes mirrors model.IsMissing for trimmed bytes.
-func isMissingBytes(t []byte) bool {
-	switch string(t) {
-	case "", "NA", "N/A", "NaN", "nan", "null", "NULL", "None":
-		return true
-	}
-	return false
 }
 
 const hexDigits = "0123456789abcdef"
