@@ -5,16 +5,28 @@
 // against the training profile), optionally writes a sampled prediction
 // log, and shuts down gracefully.
 //
-// Endpoints:
+// Endpoints (the routes of the server's ServeMux, one per line; every other
+// method on these paths gets a 405 with Allow, in the endpoint's protocol,
+// and every other path a V2 404):
 //
-//	GET  /v2                                   server metadata
-//	GET  /v2/health/live, /v2/health/ready     liveness, readiness (503 while shutting down)
-//	GET  /v2/models/{name}[/versions/{v}]      model metadata
-//	GET  /v2/models/{name}[/versions/{v}]/ready
-//	POST /v2/models/{name}[/versions/{v}]/infer
-//	POST /invocations                          MLflow scoring (JSON or text/csv)
-//	GET  /ping, /health, /version              MLflow health and version
-//	GET  /metrics                              Prometheus
+//	GET  /v2                                            server metadata
+//	GET  /v2/{$}                                        server metadata
+//	GET  /v2/health/live                                liveness
+//	GET  /v2/health/ready                               readiness (503 while shutting down)
+//	GET  /v2/models/{name}                              model metadata
+//	GET  /v2/models/{name}/versions/{version}           model metadata
+//	GET  /v2/models/{name}/ready                        model readiness
+//	GET  /v2/models/{name}/versions/{version}/ready     model readiness
+//	POST /v2/models/{name}/infer                        V2 inference
+//	POST /v2/models/{name}/versions/{version}/infer     V2 inference
+//	POST /invocations                                   MLflow scoring (JSON or text/csv)
+//	GET  /ping                                          MLflow health
+//	GET  /health                                        MLflow health
+//	GET  /version                                       the runtime's version
+//	GET  /metrics                                       Prometheus
+//
+// GET also answers HEAD. {name} must be the model's name and {version}, if
+// given, its version.
 //
 // The drift window is the last --drift-window rows scored, whatever the
 // size of the requests that carried them (a request longer than the window

@@ -78,6 +78,7 @@ type Server struct {
 	mon     *monitor
 	plog    *predictionLog
 	promh   http.Handler
+	mux     *http.ServeMux
 	pool    sync.Pool
 	limit   *inflight
 	mem     *memoryReleaser
@@ -187,6 +188,7 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.promh = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{o.Logger}})
+	s.mux = s.newMux()
 	if o.PredictionLog != "" {
 		s.plog, err = openPredictionLog(o.PredictionLog, o.PredictionLogSample, o.PredictionLogMaxBytes, o.Stdout, o.Rand, s.metrics.logDropped, o.Logger)
 		if err != nil {
@@ -320,126 +322,111 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// ServeHTTP routes a request.
+// ServeHTTP routes a request with the mux that routes builds.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	switch {
-	case path == "/invocations":
-		if r.Method != http.MethodPost {
-			s.methodNotAllowed(w, protoMLflow, "POST")
-			return
-		}
-		s.infer(w, r, protoMLflow)
-	case path == "/v2" || strings.HasPrefix(path, "/v2/"):
-		s.routeV2(w, r, path[len("/v2"):])
-	case path == "/metrics":
-		if !isGet(r) {
-			s.methodNotAllowed(w, protoV2, "GET")
-			return
-		}
-		s.promh.ServeHTTP(w, r)
-	case path == "/ping" || path == "/health":
-		if !isGet(r) {
-			s.methodNotAllowed(w, protoMLflow, "GET")
-			return
-		}
-		w.Header()["Content-Type"] = s.textCT
-		if !s.Ready() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		io.WriteString(w, "\n")
-	case path == "/version":
-		if !isGet(r) {
-			s.methodNotAllowed(w, protoMLflow, "GET")
-			return
-		}
-		w.Header()["Content-Type"] = s.textCT
-		io.WriteString(w, buildVersion()+"\n")
-	default:
-		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, path))
+	s.mux.ServeHTTP(w, r)
+}
+
+// route is one endpoint: a ServeMux pattern without its method, the
+// method, the protocol its errors answer in, and the handler. The
+// endpoints listed in doc.go are exactly these (TestDocListsTheRoutes).
+type route struct {
+	method, path string
+	proto        protocol
+	handle       http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	v2 := func(method, path string, h http.HandlerFunc) route { return route{method, path, protoV2, h} }
+	mlflow := func(method, path string, h http.HandlerFunc) route { return route{method, path, protoMLflow, h} }
+	return []route{
+		v2("GET", "/v2", s.serverMetadata),
+		v2("GET", "/v2/{$}", s.serverMetadata),
+		v2("GET", "/v2/health/live", func(w http.ResponseWriter, _ *http.Request) {
+			s.writeJSON(w, http.StatusOK, []byte(`{"live":true}`))
+		}),
+		v2("GET", "/v2/health/ready", s.serverReady),
+		v2("GET", "/v2/models/{name}", s.forModel(s.modelMetadata)),
+		v2("GET", "/v2/models/{name}/versions/{version}", s.forModel(s.modelMetadata)),
+		v2("GET", "/v2/models/{name}/ready", s.forModel(s.modelReadiness)),
+		v2("GET", "/v2/models/{name}/versions/{version}/ready", s.forModel(s.modelReadiness)),
+		v2("POST", "/v2/models/{name}/infer", s.forModel(func(w http.ResponseWriter, r *http.Request) { s.infer(w, r, protoV2) })),
+		v2("POST", "/v2/models/{name}/versions/{version}/infer", s.forModel(func(w http.ResponseWriter, r *http.Request) { s.infer(w, r, protoV2) })),
+		mlflow("POST", "/invocations", func(w http.ResponseWriter, r *http.Request) { s.infer(w, r, protoMLflow) }),
+		mlflow("GET", "/ping", s.health),
+		mlflow("GET", "/health", s.health),
+		mlflow("GET", "/version", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header()["Content-Type"] = s.textCT
+			io.WriteString(w, buildVersion()+"\n")
+		}),
+		v2("GET", "/metrics", s.promh.ServeHTTP),
 	}
 }
 
-func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+// newMux registers every route twice: "METHOD path" for its handler, and
+// the bare path for a 405 in the route's protocol (ServeMux's own 405 has a
+// text body). GET patterns match HEAD too. Anything else is a V2 404.
+func (s *Server) newMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.method+" "+rt.path, rt.handle)
+		allow, proto := rt.method, rt.proto
+		mux.HandleFunc(rt.path, func(w http.ResponseWriter, _ *http.Request) { s.methodNotAllowed(w, proto, allow) })
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
 
-// routeV2 routes the paths under /v2.
-func (s *Server) routeV2(w http.ResponseWriter, r *http.Request, rest string) {
-	switch rest {
-	case "", "/":
-		s.getJSON(w, r, s.serverMeta, http.StatusOK)
-		return
-	case "/health/live":
-		s.getJSON(w, r, []byte(`{"live":true}`), http.StatusOK)
-		return
-	case "/health/ready":
-		if s.Ready() {
-			s.getJSON(w, r, []byte(`{"ready":true}`), http.StatusOK)
-		} else {
-			s.getJSON(w, r, []byte(`{"ready":false}`), http.StatusServiceUnavailable)
-		}
-		return
-	}
-	after, ok := strings.CutPrefix(rest, "/models/")
-	if !ok {
-		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s /v2%s", r.Method, rest))
-		return
-	}
-	name, version, action, ok := splitModelPath(after)
-	if !ok {
-		s.writeError(w, protoV2, errorf(http.StatusNotFound, "no such endpoint: %s /v2%s", r.Method, rest))
-		return
-	}
-	if name != s.m.Name {
-		s.writeError(w, protoV2, errorf(http.StatusNotFound, "model %q not found; this server serves %q", name, s.m.Name))
-		return
-	}
-	if version != "" && version != s.version {
-		s.writeError(w, protoV2, errorf(http.StatusNotFound, "model %q has no version %q; its version is %q", name, version, s.version))
-		return
-	}
-	switch action {
-	case "":
-		s.getJSON(w, r, s.modelMeta, http.StatusOK)
-	case "ready":
-		if s.Ready() {
-			s.getJSON(w, r, append(s.modelReady[:len(s.modelReady):len(s.modelReady)], `,"ready":true}`...), http.StatusOK)
-		} else {
-			s.getJSON(w, r, append(s.modelReady[:len(s.modelReady):len(s.modelReady)], `,"ready":false}`...), http.StatusServiceUnavailable)
-		}
-	case "infer":
-		if r.Method != http.MethodPost {
-			s.methodNotAllowed(w, protoV2, "POST")
+// forModel answers 404 unless the path names this server's model (and, if
+// it names one, its version), then calls h.
+func (s *Server) forModel(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if name := r.PathValue("name"); name != s.m.Name {
+			s.writeError(w, protoV2, errorf(http.StatusNotFound, "model %q not found; this server serves %q", name, s.m.Name))
 			return
 		}
-		s.infer(w, r, protoV2)
-	}
-}
-
-// splitModelPath splits "name[/versions/v][/ready|/infer]".
-func splitModelPath(p string) (name, version, action string, ok bool) {
-	name, rest, _ := strings.Cut(p, "/")
-	if name == "" {
-		return "", "", "", false
-	}
-	if v, ok := strings.CutPrefix(rest, "versions/"); ok {
-		version, rest, _ = strings.Cut(v, "/")
-		if version == "" {
-			return "", "", "", false
+		if version := r.PathValue("version"); version != "" && version != s.version {
+			s.writeError(w, protoV2, errorf(http.StatusNotFound, "model %q has no version %q; its version is %q", s.m.Name, version, s.version))
+			return
 		}
+		h(w, r)
 	}
-	switch rest {
-	case "", "ready", "infer":
-		return name, version, rest, true
-	}
-	return "", "", "", false
 }
 
-func (s *Server) getJSON(w http.ResponseWriter, r *http.Request, body []byte, code int) {
-	if !isGet(r) {
-		s.methodNotAllowed(w, protoV2, "GET")
-		return
+func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) {
+	s.writeJSON(w, http.StatusOK, s.serverMeta)
+}
+
+func (s *Server) serverReady(w http.ResponseWriter, _ *http.Request) {
+	if s.Ready() {
+		s.writeJSON(w, http.StatusOK, []byte(`{"ready":true}`))
+	} else {
+		s.writeJSON(w, http.StatusServiceUnavailable, []byte(`{"ready":false}`))
 	}
-	s.writeJSON(w, code, body)
+}
+
+func (s *Server) modelMetadata(w http.ResponseWriter, _ *http.Request) {
+	s.writeJSON(w, http.StatusOK, s.modelMeta)
+}
+
+func (s *Server) modelReadiness(w http.ResponseWriter, _ *http.Request) {
+	if s.Ready() {
+		s.writeJSON(w, http.StatusOK, append(s.modelReady[:len(s.modelReady):len(s.modelReady)], `,"ready":true}`...))
+	} else {
+		s.writeJSON(w, http.StatusServiceUnavailable, append(s.modelReady[:len(s.modelReady):len(s.modelReady)], `,"ready":false}`...))
+	}
+}
+
+// health answers MLflow's /ping and /health: 200, or 503 while shutting
+// down.
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header()["Content-Type"] = s.textCT
+	if !s.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	io.WriteString(w, "\n")
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, code int, body []byte) {
