@@ -233,7 +233,7 @@ func setActionOutputs(path string, outputs map[string]string) error {
 // packageMetadata fills the image metadata from flags, the config, the CI
 // environment and git.
 func packageMetadata(ctx context.Context, env Env, req packageRequest, ci image.CIInfo) (image.Metadata, error) {
-	created, from, err := image.CreatedTime(ctx, env.Getenv, image.ExecRunner, "")
+	created, from, err := image.CreatedTime(ctx, env.Getenv, env.Run, "")
 	if err != nil {
 		return image.Metadata{}, usageError("%v", err)
 	}
@@ -247,9 +247,7 @@ func packageMetadata(ctx context.Context, env Env, req packageRequest, ci image.
 		Labels:   map[string]string{},
 	}
 	if meta.Revision == "" {
-		if out, err := image.ExecRunner(ctx, image.Command{Name: "git", Args: []string{"rev-parse", "HEAD"}}); err == nil {
-			meta.Revision = strings.TrimSpace(string(out))
-		}
+		meta.Revision = image.HeadRevision(ctx, env.Run, "")
 	}
 	if req.Config != nil {
 		if meta.Licenses == "" {
