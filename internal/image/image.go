@@ -483,20 +483,26 @@ func ParsePlatforms(specs []string) ([]v1.Platform, error) {
 	return out, nil
 }
 
+// parsePlatform parses one "os/arch[/variant]" with v1.ParsePlatform and
+// checks that the serving runtime can be built for it.
 func parsePlatform(s string) (v1.Platform, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return v1.Platform{}, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", s)
+	// v1.ParsePlatform reads "os/arch:osversion" and ignores anything after
+	// a second ':'; a Linux image has no OS version, so any ':' is refused.
+	if _, version, ok := strings.Cut(s, ":"); ok {
+		return v1.Platform{}, fmt.Errorf("platform %q: an OS version (%q) is not supported; want os/arch or os/arch/variant, e.g. linux/arm64", s, version)
 	}
-	if parts[0] != "linux" {
+	p, err := v1.ParsePlatform(s)
+	if err != nil {
+		return v1.Platform{}, fmt.Errorf("platform %q: %w (want os/arch or os/arch/variant, e.g. linux/arm64)", s, err)
+	}
+	switch {
+	case p.OS == "" || p.Architecture == "":
+		return v1.Platform{}, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", s)
+	case p.OS != "linux":
 		return v1.Platform{}, fmt.Errorf("platform %q: the serving runtime is a Linux binary; use linux/<arch>", s)
 	}
-	if _, ok := elfMachines[parts[1]]; !ok {
-		return v1.Platform{}, fmt.Errorf("platform %q: unsupported architecture %q (supported: %s)", s, parts[1], strings.Join(supportedArches(), ", "))
+	if _, ok := elfMachines[p.Architecture]; !ok {
+		return v1.Platform{}, fmt.Errorf("platform %q: unsupported architecture %q (supported: %s)", s, p.Architecture, strings.Join(supportedArches(), ", "))
 	}
-	p := v1.Platform{OS: parts[0], Architecture: parts[1]}
-	if len(parts) == 3 {
-		p.Variant = parts[2]
-	}
-	return p, nil
+	return *p, nil
 }
