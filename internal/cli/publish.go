@@ -46,11 +46,11 @@ func (p imagePublisher) Publish(ctx context.Context, req action.PublishRequest) 
 	if err != nil {
 		return nil, err
 	}
-	out := &action.PublishResult{Digest: res.Built.Digest.String()}
-	for _, pub := range res.Published {
+	out := &action.PublishResult{Digest: res.built.Digest.String()}
+	for _, pub := range res.published {
 		out.References = append(out.References, pub.Ref)
 	}
-	if len(res.Published) == 0 {
+	if len(res.published) == 0 {
 		return nil, errors.New("image push: nothing was pushed (see the log above)")
 	}
 	return out, nil

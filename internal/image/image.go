@@ -402,6 +402,13 @@ func newPlatformImage(p v1.Platform, meta Metadata, info ModelInfo, annotations 
 
 // memImage is an image held in memory with its exact manifest and config
 // bytes; partial.CompressedToImage completes it to a v1.Image.
+//
+// It stays hand-built instead of mutate.ConfigFile and mutate.Append on
+// empty.Image: mutate re-encodes the manifest from the config and layers
+// on each access (and empty.Image starts as a Docker manifest), so the
+// bytes, and the digests the reproducibility tests and
+// scripts/e2e-image.sh pin, would follow go-containerregistry's encoding
+// instead of the one written here.
 type memImage struct {
 	manifest []byte
 	config   []byte
@@ -421,6 +428,11 @@ func (i *memImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 
 // memIndex is an OCI image index held in memory. It implements
 // v1.ImageIndex.
+//
+// It stays hand-built instead of mutate.AppendManifests on empty.Index for
+// the reason memImage does: the index digest is the hash of the exact
+// bytes encoded in Build, which mutate would re-derive from the images'
+// descriptors on its own terms.
 type memIndex struct {
 	raw      []byte
 	manifest *v1.IndexManifest

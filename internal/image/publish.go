@@ -337,6 +337,10 @@ func sortHashes(hs []v1.Hash) {
 // mountIndex offers every layer of its images for a cross-repository mount
 // from another repository; the registry uploads normally when the blob is
 // not there.
+//
+// It wraps the index by hand because go-containerregistry mounts a blob
+// only for a layer that is a remote.MountableLayer, and has no option to
+// name a mount source for a whole index push.
 type mountIndex struct {
 	inner v1.ImageIndex
 	from  name.Repository
