@@ -152,7 +152,7 @@ func publishOptions(env Env, req packageRequest, ci image.CIInfo, onPublished fu
 	if env.Getenv("GITHUB_ACTIONS") == "true" {
 		masker = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv)).AddMask
 		if !req.NoOutputs {
-			outputs = githubOutputs(env.Getenv("GITHUB_OUTPUT"))
+			outputs = githubOutputs(env.Getenv)
 		}
 	}
 	o := image.PublishOptions{
@@ -161,7 +161,8 @@ func publishOptions(env Env, req packageRequest, ci image.CIInfo, onPublished fu
 		Repository:  req.Repository,
 		Insecure:    req.Insecure,
 		MountFrom:   req.MountFrom,
-		Credentials: image.EnvCredentials(env.Getenv, req.Username, req.Password, masker),
+		Credentials: image.Credentials{Username: req.Username, Password: req.Password, Masker: masker},
+		Keychain:    func(c image.Credentials) *image.Keychain { return keychain(env, c) },
 		UserAgent:   "modelci/" + Version(),
 		CI:          ci,
 		Logf:        func(format string, args ...any) { fmt.Fprintf(env.Stdout, format+"\n", args...) },
@@ -197,18 +198,21 @@ func runtimeFinder(env Env, req packageRequest) *image.RuntimeFinder {
 	return finder
 }
 
-// githubOutputs is the GITHUB_OUTPUT file as an image.OutputWriter.
-type githubOutputs string
+// githubOutputs is the GITHUB_OUTPUT file (found through getenv) as an
+// image.OutputWriter.
+type githubOutputs func(string) string
 
 // SetOutputs implements image.OutputWriter.
-func (path githubOutputs) SetOutputs(outputs map[string]string) error {
-	return setActionOutputs(string(path), outputs)
+func (getenv githubOutputs) SetOutputs(outputs map[string]string) error {
+	return setActionOutputs(getenv, outputs)
 }
 
-// setActionOutputs appends step outputs to the GITHUB_OUTPUT file. Values
-// are single-line (digests and references). go-githubactions' SetOutput
-// panics when the file cannot be written, so this returns an error instead.
-func setActionOutputs(path string, outputs map[string]string) error {
+// setActionOutputs appends step outputs to the GITHUB_OUTPUT file; nothing
+// when the runner set no GITHUB_OUTPUT. Values are single-line (digests
+// and references). go-githubactions' SetOutput panics when the file cannot
+// be written, so this returns an error instead.
+func setActionOutputs(getenv func(string) string, outputs map[string]string) error {
+	path := getenv("GITHUB_OUTPUT")
 	if path == "" {
 		return nil
 	}

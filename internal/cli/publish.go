@@ -4,9 +4,20 @@ import (
 	"context"
 	"errors"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/image"
 )
+
+// keychain is the registry keychain of every command: the explicit
+// credentials in c, the variables of env (GITHUB_TOKEN for ghcr.io,
+// GitLab's CI_REGISTRY_*), then the Docker config and credential helpers.
+func keychain(env Env, c image.Credentials) *image.Keychain {
+	c.Getenv = env.Getenv
+	c.Docker = authn.DefaultKeychain
+	return image.NewKeychain(c)
+}
 
 // imagePublisher is the Publisher of `modelci run`: the same build and push
 // as `modelci package`. action.Run sets the image_digest output itself.

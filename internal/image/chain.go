@@ -175,9 +175,12 @@ type PublishOptions struct {
 	Insecure bool
 	// MountFrom is a repository of the same registry to mount blobs from.
 	MountFrom string
-	// Credentials log in to the registry (see EnvCredentials); their
-	// Registry is set to the repository's.
+	// Credentials log in to the registry; their Registry is set to the
+	// repository's.
 	Credentials Credentials
+	// Keychain builds the keychain of the credentials, only when the push
+	// goes ahead (it masks the secrets). Nil means NewKeychain.
+	Keychain func(Credentials) *Keychain
 	// UserAgent is sent to the registry.
 	UserAgent string
 	// Transport is the registry's HTTP transport. Nil means
@@ -256,11 +259,15 @@ func (o PublishOptions) registryPublisher() (Publisher, error) {
 	}
 	creds := o.Credentials
 	creds.Registry = repo.RegistryStr()
+	keychain := o.Keychain
+	if keychain == nil {
+		keychain = NewKeychain
+	}
 	return &RemotePublisher{
 		Repository: o.Repository,
 		Tags:       tags,
 		Insecure:   o.Insecure,
-		Keychain:   NewKeychain(creds),
+		Keychain:   keychain(creds),
 		Transport:  o.Transport,
 		UserAgent:  o.UserAgent,
 		MountFrom:  o.MountFrom,

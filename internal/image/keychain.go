@@ -23,26 +23,11 @@ type Credentials struct {
 	// CI_REGISTRY_USER and CI_REGISTRY_PASSWORD.
 	Getenv func(string) string
 	// Docker is the Docker config keychain, consulted last. Nil means
-	// none; EnvCredentials sets authn.DefaultKeychain.
+	// none; the CLI passes authn.DefaultKeychain.
 	Docker authn.Keychain
 	// Masker is called with every secret before it is used, so that CI
 	// logs hide it (GitHub's ::add-mask::). May be nil.
 	Masker func(string)
-}
-
-// EnvCredentials are the credentials of a modelci command: the explicit
-// username and password, the CI tokens read through getenv (GITHUB_TOKEN,
-// CI_REGISTRY_*), and the Docker config. This is the one place modelci
-// takes authn.DefaultKeychain; masker hides each secret in CI logs and may
-// be nil. Set Registry to limit the explicit credentials to one registry.
-func EnvCredentials(getenv func(string) string, username, password string, masker func(string)) Credentials {
-	return Credentials{
-		Username: username,
-		Password: password,
-		Getenv:   getenv,
-		Docker:   authn.DefaultKeychain,
-		Masker:   masker,
-	}
 }
 
 // Credential source descriptions, used in messages. They never hold a
