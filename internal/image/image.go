@@ -1,6 +1,7 @@
 // Package image builds the OCI image that packages a model with the serving
-// runtime, publishes it to an OCI layout directory or a registry, and reads
-// the model back out of an image.
+// runtime, publishes it to an OCI layout directory or a registry through a
+// chain of publishers (NewPublisher), and reads the model back out of an
+// image.
 //
 // The image is built the way ko builds images, without a Docker daemon: FROM
 // scratch, three gzip layers per platform (a few base files; the static

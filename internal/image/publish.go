@@ -24,7 +24,10 @@ import (
 	"github.com/modelci/modelci/internal/atomicfile"
 )
 
-// Publisher puts a built image somewhere, the way ko's publishers do.
+// Publisher puts a built image somewhere, the way ko's publishers do. A
+// nil *Published with a nil error means it published nowhere (Refusing).
+// Publishers combine by decorators: see Tee, Recorder, RecordOutputs and
+// NewPublisher.
 type Publisher interface {
 	Publish(ctx context.Context, b *Built) (*Published, error)
 }
