@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
@@ -76,90 +75,119 @@ func localPlatforms(runtimeFlags []string) []string {
 	return out
 }
 
-// packageImage builds the image of req and publishes it. It refuses to
-// push from pull requests and forks (the image is still built, and written
-// to the OCI layout if one is asked for).
-func packageImage(ctx context.Context, env Env, req packageRequest) (*image.PackageResult, error) {
+// packaged is what packageImage built and where it went.
+type packaged struct {
+	built *image.Built
+	// published has one result per destination that got the image, in
+	// order (the OCI layout, then the registry).
+	published []*image.Published
+}
+
+// packageImage builds the image of req and publishes it through the chain
+// of image.NewPublisher, which refuses to push from pull requests and
+// forks (the image is still built, and written to the OCI layout if one is
+// asked for).
+func packageImage(ctx context.Context, env Env, req packageRequest) (*packaged, error) {
 	w := env.Stdout
 	ci := image.DetectCI(env.Getenv, action.ReadEvent)
-	var gha *githubactions.Action
-	if env.Getenv("GITHUB_ACTIONS") == "true" {
-		gha = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv))
-	}
-	var masker func(string)
-	if gha != nil {
-		masker = gha.AddMask
-	}
-
-	platformSpecs := req.Platforms
-	if len(platformSpecs) == 0 && req.Config != nil {
-		platformSpecs = req.Config.Image.Platforms
-	}
-	if len(platformSpecs) == 0 && req.Local {
-		platformSpecs = localPlatforms(req.RuntimeFlags)
-		fmt.Fprintf(w, "platforms %s (a local build: the host's, or those named by --runtime; set image.platforms in modelci.yaml or --platform for more)\n", strings.Join(platformSpecs, ", "))
-	}
-	platforms, err := image.ParsePlatforms(platformSpecs)
+	platforms, err := packagePlatforms(w, req)
 	if err != nil {
-		return nil, usageError("%v", err)
+		return nil, err
 	}
-
 	meta, err := packageMetadata(ctx, env, req, ci)
 	if err != nil {
 		return nil, err
 	}
-
-	var publishers []image.Publisher
-	if req.Layout != "" {
-		publishers = append(publishers, &image.LayoutPublisher{Dir: req.Layout, Tags: req.Tags})
+	out := &packaged{}
+	pub, err := image.NewPublisher(publishOptions(env, req, ci, func(p *image.Published) { out.published = append(out.published, p) }))
+	if err != nil {
+		return nil, usageError("%v", err)
 	}
-	if req.Repository != "" {
-		repo, err := image.ParseRepository(req.Repository, req.Insecure)
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
-		tags := req.Tags
-		if len(tags) == 0 && req.Config != nil {
-			tags = req.Config.Image.Tags
-		}
-		if len(tags) == 0 {
-			tags = image.DefaultTags(ci)
-		}
-		for _, t := range tags {
-			if !image.ValidTag(t) {
-				return nil, usageError("invalid tag %q: letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'", t)
-			}
-		}
-		if reason := ci.PushBlocked(); reason != "" {
-			fmt.Fprintf(w, "not pushing to %s: %s\n", repo, reason)
-		} else {
-			kc := image.NewKeychain(image.Credentials{
-				Username: req.Username,
-				Password: req.Password,
-				Registry: repo.RegistryStr(),
-				Getenv:   env.Getenv,
-				Docker:   authn.DefaultKeychain,
-				Masker:   masker,
-			})
-			publishers = append(publishers, &image.RemotePublisher{
-				Repository: req.Repository,
-				Tags:       tags,
-				Insecure:   req.Insecure,
-				Keychain:   kc,
-				UserAgent:  "modelci/" + Version(),
-				MountFrom:  req.MountFrom,
-			})
+	res, err := image.Package(ctx, image.PackageOptions{
+		ModelDir:  req.ModelDir,
+		Platforms: platforms,
+		Runtimes:  runtimeFinder(env, req),
+		Metadata:  meta,
+		Publisher: pub,
+	})
+	if res != nil && res.Built != nil {
+		out.built = res.Built
+		printBuilt(w, res.Built)
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, p := range out.published {
+		printPublished(w, p)
+	}
+	return out, nil
+}
+
+// packagePlatforms are the image's platforms: --platform, else
+// image.platforms of modelci.yaml, else (a local build) the host's or those
+// named by --runtime, else image.DefaultPlatforms.
+func packagePlatforms(w io.Writer, req packageRequest) ([]v1.Platform, error) {
+	specs, from := req.Platforms, "--platform"
+	if len(specs) == 0 && req.Config != nil {
+		specs, from = req.Config.Image.Platforms, "image.platforms in modelci.yaml"
+	}
+	if len(specs) == 0 && req.Local {
+		specs, from = localPlatforms(req.RuntimeFlags), "--runtime"
+		fmt.Fprintf(w, "platforms %s (a local build: the host's, or those named by --runtime; set image.platforms in modelci.yaml or --platform for more)\n", strings.Join(specs, ", "))
+	}
+	platforms, err := image.ParsePlatforms(specs)
+	if err != nil {
+		return nil, usageError("%s: %v", from, err)
+	}
+	return platforms, nil
+}
+
+// publishOptions maps req onto the publisher chain: the layout, the
+// registry with its credentials, and, inside GitHub Actions, the masking
+// of secrets and the image and image_digest step outputs (unless
+// req.NoOutputs).
+func publishOptions(env Env, req packageRequest, ci image.CIInfo, onPublished func(*image.Published)) image.PublishOptions {
+	var masker func(string)
+	var outputs image.OutputWriter
+	if env.Getenv("GITHUB_ACTIONS") == "true" {
+		masker = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv)).AddMask
+		if !req.NoOutputs {
+			outputs = githubOutputs(env.Getenv)
 		}
 	}
+	o := image.PublishOptions{
+		Layout:      req.Layout,
+		Tags:        req.Tags,
+		Repository:  req.Repository,
+		Insecure:    req.Insecure,
+		MountFrom:   req.MountFrom,
+		Credentials: image.Credentials{Username: req.Username, Password: req.Password, Masker: masker},
+		Keychain:    func(c image.Credentials) *image.Keychain { return keychain(env, c) },
+		UserAgent:   "modelci/" + Version(),
+		CI:          ci,
+		Logf:        func(format string, args ...any) { fmt.Fprintf(env.Stdout, format+"\n", args...) },
+		OnPublished: onPublished,
+		Outputs:     outputs,
+	}
+	if req.Config != nil {
+		o.ConfiguredTags = req.Config.Image.Tags
+	}
+	return o
+}
 
-	runtimeDir := env.Getenv("MODELCI_RUNTIME_DIR")
+// runtimeFinder finds the serving runtimes of req: --runtime, next to the
+// executable, $MODELCI_RUNTIME_DIR, or a go build. A local build skips the
+// platforms it cannot have.
+func runtimeFinder(env Env, req packageRequest) *image.RuntimeFinder {
+	w := env.Stdout
 	finder := &image.RuntimeFinder{
-		Dir:   runtimeDir,
+		Dir:   env.Getenv("MODELCI_RUNTIME_DIR"),
 		Flags: req.RuntimeFlags,
 		// HOME may be unset or read-only (a CI job's arbitrary uid): the
 		// cache then goes to RUNNER_TEMP or TMPDIR.
 		CacheDirFunc: func() string { return image.RuntimeCacheDir(env.Getenv, os.UserCacheDir, os.TempDir) },
 		Environ:      env.Environ(),
+		Run:          env.Run,
 		Logf:         func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) },
 	}
 	if req.Local {
@@ -167,40 +195,24 @@ func packageImage(ctx context.Context, env Env, req packageRequest) (*image.Pack
 			fmt.Fprintf(w, "skipped platform %s (a local build packages the platforms it can): %s\n", p, indentLines(reason.Error()))
 		}
 	}
-	res, err := image.Package(ctx, image.PackageOptions{
-		ModelDir:   req.ModelDir,
-		Platforms:  platforms,
-		Runtimes:   finder,
-		Metadata:   meta,
-		Publishers: publishers,
-	})
-	if res != nil && res.Built != nil {
-		printBuilt(w, res.Built)
-	}
-	if err != nil {
-		return res, err
-	}
-	for _, p := range res.Published {
-		printPublished(w, p)
-	}
-	if gha != nil && !req.NoOutputs {
-		outputs := map[string]string{"image_digest": res.Built.Digest.String()}
-		for _, p := range res.Published {
-			if !strings.HasPrefix(p.Ref, "oci:") {
-				outputs["image"] = p.Ref
-			}
-		}
-		if err := setActionOutputs(env.Getenv("GITHUB_OUTPUT"), outputs); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	return finder
 }
 
-// setActionOutputs appends step outputs to the GITHUB_OUTPUT file. Values
-// are single-line (digests and references). go-githubactions' SetOutput
-// panics when the file cannot be written, so this returns an error instead.
-func setActionOutputs(path string, outputs map[string]string) error {
+// githubOutputs is the GITHUB_OUTPUT file (found through getenv) as an
+// image.OutputWriter.
+type githubOutputs func(string) string
+
+// SetOutputs implements image.OutputWriter.
+func (getenv githubOutputs) SetOutputs(outputs map[string]string) error {
+	return setActionOutputs(getenv, outputs)
+}
+
+// setActionOutputs appends step outputs to the GITHUB_OUTPUT file; nothing
+// when the runner set no GITHUB_OUTPUT. Values are single-line (digests
+// and references). go-githubactions' SetOutput panics when the file cannot
+// be written, so this returns an error instead.
+func setActionOutputs(getenv func(string) string, outputs map[string]string) error {
+	path := getenv("GITHUB_OUTPUT")
 	if path == "" {
 		return nil
 	}
@@ -233,7 +245,7 @@ func setActionOutputs(path string, outputs map[string]string) error {
 // packageMetadata fills the image metadata from flags, the config, the CI
 // environment and git.
 func packageMetadata(ctx context.Context, env Env, req packageRequest, ci image.CIInfo) (image.Metadata, error) {
-	created, from, err := image.CreatedTime(ctx, env.Getenv, image.ExecRunner, "")
+	created, from, err := image.CreatedTime(ctx, env.Getenv, env.Run, "")
 	if err != nil {
 		return image.Metadata{}, usageError("%v", err)
 	}
@@ -247,9 +259,7 @@ func packageMetadata(ctx context.Context, env Env, req packageRequest, ci image.
 		Labels:   map[string]string{},
 	}
 	if meta.Revision == "" {
-		if out, err := image.ExecRunner(ctx, image.Command{Name: "git", Args: []string{"rev-parse", "HEAD"}}); err == nil {
-			meta.Revision = strings.TrimSpace(string(out))
-		}
+		meta.Revision = image.HeadRevision(ctx, env.Run, "")
 	}
 	if req.Config != nil {
 		if meta.Licenses == "" {
@@ -340,24 +350,8 @@ The last line printed is the image reference by digest.`,
 			if req.Layout == "" && req.Repository == "" {
 				req.Layout = filepath.Join("dist", "image")
 			}
-			if req.Username == "" {
-				req.Username = firstNonEmpty(env.Getenv("INPUT_REGISTRY_USERNAME"), env.Getenv("MODELCI_REGISTRY_USERNAME"))
-			}
-			if passwordStdin {
-				if req.Password != "" {
-					return usageError("give --registry-password or --registry-password-stdin, not both")
-				}
-				b, err := io.ReadAll(io.LimitReader(env.Stdin, 1<<20))
-				if err != nil {
-					return fmt.Errorf("read password from stdin: %w", err)
-				}
-				req.Password = strings.TrimRight(string(b), "\r\n")
-			}
-			if req.Password == "" {
-				req.Password = firstNonEmpty(env.Getenv("INPUT_REGISTRY_PASSWORD"), env.Getenv("MODELCI_REGISTRY_PASSWORD"))
-			}
-			if (req.Username == "") != (req.Password == "") {
-				return usageError("registry credentials need both a username and a password")
+			if err := registryLogin(env, &req, passwordStdin); err != nil {
+				return err
 			}
 			var err error
 			if req.Labels, err = parseLabels(labels); err != nil {
@@ -386,6 +380,32 @@ The last line printed is the image reference by digest.`,
 	f.StringVar(&req.Licenses, "licenses", "", "org.opencontainers.image.licenses, an SPDX expression (default: image.licenses)")
 	f.StringArrayVar(&labels, "label", nil, "extra label and annotation KEY=VALUE (repeatable)")
 	return cmd
+}
+
+// registryLogin completes the explicit registry credentials of req: the
+// flags, the password from stdin, else INPUT_REGISTRY_* (the action's
+// inputs) or MODELCI_REGISTRY_*. A username needs a password and back.
+func registryLogin(env Env, req *packageRequest, passwordStdin bool) error {
+	if req.Username == "" {
+		req.Username = firstNonEmpty(env.Getenv("INPUT_REGISTRY_USERNAME"), env.Getenv("MODELCI_REGISTRY_USERNAME"))
+	}
+	if passwordStdin {
+		if req.Password != "" {
+			return usageError("give --registry-password or --registry-password-stdin, not both")
+		}
+		b, err := io.ReadAll(io.LimitReader(env.Stdin, 1<<20))
+		if err != nil {
+			return fmt.Errorf("read password from stdin: %w", err)
+		}
+		req.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	if req.Password == "" {
+		req.Password = firstNonEmpty(env.Getenv("INPUT_REGISTRY_PASSWORD"), env.Getenv("MODELCI_REGISTRY_PASSWORD"))
+	}
+	if (req.Username == "") != (req.Password == "") {
+		return usageError("registry credentials need both a username and a password")
+	}
+	return nil
 }
 
 func parseLabels(kvs []string) (map[string]string, error) {

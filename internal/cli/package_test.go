@@ -150,6 +150,9 @@ func TestPackagePush(t *testing.T) {
 	if !strings.Contains(string(b), "image_digest") || !strings.Contains(string(b), digest) {
 		t.Errorf("GITHUB_OUTPUT lacks image_digest=%s:\n%s", digest, b)
 	}
+	if want := "image=" + ref + "\nimage_digest=" + digest + "\n"; string(b) != want {
+		t.Errorf("GITHUB_OUTPUT is\n%s\nwant\n%s", b, want)
+	}
 	// The default tags are the sha and latest.
 	for _, tag := range []string{"0123abcd", "latest"} {
 		r, err := name.ParseReference(repo + ":" + tag)

@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/modelci/modelci/internal/ci"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // CreatedTime returns the image's creation time and where it came from:
 // SOURCE_DATE_EPOCH when set, else the time of the commit checked out in
-// dir (git log -1 --format=%ct), else the Unix epoch with a note. It never
-// uses the clock, so rebuilding the same commit gives the same digest.
-func CreatedTime(ctx context.Context, getenv func(string) string, run Runner, dir string) (time.Time, string, error) {
+// dir (git log -1 --format=%ct), else the Unix epoch with a note. Nil run
+// means proc.Exec. It never uses the clock, so rebuilding the same commit
+// gives the same digest.
+func CreatedTime(ctx context.Context, getenv func(string) string, run proc.Runner, dir string) (time.Time, string, error) {
 	if s := strings.TrimSpace(getenv("SOURCE_DATE_EPOCH")); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
@@ -24,15 +26,28 @@ func CreatedTime(ctx context.Context, getenv func(string) string, run Runner, di
 		return time.Unix(n, 0).UTC(), "SOURCE_DATE_EPOCH", nil
 	}
 	if run == nil {
-		run = ExecRunner
+		run = proc.Exec
 	}
-	out, err := run(ctx, Command{Dir: dir, Name: "git", Args: []string{"log", "-1", "--format=%ct"}})
+	out, err := run(ctx, proc.Command{Dir: dir, Name: "git", Args: []string{"log", "-1", "--format=%ct"}})
 	if err == nil {
 		if n, perr := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); perr == nil && n >= 0 {
 			return time.Unix(n, 0).UTC(), "commit time", nil
 		}
 	}
 	return time.Unix(0, 0).UTC(), "no SOURCE_DATE_EPOCH and no git commit: created time is 1970-01-01T00:00:00Z", nil
+}
+
+// HeadRevision returns the commit checked out in dir (git rev-parse HEAD),
+// or "" when there is none or git cannot tell. Nil run means proc.Exec.
+func HeadRevision(ctx context.Context, run proc.Runner, dir string) string {
+	if run == nil {
+		run = proc.Exec
+	}
+	out, err := run(ctx, proc.Command{Dir: dir, Name: "git", Args: []string{"rev-parse", "HEAD"}})
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // CIInfo is what the CI platform says about the build, as far as the

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // TestDetectCI: the platform's word on pull requests and forks blocks a
@@ -106,8 +108,8 @@ func TestSemverTags(t *testing.T) {
 
 func TestCreatedTime(t *testing.T) {
 	t.Parallel()
-	git := func(out string, err error) Runner {
-		return func(_ context.Context, c Command) ([]byte, error) {
+	git := func(out string, err error) proc.Runner {
+		return func(_ context.Context, c proc.Command) ([]byte, error) {
 			if c.Name != "git" || strings.Join(c.Args, " ") != "log -1 --format=%ct" {
 				return nil, errors.New("unexpected command")
 			}
@@ -117,7 +119,7 @@ func TestCreatedTime(t *testing.T) {
 	cases := []struct {
 		name   string
 		env    map[string]string
-		run    Runner
+		run    proc.Runner
 		want   time.Time
 		source string
 		err    string

@@ -1,6 +1,7 @@
 // Package image builds the OCI image that packages a model with the serving
-// runtime, publishes it to an OCI layout directory or a registry, and reads
-// the model back out of an image.
+// runtime, publishes it to an OCI layout directory or a registry through a
+// chain of publishers (NewPublisher), and reads the model back out of an
+// image.
 //
 // The image is built the way ko builds images, without a Docker daemon: FROM
 // scratch, three gzip layers per platform (a few base files; the static
@@ -402,6 +403,13 @@ func newPlatformImage(p v1.Platform, meta Metadata, info ModelInfo, annotations 
 
 // memImage is an image held in memory with its exact manifest and config
 // bytes; partial.CompressedToImage completes it to a v1.Image.
+//
+// It stays hand-built instead of mutate.ConfigFile and mutate.Append on
+// empty.Image: mutate re-encodes the manifest from the config and layers
+// on each access (and empty.Image starts as a Docker manifest), so the
+// bytes, and the digests the reproducibility tests and
+// scripts/e2e-image.sh pin, would follow go-containerregistry's encoding
+// instead of the one written here.
 type memImage struct {
 	manifest []byte
 	config   []byte
@@ -421,6 +429,11 @@ func (i *memImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 
 // memIndex is an OCI image index held in memory. It implements
 // v1.ImageIndex.
+//
+// It stays hand-built instead of mutate.AppendManifests on empty.Index for
+// the reason memImage does: the index digest is the hash of the exact
+// bytes encoded in Build, which mutate would re-derive from the images'
+// descriptors on its own terms.
 type memIndex struct {
 	raw      []byte
 	manifest *v1.IndexManifest
@@ -483,20 +496,26 @@ func ParsePlatforms(specs []string) ([]v1.Platform, error) {
 	return out, nil
 }
 
+// parsePlatform parses one "os/arch[/variant]" with v1.ParsePlatform and
+// checks that the serving runtime can be built for it.
 func parsePlatform(s string) (v1.Platform, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return v1.Platform{}, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", s)
+	// v1.ParsePlatform reads "os/arch:osversion" and ignores anything after
+	// a second ':'; a Linux image has no OS version, so any ':' is refused.
+	if _, version, ok := strings.Cut(s, ":"); ok {
+		return v1.Platform{}, fmt.Errorf("platform %q: an OS version (%q) is not supported; want os/arch or os/arch/variant, e.g. linux/arm64", s, version)
 	}
-	if parts[0] != "linux" {
+	p, err := v1.ParsePlatform(s)
+	if err != nil {
+		return v1.Platform{}, fmt.Errorf("platform %q: %w (want os/arch or os/arch/variant, e.g. linux/arm64)", s, err)
+	}
+	switch {
+	case p.OS == "" || p.Architecture == "":
+		return v1.Platform{}, fmt.Errorf("platform %q: want os/arch or os/arch/variant, e.g. linux/arm64", s)
+	case p.OS != "linux":
 		return v1.Platform{}, fmt.Errorf("platform %q: the serving runtime is a Linux binary; use linux/<arch>", s)
 	}
-	if _, ok := elfMachines[parts[1]]; !ok {
-		return v1.Platform{}, fmt.Errorf("platform %q: unsupported architecture %q (supported: %s)", s, parts[1], strings.Join(supportedArches(), ", "))
+	if _, ok := elfMachines[p.Architecture]; !ok {
+		return v1.Platform{}, fmt.Errorf("platform %q: unsupported architecture %q (supported: %s)", s, p.Architecture, strings.Join(supportedArches(), ", "))
 	}
-	p := v1.Platform{OS: parts[0], Architecture: parts[1]}
-	if len(parts) == 3 {
-		p.Variant = parts[2]
-	}
-	return p, nil
+	return *p, nil
 }

@@ -341,6 +341,9 @@ func TestParsePlatforms(t *testing.T) {
 		{[]string{"windows/amd64"}, "", "Linux binary"},
 		{[]string{"linux/mips"}, "", "unsupported architecture"},
 		{[]string{"amd64"}, "", "want os/arch"},
+		{[]string{"/amd64"}, "", "want os/arch"},
+		{[]string{"linux/arm/v7/x"}, "", "too many slashes"},
+		{[]string{"linux/amd64:10.0"}, "", "OS version"},
 		{[]string{","}, "", "no platforms"},
 	}
 	for _, tc := range cases {

@@ -111,6 +111,12 @@ func gzipBytes(b []byte) ([]byte, error) {
 
 // staticLayer is a gzip-compressed tar layer held in memory. It
 // implements v1.Layer.
+//
+// It stays hand-built: static.NewLayer takes its bytes as both compressed
+// and uncompressed (its DiffID is its digest), and tarball.LayerFromReader
+// compresses with its own gzip settings, which would change the layer
+// digests; here the deterministic gzip bytes and both hashes are computed
+// once.
 type staticLayer struct {
 	compressed []byte
 	digest     v1.Hash

@@ -18,15 +18,16 @@ type PackageOptions struct {
 	Runtimes *RuntimeFinder
 	// Metadata describes the image's origin.
 	Metadata Metadata
-	// Publishers receive the image in order, e.g. an OCI layout and then a
-	// registry. None means build only.
-	Publishers []Publisher
+	// Publisher receives the built image, e.g. the chain of NewPublisher.
+	// Nil means build only.
+	Publisher Publisher
 }
 
 // PackageResult is the outcome of Package.
 type PackageResult struct {
-	Built     *Built
-	Published []*Published
+	Built *Built
+	// Published is the publisher's result; nil when it published nowhere.
+	Published *Published
 }
 
 // Package finds the runtimes, builds the image and publishes it: the code
@@ -42,13 +43,11 @@ func Package(ctx context.Context, o PackageOptions) (*PackageResult, error) {
 	if o.Runtimes == nil {
 		return nil, errors.New("package: no runtime finder")
 	}
-	// Fail fast, before the build, when a publisher can tell that it
+	// Fail fast, before the build, when the publisher can tell that it
 	// will be refused (e.g. wrong registry credentials).
-	for _, p := range o.Publishers {
-		if c, ok := p.(interface{ Check(context.Context) error }); ok {
-			if err := c.Check(ctx); err != nil {
-				return nil, err
-			}
+	if o.Publisher != nil {
+		if err := check(ctx, o.Publisher); err != nil {
+			return nil, err
 		}
 	}
 	rts, err := o.Runtimes.Find(ctx, platforms)
@@ -60,12 +59,11 @@ func Package(ctx context.Context, o PackageOptions) (*PackageResult, error) {
 		return nil, err
 	}
 	res := &PackageResult{Built: b}
-	for _, p := range o.Publishers {
-		pub, err := p.Publish(ctx, b)
-		if err != nil {
-			return res, err
-		}
-		res.Published = append(res.Published, pub)
+	if o.Publisher == nil {
+		return res, nil
+	}
+	if res.Published, err = o.Publisher.Publish(ctx, b); err != nil {
+		return res, err
 	}
 	return res, nil
 }

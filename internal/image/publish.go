@@ -24,7 +24,10 @@ import (
 	"github.com/modelci/modelci/internal/atomicfile"
 )
 
-// Publisher puts a built image somewhere, the way ko's publishers do.
+// Publisher puts a built image somewhere, the way ko's publishers do. A
+// nil *Published with a nil error means it published nowhere (Refusing).
+// Publishers combine by decorators: see Tee, Recorder, RecordOutputs and
+// NewPublisher.
 type Publisher interface {
 	Publish(ctx context.Context, b *Built) (*Published, error)
 }
@@ -337,6 +340,10 @@ func sortHashes(hs []v1.Hash) {
 // mountIndex offers every layer of its images for a cross-repository mount
 // from another repository; the registry uploads normally when the blob is
 // not there.
+//
+// It wraps the index by hand because go-containerregistry mounts a blob
+// only for a layer that is a remote.MountableLayer, and has no option to
+// name a mount source for a whole index push.
 type mountIndex struct {
 	inner v1.ImageIndex
 	from  name.Repository

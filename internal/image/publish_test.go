@@ -409,10 +409,10 @@ func TestPackageChecksCredentialsFirst(t *testing.T) {
 			ModelDir: modelDir,
 			Runtimes: &RuntimeFinder{Flags: []string{"/nonexistent/modelci-serve"}},
 			Metadata: Metadata{Created: testCreated},
-			Publishers: []Publisher{&RemotePublisher{
+			Publisher: &RemotePublisher{
 				Repository: host + "/acme/house",
 				Keychain:   NewKeychain(Credentials{Username: "ci", Password: pw}),
-			}},
+			},
 		}
 	}
 	_, err := Package(context.Background(), opts("wrong"))

@@ -2,7 +2,6 @@ package image
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -22,6 +21,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/modelci/modelci/internal/atomicfile"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // DefaultRuntimeDir is where the action container keeps prebuilt runtimes,
@@ -58,39 +58,6 @@ func supportedArches() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Command is one external command to run.
-type Command struct {
-	Dir  string
-	Env  []string
-	Name string
-	Args []string
-}
-
-// Runner runs a command and returns its standard output. On failure the
-// error carries the command's standard error.
-type Runner func(ctx context.Context, cmd Command) ([]byte, error)
-
-// ExecRunner runs commands with os/exec.
-func ExecRunner(ctx context.Context, c Command) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
-	cmd.Dir = c.Dir
-	cmd.Env = c.Env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 4000 {
-			msg = msg[:4000] + "…"
-		}
-		if msg != "" {
-			return out, fmt.Errorf("%s %s: %w\n%s", c.Name, strings.Join(c.Args, " "), err, msg)
-		}
-		return out, fmt.Errorf("%s %s: %w", c.Name, strings.Join(c.Args, " "), err)
-	}
-	return out, nil
 }
 
 // RuntimeFinder finds the serving runtime binary for each platform. For
@@ -131,8 +98,8 @@ type RuntimeFinder struct {
 	CacheDirFunc func() string
 	// Environ is the environment for go build.
 	Environ []string
-	// Run runs go. Nil means ExecRunner.
-	Run Runner
+	// Run runs go. Nil means proc.Exec.
+	Run proc.Runner
 	// LookPath finds the go command. Nil means exec.LookPath.
 	LookPath func(string) (string, error)
 	// Logf reports progress. Nil means silent.
@@ -427,7 +394,7 @@ func (f *RuntimeFinder) newBuilder(ctx context.Context) (*goBuilder, error) {
 	if b.cacheDir == "" && f.CacheDirFunc != nil {
 		b.cacheDir = f.CacheDirFunc()
 	}
-	out, err := f.run(ctx, Command{Dir: root, Env: b.env("", ""), Name: goBin, Args: []string{"version"}})
+	out, err := f.run(ctx, proc.Command{Dir: root, Env: b.env("", ""), Name: goBin, Args: []string{"version"}})
 	if err != nil {
 		return nil, fmt.Errorf("go version: %w", err)
 	}
@@ -468,7 +435,7 @@ func (f *RuntimeFinder) moduleCacheSource(ctx context.Context, goBin string) (st
 	defer os.RemoveAll(tmp)
 	env := (&goBuilder{f: f}).env("", "")
 	mod := ModulePath + "@" + version
-	out, err := f.run(ctx, Command{Dir: tmp, Env: env, Name: goBin, Args: []string{"mod", "download", "-json", mod}})
+	out, err := f.run(ctx, proc.Command{Dir: tmp, Env: env, Name: goBin, Args: []string{"mod", "download", "-json", mod}})
 	var info struct {
 		Dir   string
 		Error string
@@ -488,11 +455,11 @@ func (f *RuntimeFinder) moduleCacheSource(ctx context.Context, goBin string) (st
 	return info.Dir, nil
 }
 
-func (f *RuntimeFinder) run(ctx context.Context, c Command) ([]byte, error) {
+func (f *RuntimeFinder) run(ctx context.Context, c proc.Command) ([]byte, error) {
 	if f.Run != nil {
 		return f.Run(ctx, c)
 	}
-	return ExecRunner(ctx, c)
+	return proc.Exec(ctx, c)
 }
 
 func (f *RuntimeFinder) logf(format string, args ...any) {
@@ -571,7 +538,7 @@ func (b *goBuilder) build(ctx context.Context, p v1.Platform) (Runtime, error) {
 	b.f.logf("runtime %s: building %s of %s with %s", p, RuntimePackage, b.source, b.version)
 	args := append([]string{"build"}, GoBuildFlags...)
 	args = append(args, "-o", out, RuntimePackage)
-	if _, err := b.f.run(ctx, Command{Dir: b.root, Env: env, Name: b.goBin, Args: args}); err != nil {
+	if _, err := b.f.run(ctx, proc.Command{Dir: b.root, Env: env, Name: b.goBin, Args: args}); err != nil {
 		return Runtime{}, fmt.Errorf("build runtime for %s in %s: %w", p, b.root, err)
 	}
 	rt, err := readRuntime(p, out, origin)

@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/modelci/modelci/internal/image/imagetest"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 var (
@@ -27,10 +28,10 @@ var (
 // requested GOARCH to the -o path.
 type fakeGo struct {
 	mu    sync.Mutex
-	calls []Command
+	calls []proc.Command
 }
 
-func (g *fakeGo) run(_ context.Context, c Command) ([]byte, error) {
+func (g *fakeGo) run(_ context.Context, c proc.Command) ([]byte, error) {
 	g.mu.Lock()
 	g.calls = append(g.calls, c)
 	g.mu.Unlock()
@@ -47,10 +48,10 @@ func (g *fakeGo) run(_ context.Context, c Command) ([]byte, error) {
 	return nil, os.WriteFile(out, imagetest.ELF(machine, false, "built "+env["GOARCH"]), 0o755)
 }
 
-func (g *fakeGo) builds() []Command {
+func (g *fakeGo) builds() []proc.Command {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var out []Command
+	var out []proc.Command
 	for _, c := range g.calls {
 		if len(c.Args) > 0 && c.Args[0] == "build" {
 			out = append(out, c)

@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/modelci/modelci/internal/config"
+)
+
+// TestPackagePlatformsSayWhere: a bad platform is a usage error that names
+// where it was given.
+func TestPackagePlatformsSayWhere(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		req  packageRequest
+		want string
+	}{
+		{"flag", packageRequest{Platforms: []string{"windows/amd64"}}, `--platform: platform "windows/amd64": the serving runtime is a Linux binary`},
+		{"config", packageRequest{Config: &config.Config{Image: config.Image{Platforms: []string{"linux/mips"}}}}, `image.platforms in modelci.yaml: platform "linux/mips": unsupported architecture`},
+		{"flag wins over config", packageRequest{Platforms: []string{"amd64"}, Config: &config.Config{Image: config.Image{Platforms: []string{"linux/arm64"}}}}, `--platform: platform "amd64": want os/arch`},
+		{"local build: --runtime", packageRequest{Local: true, RuntimeFlags: []string{"linux/amd64:1=/x"}}, `--runtime: platform "linux/amd64:1": an OS version`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := packagePlatforms(io.Discard, tc.req)
+			if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v (exit %d), want a usage error containing %q", err, ExitCode(err), tc.want)
+			}
+		})
+	}
+}
