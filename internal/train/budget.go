@@ -32,7 +32,7 @@ func wide(n, p int) bool { return p > n }
 // fitBytes estimates the memory a fit allocates, in bytes, before any of it
 // is allocated. The estimates count every buffer of the solvers at its full
 // size, so they err on the high side.
-func fitBytes(m config.Model, n, p, workers int) float64 {
+func fitBytes(m ModelSettings, n, p, workers int) float64 {
 	fn, fp, w := float64(n), float64(p), float64(p+1)
 	var floats float64
 	switch {
@@ -56,7 +56,7 @@ func fitBytes(m config.Model, n, p, workers int) float64 {
 		switch m.Solver {
 		case config.SolverQR:
 			rows := fp
-			if m.Alpha != nil && *m.Alpha > 0 && m.Type == config.TypeRidge {
+			if m.Alpha > 0 && m.Type == config.TypeRidge {
 				rows = 2 * fp
 			}
 			// The stacked R, its SVD's copy, U and V.
@@ -72,7 +72,7 @@ func fitBytes(m config.Model, n, p, workers int) float64 {
 
 // checkBudget refuses a fit whose estimated working memory exceeds budget
 // (0 means DefaultMemoryBudget, a negative budget means no limit).
-func checkBudget(m config.Model, n, p, workers int, budget int64) error {
+func checkBudget(m ModelSettings, n, p, workers int, budget int64) error {
 	if budget == 0 {
 		budget = DefaultMemoryBudget
 	}

@@ -37,8 +37,8 @@ func checkDateColumn(cfg *config.Config, file string, c *dataset.Column) error {
 // training rows (every date in one year, say) carries no information and is
 // left out. A value that is not an ISO date counts as missing; under
 // data.missing drop or error it cannot be imputed and is an error.
-func learnDate(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, encMean *[]float64) error {
-	policy := cfg.Data.Missing
+func learnDate(s *Settings, file string, c *dataset.Column, rows []int, f *model.Feature, encMean *[]float64) error {
+	policy := s.Missing
 	levelDates := make([]bool, len(c.Levels))
 	for k, l := range c.Levels {
 		_, levelDates[k] = model.ParseDate(l)
@@ -83,7 +83,7 @@ func learnDate(cfg *config.Config, file string, c *dataset.Column, rows []int, f
 		var warn string
 		var constant bool
 		var err error
-		buf, err = learnNumeric(cfg, file, col, rows, buf, &pf, &prof, &em, &warn, &constant)
+		buf, err = learnNumeric(s, file, col, rows, buf, &pf, &prof, &em, &warn, &constant)
 		if err != nil {
 			return err
 		}

@@ -13,8 +13,6 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/modelci/modelci/internal/config"
 )
 
 // blockRows is how many rows are encoded and folded into the factorization
@@ -341,9 +339,9 @@ func quadLoss(g, b []float64, yy float64, beta []float64, alpha float64) float64
 // is exact batch gradient computed from the Gram matrix, so an iteration
 // costs O(p²) instead of a pass over the data. It stops when the largest
 // gradient component is below tol (relative to the scale of b).
-func solveGD(ctx context.Context, g, b []float64, yy float64, p int, m config.Model, nrows int) (*linearFit, error) {
-	alpha := *m.Alpha
-	lr := *m.LearningRate
+func solveGD(ctx context.Context, g, b []float64, yy float64, p int, m ModelSettings, nrows int) (*linearFit, error) {
+	alpha := m.Alpha
+	lr := m.LearningRate
 	n := float64(nrows)
 	// The iteration is stable only for lr < 2/λmax of (G + αI)/n.
 	sym := mat.NewSymDense(p, nil)
@@ -370,9 +368,9 @@ func solveGD(ctx context.Context, g, b []float64, yy float64, p int, m config.Mo
 		scale = math.Max(scale, math.Abs(v)/n)
 	}
 	scale = math.Max(scale, 1)
-	tol := *m.Tol
+	tol := m.Tol
 	fit := &linearFit{}
-	for it := 1; it <= *m.MaxIter; it++ {
+	for it := 1; it <= m.MaxIter; it++ {
 		if it%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err

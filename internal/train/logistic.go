@@ -122,15 +122,15 @@ type logisticFit struct {
 // or batch gradient descent. Both check ctx between evaluations (and an
 // evaluation checks it between row blocks) and return its error once it is
 // done. An iteration costs O(n·p): no p×p matrix is ever formed.
-func fitLogistic(ctx context.Context, lp *logisticProblem, m config.Model) (*logisticFit, error) {
+func fitLogistic(ctx context.Context, lp *logisticProblem, m ModelSettings) (*logisticFit, error) {
 	lp.ctx = ctx
 	theta := make([]float64, lp.dim())
 	fit := &logisticFit{}
 	switch m.Solver {
 	case config.SolverGD:
-		lr := *m.LearningRate
+		lr := m.LearningRate
 		prev := math.Inf(1)
-		for it := 1; it <= *m.MaxIter; it++ {
+		for it := 1; it <= m.MaxIter; it++ {
 			f, g := lp.eval(theta)
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -140,7 +140,7 @@ func fitLogistic(ctx context.Context, lp *logisticProblem, m config.Model) (*log
 			}
 			prev = f
 			fit.iterations = it
-			if maxAbs(g) <= *m.Tol {
+			if maxAbs(g) <= m.Tol {
 				fit.converged = true
 				break
 			}
@@ -154,8 +154,8 @@ func fitLogistic(ctx context.Context, lp *logisticProblem, m config.Model) (*log
 			Grad: func(grad, x []float64) { _, g := lp.eval(x); copy(grad, g) },
 		}
 		settings := &optimize.Settings{
-			GradientThreshold: *m.Tol,
-			MajorIterations:   *m.MaxIter,
+			GradientThreshold: m.Tol,
+			MajorIterations:   m.MaxIter,
 			Converger:         &optimize.FunctionConverge{Absolute: 1e-300, Relative: 1e-300, Iterations: 20},
 			Recorder:          ctxRecorder{ctx},
 		}
@@ -173,7 +173,7 @@ func fitLogistic(ctx context.Context, lp *logisticProblem, m config.Model) (*log
 		switch {
 		case err == nil && res.Status == optimize.GradientThreshold:
 			fit.converged = true
-		case gmax <= math.Max(*m.Tol, 1e-7):
+		case gmax <= math.Max(m.Tol, 1e-7):
 			// The line search cannot improve further in floating point
 			// although the gradient is already tiny: that is convergence.
 			fit.converged = true

@@ -299,7 +299,7 @@ type learned struct {
 
 // learnPreprocessing computes imputation values, standardization and
 // categories from the training rows only, in parallel over features.
-func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers int) (*learned, error) {
+func learnPreprocessing(s *Settings, t *table, trainRows []int, workers int) (*learned, error) {
 	l := &learned{
 		features: make([]model.Feature, len(t.features)),
 		profiles: make([]profile.Feature, len(t.features)),
@@ -320,14 +320,14 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 			var buf []float64
 			for i := range jobs {
 				c := t.features[i]
-				if isDate(cfg, c.Name) {
-					errs[i] = learnDate(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.encMeans[i])
+				if slices.Contains(s.Dates, c.Name) {
+					errs[i] = learnDate(s, t.frame.Name, c, trainRows, &l.features[i], &l.encMeans[i])
 					continue
 				}
 				if c.Kind == dataset.Numeric {
-					buf, errs[i] = learnNumeric(cfg, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i], &l.constant[i])
+					buf, errs[i] = learnNumeric(s, t.frame.Name, c, trainRows, buf, &l.features[i], &l.profiles[i], &l.encMeans[i], &warns[i], &l.constant[i])
 				} else {
-					errs[i] = learnCategorical(cfg, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i], &warns[i])
+					errs[i] = learnCategorical(s, t.frame.Name, c, trainRows, &l.features[i], &l.profiles[i], &warns[i])
 					if errs[i] == nil {
 						l.encMeans[i] = categoryMeans(c, trainRows, &l.features[i])
 					}
@@ -351,8 +351,8 @@ func learnPreprocessing(cfg *config.Config, t *table, trainRows []int, workers i
 	return l, nil
 }
 
-func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64, warn *string, constant *bool) ([]float64, error) {
-	policy := cfg.Data.Missing
+func learnNumeric(s *Settings, file string, c *dataset.Column, rows []int, buf []float64, f *model.Feature, p *profile.Feature, encMean *[]float64, warn *string, constant *bool) ([]float64, error) {
+	policy := s.Missing
 	buf = buf[:0]
 	var sum float64
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -411,7 +411,7 @@ func learnNumeric(cfg *config.Config, file string, c *dataset.Column, rows []int
 		*warn = fmt.Sprintf("feature %q is constant in the training rows (every value is %s); it carries no information and gets a zero coefficient; remove it from data.features", c.Name, strconv.FormatFloat(lo, 'g', -1, 64))
 		f.Center, f.Scale = lo, 1
 		*constant = true
-	} else if cfg.Model.Standardize != nil && *cfg.Model.Standardize {
+	} else if s.Model.Standardize {
 		f.Center, f.Scale = mean, std
 	}
 	*encMean = []float64{(mean - f.Center) / f.Scale}
@@ -490,8 +490,8 @@ func modeSorted(xs []float64) float64 {
 	return best
 }
 
-func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature, warn *string) error {
-	policy := cfg.Data.Missing
+func learnCategorical(s *Settings, file string, c *dataset.Column, rows []int, f *model.Feature, p *profile.Feature, warn *string) error {
+	policy := s.Missing
 	counts := make([]int, len(c.Levels))
 	missing := 0
 	codes := make([]int32, len(rows))
@@ -518,7 +518,7 @@ func learnCategorical(cfg *config.Config, file string, c *dataset.Column, rows [
 		return dataErr(file, c.Name, "the feature is constant in the training rows (every value is %q); it carries no information, so remove it from data.features", cats[0])
 	}
 	other := false
-	if limit := *cfg.Data.MaxCategories; len(cats) > limit {
+	if limit := s.MaxCategories; len(cats) > limit {
 		if slices.Contains(cats, model.OtherCategory) {
 			return dataErr(file, c.Name, "the feature has more than data.max_categories (%d) levels and a level named %q, the name reserved for the rest; rename that level or raise data.max_categories", limit, model.OtherCategory)
 		}

@@ -20,7 +20,6 @@ import (
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/evaluate"
-	"github.com/modelci/modelci/internal/metrics"
 	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/profile"
 )
@@ -107,208 +106,40 @@ func Train(ctx context.Context, cfg *config.Config, opts Options) (*Result, erro
 	return res, nil
 }
 
-// Fit trains the model on a loaded frame.
+// Fit trains the model on a loaded frame: it selects the rows, learns the
+// preprocessing, fits the estimator, evaluates it on the test rows, builds
+// the training profile and encodes the model directory.
 func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options) (*Result, error) {
+	s, err := Resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	task := metrics.TaskRegression
-	if cfg.Task() == model.TaskClassification {
-		task = metrics.TaskClassification
-	}
-	metricNames := cfg.Metrics
-	if len(metricNames) == 0 {
-		metricNames = metrics.Defaults(task)
-	}
-	if err := metrics.Validate(task, metricNames); err != nil {
-		return nil, fmt.Errorf("%s: metrics: %w: %w", cfg.File, config.ErrInvalid, err)
-	}
-	var stages []Stage
-	mark := time.Now()
-	stage := func(name string) {
-		now := time.Now()
-		stages = append(stages, Stage{name, now.Sub(mark)})
-		mark = now
-	}
+	clock := newStageClock()
 
 	t, sel, trainSorted, err := selectRows(cfg, f)
 	if err != nil {
 		return nil, err
 	}
-	testRows, trainRows := sel.Test, sel.Train
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	l, err := learnPreprocessing(&s, t, sel.Train, workers)
+	if err != nil {
+		return nil, err
+	}
+	d, err := newDesign(&s, t, l, f)
+	if err != nil {
+		return nil, err
+	}
+	clock.stage("prepare")
 
-	l, err := learnPreprocessing(cfg, t, trainRows, workers)
+	m, warnings, err := fitModel(ctx, &s, d, t, l, f, sel, trainSorted, workers, opts.MemoryBudget)
 	if err != nil {
 		return nil, err
-	}
-	m := &model.Model{
-		SchemaVersion: model.SchemaVersion,
-		Name:          cfg.Name,
-		Task:          cfg.Task(),
-		Algorithm:     cfg.Model.Type,
-		Target:        cfg.Data.Target,
-		Classes:       t.classes,
-		Features:      l.features,
-	}
-	enc, err := model.NewEncoder(m.Features)
-	if err != nil {
-		return nil, err
-	}
-	p := enc.Width()
-	var constCols []int
-	for i, c := range l.constant {
-		if c {
-			constCols = append(constCols, enc.Offset(i))
-		}
-	}
-	m.Columns = model.ColumnNames(m.Features)
-	m.Coefficients = make([]float64, p)
-	skeleton, err := model.NewPredictor(m)
-	if err != nil {
-		return nil, err
-	}
-	scorer, err := evaluate.NewScorer(skeleton, f)
-	if err != nil {
-		return nil, err
-	}
-	stage("prepare")
-
-	warnings := append(slices.Clone(t.warnings), l.warnings...)
-	mc := cfg.Model
-	intercept := *mc.FitIntercept
-	tr := model.Training{
-		Solver:       mc.Solver,
-		Alpha:        *mc.Alpha,
-		FitIntercept: intercept,
-		Standardize:  *mc.Standardize,
-		TrainRows:    len(trainRows),
-		TestRows:     len(testRows),
-		TestSize:     *cfg.Split.TestSize,
-		Seed:         *cfg.Split.Seed,
-		Decimal:      decimalSetting(cfg),
-		DataSHA256:   f.SHA256,
-	}
-	if mc.Solver == config.SolverGD || mc.Solver == config.SolverLBFGS {
-		tr.MaxIter, tr.Tol = *mc.MaxIter, *mc.Tol
-	}
-	if mc.Solver == config.SolverGD {
-		tr.LearningRate = *mc.LearningRate
-	}
-	if err := checkBudget(mc, len(trainSorted), p, workers, opts.MemoryBudget); err != nil {
-		return nil, err
-	}
-	if mc.Type == config.TypeLogistic {
-		x := make([]float64, len(trainRows)*p)
-		y := make([]float64, len(trainRows))
-		for i, pos := range trainSorted {
-			if i%blockRows == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			if err := scorer.EncodeRow(t.rows[pos], x[i*p:(i+1)*p]); err != nil {
-				return nil, err
-			}
-			y[i] = t.y[pos]
-		}
-		lf, err := fitLogistic(ctx, &logisticProblem{x: x, y: y, n: len(y), p: p, alpha: *mc.Alpha, intercept: intercept}, mc)
-		if err != nil {
-			return nil, err
-		}
-		m.Coefficients, m.Intercept = lf.coef, lf.intercept
-		tr.Iterations, tr.Converged, tr.Loss = lf.iterations, lf.converged, lf.loss
-	} else {
-		xbar := make([]float64, p)
-		ybar := 0.0
-		if intercept {
-			xbar = l.means(enc)
-			for _, pos := range trainSorted {
-				ybar += t.y[pos]
-			}
-			ybar /= float64(len(trainSorted))
-		}
-		encRow := func(pos []int, dst []float64) error {
-			rows := make([]int, len(pos))
-			for k, q := range pos {
-				rows[k] = t.rows[q]
-			}
-			if err := scorer.EncodeBlock(rows, dst, p+1); err != nil {
-				return err
-			}
-			for k, q := range pos {
-				row := dst[k*(p+1) : (k+1)*(p+1)]
-				for j, v := range xbar {
-					row[j] -= v
-				}
-				row[p] = t.y[q] - ybar
-			}
-			return nil
-		}
-		alpha := 0.0
-		if mc.Type == config.TypeRidge {
-			alpha = *mc.Alpha
-		}
-		var lf *linearFit
-		switch {
-		case wide(len(trainSorted), p):
-			d, err := denseDesign(ctx, trainSorted, p, encRow)
-			if err != nil {
-				return nil, err
-			}
-			lf, err = abandonOnCancel(ctx, func() (*linearFit, error) {
-				return solveWide(ctx, newWideProblem(d, len(trainSorted), p), alpha, mc)
-			})
-			if err != nil {
-				return nil, err
-			}
-			if alpha == 0 {
-				warnings = append(warnings, fmt.Sprintf("the design has %d columns but only %d training rows, so least squares has many exact solutions; the minimum-norm one was used, as numpy's lstsq does; consider model.type: ridge or fewer columns", p, len(trainSorted)))
-			}
-		case mc.Solver == config.SolverQR:
-			r, err := tsqr(ctx, trainSorted, p, encRow, workers)
-			if err != nil {
-				return nil, err
-			}
-			lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveQR(r, p, alpha, len(trainSorted)) })
-			if err != nil {
-				return nil, err
-			}
-		default:
-			g, b, yy, err := gram(ctx, trainSorted, p, encRow, workers)
-			if err != nil {
-				return nil, err
-			}
-			if mc.Solver == config.SolverNormal {
-				lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveNormal(g, b, yy, p, alpha, len(trainSorted)) })
-			} else {
-				lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveGD(ctx, g, b, yy, p, mc, len(trainSorted)) })
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		m.Coefficients = lf.coef
-		m.Intercept = ybar
-		for j, c := range lf.coef {
-			m.Intercept -= xbar[j] * c
-		}
-		tr.Iterations, tr.Converged, tr.Loss = lf.iterations, lf.converged, lf.loss
-		warnings = append(warnings, describeNull(lf.nullspace, m.Columns, oneHotBlocks(enc, m.Features), intercept, constCols)...)
-	}
-	for _, j := range constCols {
-		// Zero up to rounding already: the encoded column is all zeros.
-		m.Coefficients[j] = 0
-	}
-	if !tr.Converged {
-		warnings = append(warnings, fmt.Sprintf("%s solver did not converge in %d iterations (tol %g); raise model.max_iter or model.learning_rate", tr.Solver, tr.Iterations, tr.Tol))
-	}
-	m.Training = tr
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("fit %s model: %w", mc.Type, err)
 	}
 	pred, err := model.NewPredictor(m)
 	if err != nil {
@@ -317,20 +148,276 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	stage("fit")
+	clock.stage("fit")
 
-	test, err := evaluate.Evaluate(pred, f, testRows, metricNames)
+	test, err := evaluate.Evaluate(pred, f, sel.Test, s.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate on the test rows: %w", err)
 	}
-	stage("evaluate")
+	clock.stage("evaluate")
 
-	prof, err := buildProfile(pred, f, trainRows, l)
+	prof, err := buildProfile(pred, f, sel.Train, l)
 	if err != nil {
 		return nil, err
 	}
-	stage("profile")
+	clock.stage("profile")
 
+	mf := metricsFile(&s, m, t, f, sel, test, append(warnings, unseenWarnings(test.Unseen)...))
+	files, err := encodeFiles(m, mf, prof)
+	if err != nil {
+		return nil, err
+	}
+	clock.stage("encode")
+	return &Result{
+		Model:     m,
+		Metrics:   mf,
+		Profile:   prof,
+		Files:     files,
+		Frame:     f,
+		Selection: sel,
+		Test:      test,
+		Stages:    clock.stages,
+	}, nil
+}
+
+// stageClock times the stages of a fit.
+type stageClock struct {
+	stages []Stage
+	mark   time.Time
+}
+
+func newStageClock() *stageClock { return &stageClock{mark: time.Now()} }
+
+// stage records the time since the previous stage under name.
+func (c *stageClock) stage(name string) {
+	now := time.Now()
+	c.stages = append(c.stages, Stage{name, now.Sub(c.mark)})
+	c.mark = now
+}
+
+// design is the model skeleton and the encoder of the learned
+// preprocessing: the encoded columns the estimator fits.
+type design struct {
+	skeleton *model.Model
+	enc      *model.Encoder
+	scorer   *evaluate.Scorer
+	// p is the number of encoded columns; constCols are the encoded
+	// columns of constant numeric features, whose coefficients are 0.
+	p         int
+	constCols []int
+}
+
+// newDesign lays out the encoded columns of the learned preprocessing.
+func newDesign(s *Settings, t *table, l *learned, f *dataset.Frame) (*design, error) {
+	m := &model.Model{
+		SchemaVersion: model.SchemaVersion,
+		Name:          s.Name,
+		Task:          s.Task,
+		Algorithm:     s.Model.Type,
+		Target:        s.Target,
+		Classes:       t.classes,
+		Features:      l.features,
+	}
+	enc, err := model.NewEncoder(m.Features)
+	if err != nil {
+		return nil, err
+	}
+	d := &design{skeleton: m, enc: enc, p: enc.Width()}
+	for i, c := range l.constant {
+		if c {
+			d.constCols = append(d.constCols, enc.Offset(i))
+		}
+	}
+	m.Columns = model.ColumnNames(m.Features)
+	m.Coefficients = make([]float64, d.p)
+	pred, err := model.NewPredictor(m)
+	if err != nil {
+		return nil, err
+	}
+	if d.scorer, err = evaluate.NewScorer(pred, f); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// trainingRecord is what model.json records of the fit's settings, before
+// the fit fills in its outcome.
+func trainingRecord(s *Settings, sel *Selection, f *dataset.Frame) model.Training {
+	mc := s.Model
+	tr := model.Training{
+		Solver:       mc.Solver,
+		Alpha:        mc.Alpha,
+		FitIntercept: mc.FitIntercept,
+		Standardize:  mc.Standardize,
+		TrainRows:    len(sel.Train),
+		TestRows:     len(sel.Test),
+		TestSize:     s.TestSize,
+		Seed:         s.Seed,
+		Decimal:      s.Decimal,
+		DataSHA256:   f.SHA256,
+	}
+	if mc.Solver == config.SolverGD || mc.Solver == config.SolverLBFGS {
+		tr.MaxIter, tr.Tol = mc.MaxIter, mc.Tol
+	}
+	if mc.Solver == config.SolverGD {
+		tr.LearningRate = mc.LearningRate
+	}
+	return tr
+}
+
+// fitModel fits the estimator on the training rows and returns the model
+// with its coefficients and training record, and the fit's warnings.
+func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned, f *dataset.Frame, sel *Selection, trainSorted []int, workers int, budget int64) (*model.Model, []string, error) {
+	m := d.skeleton
+	warnings := append(slices.Clone(t.warnings), l.warnings...)
+	tr := trainingRecord(s, sel, f)
+	if err := checkBudget(s.Model, len(trainSorted), d.p, workers, budget); err != nil {
+		return nil, nil, err
+	}
+	var err error
+	if s.Model.Type == config.TypeLogistic {
+		err = fitLogisticModel(ctx, s.Model, d, t, trainSorted, m, &tr)
+	} else {
+		var w []string
+		w, err = fitLinearModel(ctx, s.Model, d, t, l, trainSorted, workers, m, &tr)
+		warnings = append(warnings, w...)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, j := range d.constCols {
+		// Zero up to rounding already: the encoded column is all zeros.
+		m.Coefficients[j] = 0
+	}
+	if !tr.Converged {
+		warnings = append(warnings, fmt.Sprintf("%s solver did not converge in %d iterations (tol %g); raise model.max_iter or model.learning_rate", tr.Solver, tr.Iterations, tr.Tol))
+	}
+	m.Training = tr
+	if err := m.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("fit %s model: %w", s.Model.Type, err)
+	}
+	return m, warnings, nil
+}
+
+// fitLogisticModel fits logistic regression on the dense encoded training
+// rows.
+func fitLogisticModel(ctx context.Context, mc ModelSettings, d *design, t *table, trainSorted []int, m *model.Model, tr *model.Training) error {
+	p := d.p
+	x := make([]float64, len(trainSorted)*p)
+	y := make([]float64, len(trainSorted))
+	for i, pos := range trainSorted {
+		if i%blockRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := d.scorer.EncodeRow(t.rows[pos], x[i*p:(i+1)*p]); err != nil {
+			return err
+		}
+		y[i] = t.y[pos]
+	}
+	lf, err := fitLogistic(ctx, &logisticProblem{x: x, y: y, n: len(y), p: p, alpha: mc.Alpha, intercept: mc.FitIntercept}, mc)
+	if err != nil {
+		return err
+	}
+	m.Coefficients, m.Intercept = lf.coef, lf.intercept
+	tr.Iterations, tr.Converged, tr.Loss = lf.iterations, lf.converged, lf.loss
+	return nil
+}
+
+// fitLinearModel fits least squares or ridge on the centred design, with
+// the solver the problem's shape and model.solver choose, and returns the
+// fit's warnings (minimum-norm solutions, null-space directions).
+func fitLinearModel(ctx context.Context, mc ModelSettings, d *design, t *table, l *learned, trainSorted []int, workers int, m *model.Model, tr *model.Training) ([]string, error) {
+	p := d.p
+	xbar := make([]float64, p)
+	ybar := 0.0
+	if mc.FitIntercept {
+		xbar = l.means(d.enc)
+		for _, pos := range trainSorted {
+			ybar += t.y[pos]
+		}
+		ybar /= float64(len(trainSorted))
+	}
+	encRow := func(pos []int, dst []float64) error {
+		rows := make([]int, len(pos))
+		for k, q := range pos {
+			rows[k] = t.rows[q]
+		}
+		if err := d.scorer.EncodeBlock(rows, dst, p+1); err != nil {
+			return err
+		}
+		for k, q := range pos {
+			row := dst[k*(p+1) : (k+1)*(p+1)]
+			for j, v := range xbar {
+				row[j] -= v
+			}
+			row[p] = t.y[q] - ybar
+		}
+		return nil
+	}
+	alpha := 0.0
+	if mc.Type == config.TypeRidge {
+		alpha = mc.Alpha
+	}
+	lf, warnings, err := solveLinear(ctx, mc, trainSorted, p, alpha, encRow, workers)
+	if err != nil {
+		return nil, err
+	}
+	m.Coefficients = lf.coef
+	m.Intercept = ybar
+	for j, c := range lf.coef {
+		m.Intercept -= xbar[j] * c
+	}
+	tr.Iterations, tr.Converged, tr.Loss = lf.iterations, lf.converged, lf.loss
+	return append(warnings, describeNull(lf.nullspace, m.Columns, oneHotBlocks(d.enc, m.Features), mc.FitIntercept, d.constCols)...), nil
+}
+
+// solveLinear picks the solver: the n×n dual for a wide design, else QR,
+// the normal equations or gradient descent as model.solver says.
+func solveLinear(ctx context.Context, mc ModelSettings, trainSorted []int, p int, alpha float64, encRow func([]int, []float64) error, workers int) (*linearFit, []string, error) {
+	n := len(trainSorted)
+	switch {
+	case wide(n, p):
+		dd, err := denseDesign(ctx, trainSorted, p, encRow)
+		if err != nil {
+			return nil, nil, err
+		}
+		lf, err := abandonOnCancel(ctx, func() (*linearFit, error) {
+			return solveWide(ctx, newWideProblem(dd, n, p), alpha, mc)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		var warnings []string
+		if alpha == 0 {
+			warnings = append(warnings, fmt.Sprintf("the design has %d columns but only %d training rows, so least squares has many exact solutions; the minimum-norm one was used, as numpy's lstsq does; consider model.type: ridge or fewer columns", p, n))
+		}
+		return lf, warnings, nil
+	case mc.Solver == config.SolverQR:
+		r, err := tsqr(ctx, trainSorted, p, encRow, workers)
+		if err != nil {
+			return nil, nil, err
+		}
+		lf, err := abandonOnCancel(ctx, func() (*linearFit, error) { return solveQR(r, p, alpha, n) })
+		return lf, nil, err
+	}
+	g, b, yy, err := gram(ctx, trainSorted, p, encRow, workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	var lf *linearFit
+	if mc.Solver == config.SolverNormal {
+		lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveNormal(g, b, yy, p, alpha, n) })
+	} else {
+		lf, err = abandonOnCancel(ctx, func() (*linearFit, error) { return solveGD(ctx, g, b, yy, p, mc, n) })
+	}
+	return lf, nil, err
+}
+
+// metricsFile is metrics.json: the test metrics and what the fit saw of the
+// data.
+func metricsFile(s *Settings, m *model.Model, t *table, f *dataset.Frame, sel *Selection, test *evaluate.Result, warnings []string) *model.Metrics {
 	mf := &model.Metrics{
 		SchemaVersion: model.SchemaVersion,
 		Name:          m.Name,
@@ -338,13 +425,13 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		Metrics:       map[string]float64{},
 		Directions:    map[string]string{},
 		Split: model.SplitInfo{
-			TrainRows: len(trainRows),
-			TestRows:  len(testRows),
-			TestSize:  *cfg.Split.TestSize,
-			Seed:      *cfg.Split.Seed,
+			TrainRows: len(sel.Train),
+			TestRows:  len(sel.Test),
+			TestSize:  s.TestSize,
+			Seed:      s.Seed,
 		},
 		Data: model.DataInfo{
-			Path:                   cfg.Data.Path,
+			Path:                   s.DataPath,
 			SHA256:                 f.SHA256,
 			Rows:                   f.Rows,
 			Used:                   len(t.rows),
@@ -359,11 +446,11 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		mf.Metrics[v.Name] = v.Value
 		mf.Directions[v.Name] = string(v.Direction)
 	}
-	for _, s := range test.Skipped {
+	for _, sk := range test.Skipped {
 		if mf.Skipped == nil {
 			mf.Skipped = map[string]string{}
 		}
-		mf.Skipped[s.Name] = s.Reason
+		mf.Skipped[sk.Name] = sk.Reason
 	}
 	for i, c := range t.features {
 		mf.Data.Columns[c.Name] = c.Kind.String()
@@ -372,38 +459,29 @@ func Fit(ctx context.Context, cfg *config.Config, f *dataset.Frame, opts Options
 		}
 	}
 	mf.Data.Columns[t.target.Name] = t.target.Kind.String()
-	imputed := countImputed(t, m.Features, trainRows, testRows)
-	if len(imputed) > 0 {
+	if imputed := countImputed(t, m.Features, sel.Train, sel.Test); len(imputed) > 0 {
 		mf.Data.Imputed = imputed
 	}
 	if len(test.Unseen) > 0 {
 		mf.UnseenCategories = test.Unseen
-		names := make([]string, 0, len(test.Unseen))
-		for n := range test.Unseen {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			warnings = append(warnings, fmt.Sprintf("feature %q: %d test value(s) have a category never seen in the training rows; they were encoded as all zeros", n, test.Unseen[n]))
-		}
 	}
 	mf.Warnings = warnings
+	return mf
+}
 
-	files, err := encodeFiles(m, mf, prof)
-	if err != nil {
-		return nil, err
+// unseenWarnings names the features whose test rows had categories the
+// training rows lacked, in name order.
+func unseenWarnings(unseen map[string]int) []string {
+	names := make([]string, 0, len(unseen))
+	for n := range unseen {
+		names = append(names, n)
 	}
-	stage("encode")
-	return &Result{
-		Model:     m,
-		Metrics:   mf,
-		Profile:   prof,
-		Files:     files,
-		Frame:     f,
-		Selection: sel,
-		Test:      test,
-		Stages:    stages,
-	}, nil
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		out = append(out, fmt.Sprintf("feature %q: %d test value(s) have a category never seen in the training rows; they were encoded as all zeros", n, unseen[n]))
+	}
+	return out
 }
 
 // checkClasses explains a class that appears only in the test rows before

@@ -69,7 +69,7 @@ func (wp *wideProblem) loss(beta []float64, alpha float64) float64 {
 // numpy's lstsq and scikit-learn's LinearRegression give), or s_k/(s_k²+α)
 // for ridge, which is exactly (XᵀX + αI)⁻¹Xᵀy = Xᵀ(XXᵀ + αI)⁻¹y. The
 // gradient-descent solver iterates on X itself instead (solveWideGD).
-func solveWide(ctx context.Context, wp *wideProblem, alpha float64, m config.Model) (*linearFit, error) {
+func solveWide(ctx context.Context, wp *wideProblem, alpha float64, m ModelSettings) (*linearFit, error) {
 	if m.Solver == config.SolverGD {
 		return solveWideGD(ctx, wp, alpha, m)
 	}
@@ -115,10 +115,10 @@ func solveWide(ctx context.Context, wp *wideProblem, alpha float64, m config.Mod
 // gradient (1/n)(Xᵀ(Xβ − y) + αβ) costs O(np) an iteration. Started at 0,
 // the iterates stay in the row space of X, so with α = 0 they converge to
 // the minimum-norm solution.
-func solveWideGD(ctx context.Context, wp *wideProblem, alpha float64, m config.Model) (*linearFit, error) {
+func solveWideGD(ctx context.Context, wp *wideProblem, alpha float64, m ModelSettings) (*linearFit, error) {
 	n, p := wp.x.Rows, wp.x.Cols
 	fn := float64(n)
-	lr := *m.LearningRate
+	lr := m.LearningRate
 	// The iteration is stable only for lr < 2/λmax of (XᵀX + αI)/n, and
 	// λmax(XᵀX) = s_max².
 	var svd mat.SVD
@@ -144,7 +144,7 @@ func solveWideGD(ctx context.Context, wp *wideProblem, alpha float64, m config.M
 	gv := blas64.Vector{N: p, Inc: 1, Data: grad}
 	rv := blas64.Vector{N: n, Inc: 1, Data: r}
 	fit := &linearFit{}
-	for it := 1; it <= *m.MaxIter; it++ {
+	for it := 1; it <= m.MaxIter; it++ {
 		if it%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -156,7 +156,7 @@ func solveWideGD(ctx context.Context, wp *wideProblem, alpha float64, m config.M
 		copy(grad, beta)
 		blas64.Gemv(blas.Trans, 1/fn, wp.x, rv, alpha/fn, gv)
 		fit.iterations = it
-		if maxAbs(grad) <= *m.Tol*scale {
+		if maxAbs(grad) <= m.Tol*scale {
 			fit.converged = true
 			break
 		}

@@ -53,7 +53,7 @@ func TestWideMatchesPrimal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := config.Model{Solver: config.SolverQR}
+			m := ModelSettings{Solver: config.SolverQR}
 			dual, err := solveWide(ctx, newWideProblem(d, tc.n, tc.p), tc.alpha, m)
 			if err != nil {
 				t.Fatal(err)
@@ -85,7 +85,7 @@ func TestWideMatchesPrimal(t *testing.T) {
 				}
 			}
 			lr, it, tol := 0.05, 2_000_000, 1e-12
-			gd, err := solveWide(ctx, newWideProblem(d, tc.n, tc.p), tc.alpha, config.Model{Solver: config.SolverGD, LearningRate: &lr, MaxIter: &it, Tol: &tol})
+			gd, err := solveWide(ctx, newWideProblem(d, tc.n, tc.p), tc.alpha, ModelSettings{Solver: config.SolverGD, LearningRate: lr, MaxIter: it, Tol: tol})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestLogisticStopsWhenCanceled(t *testing.T) {
 			}
 			lr, it, tol := 0.1, 1_000_000, 1e-300
 			ctx := newCancelAfter(3)
-			_, err := fitLogistic(ctx, lp, config.Model{Solver: solver, LearningRate: &lr, MaxIter: &it, Tol: &tol})
+			_, err := fitLogistic(ctx, lp, ModelSettings{Solver: solver, LearningRate: lr, MaxIter: it, Tol: tol})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
@@ -247,7 +247,7 @@ func TestMemoryBudget(t *testing.T) {
 	if _, err := Fit(context.Background(), cfg, f, Options{Workers: 1, MemoryBudget: -1}); err != nil {
 		t.Fatalf("no budget: %v", err)
 	}
-	m := config.Model{Type: config.TypeLinear, Solver: config.SolverQR}
+	m := ModelSettings{Type: config.TypeLinear, Solver: config.SolverQR}
 	if got := fitBytes(m, 40, 100_000, 2); got > 200<<20 {
 		t.Errorf("40×100000 dual fit estimated at %.0f bytes; the dual needs O(np)", got)
 	}
