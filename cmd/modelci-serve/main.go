@@ -12,17 +12,21 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/modelci/modelci/internal/exitcode"
+	"github.com/modelci/modelci/internal/proc"
 	"github.com/modelci/modelci/internal/serve"
 )
 
+// main builds the one environment of the process and maps run's error to
+// the exit code; everything else happens in run.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], serve.SystemEnv())
+	err := run(ctx, serve.Env{Env: proc.System()}, os.Args[1:])
 	stop()
-	os.Exit(serve.ExitCode(err))
+	os.Exit(exitcode.Of(err))
 }
 
-func run(ctx context.Context, args []string, env serve.Env) error {
+func run(ctx context.Context, env serve.Env, args []string) error {
 	cfg, err := serve.ParseArgs(args, env.Getenv, env.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelci/modelci/internal/exitcode"
+	"github.com/modelci/modelci/internal/proc"
 	"github.com/modelci/modelci/internal/serve"
 )
 
@@ -30,9 +32,9 @@ func TestRun(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
-			env := serve.Env{Stderr: &stderr, Getenv: func(k string) string { return c.vars[k] }}
-			err := run(context.Background(), c.args, env)
-			if got := serve.ExitCode(err); got != c.code {
+			env := serve.Env{Env: proc.Env{Stderr: &stderr, Getenv: func(k string) string { return c.vars[k] }}}
+			err := run(context.Background(), env, c.args)
+			if got := exitcode.Of(err); got != c.code {
 				t.Fatalf("exit %d, want %d (%v)", got, c.code, err)
 			}
 			if !strings.Contains(stderr.String(), c.stderr) {

@@ -26,18 +26,20 @@ import (
 	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/httpretry"
 )
 
 // Errors that decide the exit code.
 var (
 	// ErrUsage marks invalid inputs or flags, or an environment that is no
-	// build modelci can run (exit 2).
+	// build modelci can run (exit 2). It is ci.ErrUsage, so the inputs
+	// and the build detection fail alike.
 	ErrUsage = ci.ErrUsage
 	// ErrRefused marks an event modelci will not run on (exit 2).
-	ErrRefused = errors.New("refused to run")
+	ErrRefused = exitcode.NewUsage("refused to run")
 	// ErrGateFailed marks a failed quality gate with fail_on_gate (exit 3).
-	ErrGateFailed = errors.New("quality gate failed")
+	ErrGateFailed = exitcode.NewGate("quality gate failed")
 	// ErrNotWired marks a stage whose implementation this build lacks.
 	ErrNotWired = errors.New("not available in this build")
 )

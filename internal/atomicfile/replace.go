@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/inputfile"
 	"github.com/modelci/modelci/internal/model"
 )
@@ -18,7 +19,7 @@ import (
 // ErrRefused means an existing directory is not one modelci may replace:
 // it is not empty and holds something other than the artifact being
 // written. Nothing was changed on disk.
-var ErrRefused = errors.New("refusing to replace the directory")
+var ErrRefused = exitcode.NewUsage("refusing to replace the directory")
 
 // Kind is the kind of artifact directory ReplaceDir writes; an existing
 // directory is replaced only if it is empty or holds an artifact of the

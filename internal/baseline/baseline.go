@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/train"
 )
@@ -29,10 +30,10 @@ const (
 
 var (
 	// ErrSpec marks a baseline spec that cannot be parsed (a usage error).
-	ErrSpec = errors.New("invalid baseline")
+	ErrSpec = exitcode.NewUsage("invalid baseline")
 	// ErrNotConfigured means the registry baseline was requested but no
 	// registry client was given to the Resolver.
-	ErrNotConfigured = errors.New("registry baseline not configured")
+	ErrNotConfigured = exitcode.NewUsage("registry baseline not configured")
 	// ErrNoModel may be wrapped by a Registry's FetchModel when the tag does
 	// not exist yet; the resolver then treats the baseline as none (first
 	// model).

@@ -17,11 +17,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // ErrUsage marks an environment or flags that do not describe a build
 // modelci can run (exit 2).
-var ErrUsage = errors.New("invalid input")
+var ErrUsage = exitcode.NewUsage("invalid input")
 
 // Platform is the CI system.
 type Platform string

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // FuzzMemoryBudget: any MODELCI_MEMORY_BUDGET value either parses to the
@@ -17,8 +19,8 @@ func FuzzMemoryBudget(f *testing.F) {
 		n, err := memoryBudget(env)
 		switch {
 		case err != nil:
-			if ExitCode(err) != ExitUsage {
-				t.Fatalf("%q: exit %d for %v, want a usage error", s, ExitCode(err), err)
+			if exitcode.Of(err) != exitcode.Usage {
+				t.Fatalf("%q: exit %d for %v, want a usage error", s, exitcode.Of(err), err)
 			}
 		case n < -1:
 			t.Fatalf("%q: budget %d", s, n)

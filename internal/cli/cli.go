@@ -16,6 +16,7 @@ import (
 	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/dataset"
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/proc"
 )
@@ -24,56 +25,16 @@ import (
 // modelci runs with unless GOGC is set.
 const gcPercent = 25
 
-// Exit codes.
-const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitUsage   = 2
-	ExitGate    = 3
-)
-
 // Env is everything a command may touch outside its arguments: the one
 // environment main builds (proc.System) and passes down.
 type Env = proc.Env
 
-// System returns the Env of the real process.
-func System() Env { return proc.System() }
-
-// ExitError carries an exit code with an error.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// usageError marks a command-line mistake.
-func usageError(format string, args ...any) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
-}
-
-// ExitCode maps an error to the process exit code: 0 for nil, 2 for
-// usage and configuration errors, 3 for failed quality gates, 1 otherwise.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	if errors.Is(err, config.ErrInvalid) || badInput(err) {
-		return ExitUsage
-	}
-	return ExitFailure
-}
+// usageError marks a command-line mistake (exit code 2).
+func usageError(format string, args ...any) error { return exitcode.Usagef(format, args...) }
 
 // Run executes the modelci command line with args (without the program
-// name). Errors are printed to env.Stderr and returned; ExitCode maps them
-// to an exit code.
+// name). Errors are printed to env.Stderr and returned; main maps them to
+// the exit code with exitcode.Of.
 func Run(ctx context.Context, env Env, args []string) error {
 	if env.Getenv("GOGC") == "" {
 		// modelci's heap is dominated by large pointer-free column arrays,
@@ -89,9 +50,8 @@ func Run(ctx context.Context, env Env, args []string) error {
 	root.SetErr(env.Stderr)
 	err := Interrupted(ctx, root.ExecuteContext(ctx))
 	if err != nil {
-		var ee *ExitError
-		if !errors.As(err, &ee) && isFlagError(err) {
-			err = &ExitError{Code: ExitUsage, Err: err}
+		if isFlagError(err) {
+			err = exitcode.AsUsage(err)
 		}
 		// `modelci run` has already written its error to the job log.
 		var logged *action.LoggedError
@@ -127,7 +87,7 @@ func newRoot(env Env) *cobra.Command {
 		Version:       Version(),
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return exitcode.AsUsage(err)
 	})
 	root.AddCommand(
 		newTrainCmd(env),
@@ -146,7 +106,7 @@ func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (pass --config or create modelci.yaml; a minimal one holds data.path and data.target)", err)}
+			return nil, exitcode.AsUsage(fmt.Errorf("%w (pass --config or create modelci.yaml; a minimal one holds data.path and data.target)", err))
 		}
 		return nil, err
 	}

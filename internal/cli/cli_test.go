@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // testEnv returns an Env with captured output and an empty environment.
@@ -72,116 +74,116 @@ func TestBadInput(t *testing.T) {
 		{
 			name:   "missing data file",
 			files:  map[string]string{"modelci.yaml": minimalConfig},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv", "no such file"},
 		},
 		{
 			name:   "missing config file",
 			files:  map[string]string{},
-			code:   ExitUsage,
+			code:   exitcode.Usage,
 			substr: []string{"modelci.yaml", "data.path and data.target"},
 		},
 		{
 			name:   "empty file",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": ""},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv"},
 		},
 		{
 			name:   "header only",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv", "no data rows"},
 		},
 		{
 			name:   "single row",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n1,2,3\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"0 rows"},
 		},
 		{
 			name:   "ragged row",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n1,2,3\n4,5\n6,7,8\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv:3", "3", "2"},
 		},
 		{
 			name:   "non-numeric value in a numeric column",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n1,2,3\n4,5,6\n7,8,9\n1,2,3\n4,five,6\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv:6:2", `"x2"`, "five", "categorical"},
 		},
 		{
 			name:   "target column does not exist",
 			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: price\n", "data.csv": regressionCSV(30)},
-			code:   ExitUsage,
+			code:   exitcode.Usage,
 			substr: []string{`"price"`, `"x1"`},
 		},
 		{
 			name:   "all-missing column",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,gone,y\n1,,3\n2,NA,5\n3,,7\n4,null,9\n5,,11\n6,,12\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{`"gone"`, "missing"},
 		},
 		{
 			name:   "infinite value",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n1,2,3\n4,5,6\n7,inf,9\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv:4:2", `"x2"`},
 		},
 		{
 			name:   "test split of 0 rows",
 			files:  map[string]string{"modelci.yaml": minimalConfig + "split:\n  test_size: 0\n", "data.csv": regressionCSV(30)},
-			code:   ExitUsage,
+			code:   exitcode.Usage,
 			substr: []string{"modelci.yaml:5", "split.test_size"},
 		},
 		{
 			name:   "class label only in the test rows",
 			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: label\nmodel:\n  type: logistic\n", "data.csv": onlyInTestCSV()},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{`"label"`, "only in the test rows"},
 		},
 		{
 			name:   "three classes for logistic",
 			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: label\nmodel:\n  type: logistic\n", "data.csv": threeClassCSV()},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{`"label"`, "3 classes", "binary"},
 		},
 		{
 			name:   "huge field",
 			files:  map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n1,2,3\n4," + huge + ",6\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{"data.csv:3:2"},
 		},
 		{
 			name:   "unknown config key",
 			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: y\n  taget: y\n", "data.csv": regressionCSV(30)},
-			code:   ExitUsage,
+			code:   exitcode.Usage,
 			substr: []string{"modelci.yaml:4", "taget"},
 		},
 		{
 			name:   "bad model type",
 			files:  map[string]string{"modelci.yaml": minimalConfig + "model:\n  type: forest\n", "data.csv": regressionCSV(30)},
-			code:   ExitUsage,
+			code:   exitcode.Usage,
 			substr: []string{"modelci.yaml:5", "model.type", "forest"},
 		},
 		{
 			name:   "regression on a text target",
 			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: label\n", "data.csv": threeClassCSV()},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{`"label"`, "numeric target", "logistic"},
 		},
 		{
 			name:   "missing values under the error policy",
 			files:  map[string]string{"modelci.yaml": minimalConfig + "  missing: error\n", "data.csv": "x1,x2,y\n1,2,3\n4,,6\n7,8,9\n1,3,4\n5,5,5\n"},
-			code:   ExitFailure,
+			code:   exitcode.Failure,
 			substr: []string{`"x2"`, "row 2", "error"},
 		},
 		{
 			name:   "unknown flag",
 			files:  map[string]string{"modelci.yaml": minimalConfig},
 			args:   []string{"--bogus"},
-			code:   ExitUsage,
+			code:   exitcode.Usage,
 			substr: []string{"bogus"},
 		},
 	}
@@ -196,7 +198,7 @@ func TestBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; stderr: %s", stderr)
 			}
-			if got := ExitCode(err); got != tc.code {
+			if got := exitcode.Of(err); got != tc.code {
 				t.Errorf("exit code %d, want %d (%v)", got, tc.code, err)
 			}
 			msg := stderr.String()
@@ -242,7 +244,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 	dir := project(t, map[string]string{"modelci.yaml": minimalConfig + "unknown_section: 1\n", "data.csv": regressionCSV(200)})
 	// The unknown section is rejected; then the fixed config trains.
 	env, _, stderr := testEnv()
-	if err := Run(context.Background(), env, []string{"train", "-c", filepath.Join(dir, "modelci.yaml"), "-o", filepath.Join(dir, "m")}); ExitCode(err) != ExitUsage {
+	if err := Run(context.Background(), env, []string{"train", "-c", filepath.Join(dir, "modelci.yaml"), "-o", filepath.Join(dir, "m")}); exitcode.Of(err) != exitcode.Usage {
 		t.Fatalf("unknown key accepted: %v %s", err, stderr)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "modelci.yaml"), []byte(minimalConfig), 0o644); err != nil {

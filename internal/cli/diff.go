@@ -14,6 +14,7 @@ import (
 	"github.com/modelci/modelci/internal/baseline"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/diff"
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/report"
 	"github.com/modelci/modelci/internal/train"
 )
@@ -148,7 +149,7 @@ func chooseBaseline(flag string, cfg *config.Config) (baseline.Spec, error) {
 	}
 	spec, err := baseline.Parse(s)
 	if err != nil {
-		return spec, &ExitError{Code: ExitUsage, Err: err}
+		return spec, err
 	}
 	if fromConfig && spec.Kind == baseline.KindDir && !filepath.IsAbs(spec.Value) {
 		spec.Value = filepath.Join(cfg.Dir, spec.Value)
@@ -188,9 +189,6 @@ func dirty(ctx context.Context, r *baseline.Resolver, dir string) bool {
 func compareWithBaseline(ctx context.Context, r *baseline.Resolver, cfg *config.Config, spec baseline.Spec, fallback *baseline.Spec, chal *diff.Challenger, warnings []string, workers int) (*diff.Result, error) {
 	champ, warning, err := r.ResolveWithFallback(ctx, spec, fallback, cfg)
 	if err != nil {
-		if errors.Is(err, baseline.ErrSpec) || errors.Is(err, baseline.ErrNotConfigured) {
-			return nil, &ExitError{Code: ExitUsage, Err: err}
-		}
 		return nil, err
 	}
 	defer champ.Close()
@@ -227,7 +225,7 @@ func gateError(res *diff.Result) error {
 			failed = append(failed, fmt.Sprintf("%s %s %s", g.Metric, g.Rule, g.Limit))
 		}
 	}
-	return &ExitError{Code: ExitGate, Err: fmt.Errorf("%d quality gate(s) failed: %s", res.GatesFailed, strings.Join(failed, "; "))}
+	return exitcode.AsGate(fmt.Errorf("%d quality gate(s) failed: %s", res.GatesFailed, strings.Join(failed, "; ")))
 }
 
 // oneLine summarises a result for the terminal.

@@ -12,6 +12,7 @@ import (
 	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/diff"
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/github"
 	"github.com/modelci/modelci/internal/train"
 )
@@ -44,7 +45,7 @@ func TestDiffCommand(t *testing.T) {
 			args: func(dir, base string) []string {
 				return []string{"--baseline", base, "--out", filepath.Join(dir, "report.md"), "--challenger-ref", "feature/x", "--challenger-sha", "0123456789abcdef"}
 			},
-			code: ExitOK,
+			code: exitcode.OK,
 			check: func(t *testing.T, dir, stdout, _ string) {
 				b, err := os.ReadFile(filepath.Join(dir, "report.md"))
 				if err != nil {
@@ -65,7 +66,7 @@ func TestDiffCommand(t *testing.T) {
 			name:   "json to stdout",
 			config: diffConfig,
 			args:   func(_, base string) []string { return []string{"--baseline", base, "--format", "json"} },
-			code:   ExitOK,
+			code:   exitcode.OK,
 			check: func(t *testing.T, _, stdout, _ string) {
 				var res diff.Result
 				if err := json.Unmarshal([]byte(stdout), &res); err != nil {
@@ -82,7 +83,7 @@ func TestDiffCommand(t *testing.T) {
 			args: func(dir, base string) []string {
 				return []string{"--baseline", base, "--out", filepath.Join(dir, "report.md")}
 			},
-			code: ExitGate,
+			code: exitcode.Gate,
 			check: func(t *testing.T, dir, _, stderr string) {
 				b, err := os.ReadFile(filepath.Join(dir, "report.md"))
 				if err != nil {
@@ -100,7 +101,7 @@ func TestDiffCommand(t *testing.T) {
 			name:   "no baseline",
 			config: diffConfig,
 			args:   func(_, _ string) []string { return []string{"--baseline", "none"} },
-			code:   ExitOK,
+			code:   exitcode.OK,
 			check: func(t *testing.T, _, stdout, _ string) {
 				if !strings.Contains(stdout, "**Champion** none") || !strings.Contains(stdout, "| metric | challenger | status |") {
 					t.Errorf("report:\n%s", stdout)
@@ -111,24 +112,24 @@ func TestDiffCommand(t *testing.T) {
 			name:   "baseline from the config, relative to it",
 			config: diffConfig + "baseline:\n  ref: base\n",
 			args:   func(_, _ string) []string { return []string{"--format", "json"} },
-			code:   ExitOK,
+			code:   exitcode.OK,
 			check: func(t *testing.T, _, stdout, _ string) {
 				if !strings.Contains(stdout, `"kind": "dir"`) {
 					t.Errorf("report:\n%s", stdout)
 				}
 			},
 		},
-		{name: "auto needs a baseline", config: diffConfig, args: func(_, _ string) []string { return nil }, code: ExitUsage,
+		{name: "auto needs a baseline", config: diffConfig, args: func(_, _ string) []string { return nil }, code: exitcode.Usage,
 			check: expectStderr("diff needs a baseline")},
-		{name: "bad format", config: diffConfig, args: func(_, base string) []string { return []string{"--baseline", base, "--format", "xml"} }, code: ExitUsage,
+		{name: "bad format", config: diffConfig, args: func(_, base string) []string { return []string{"--baseline", base, "--format", "xml"} }, code: exitcode.Usage,
 			check: expectStderr("--format must be markdown or json")},
-		{name: "bad git spec", config: diffConfig, args: func(_, _ string) []string { return []string{"--baseline", "git:"} }, code: ExitUsage,
+		{name: "bad git spec", config: diffConfig, args: func(_, _ string) []string { return []string{"--baseline", "git:"} }, code: exitcode.Usage,
 			check: expectStderr("git:<ref>")},
-		{name: "not a model directory", config: diffConfig, args: func(dir, _ string) []string { return []string{"--baseline", dir} }, code: ExitUsage,
+		{name: "not a model directory", config: diffConfig, args: func(dir, _ string) []string { return []string{"--baseline", dir} }, code: exitcode.Usage,
 			check: expectStderr("not a model directory")},
-		{name: "registry not configured", config: diffConfig, args: func(_, _ string) []string { return []string{"--baseline", "registry"} }, code: ExitUsage,
+		{name: "registry not configured", config: diffConfig, args: func(_, _ string) []string { return []string{"--baseline", "registry"} }, code: exitcode.Usage,
 			check: expectStderr("no registry client")},
-		{name: "gate on an unknown metric", config: diffConfig + "gates:\n  - {metric: auc, min: 0.5}\n", args: func(_, _ string) []string { return []string{"--baseline", "none"} }, code: ExitUsage,
+		{name: "gate on an unknown metric", config: diffConfig + "gates:\n  - {metric: auc, min: 0.5}\n", args: func(_, _ string) []string { return []string{"--baseline", "none"} }, code: exitcode.Usage,
 			check: expectStderr(`gates[0].metric: unknown metric "auc"`)},
 	}
 	for _, c := range cases {
@@ -142,7 +143,7 @@ func TestDiffCommand(t *testing.T) {
 			env, stdout, stderr := testEnv()
 			args := append([]string{"diff", "--config", filepath.Join(dir, "modelci.yaml"), "--workers", "1"}, c.args(dir, base)...)
 			err := Run(context.Background(), env, args)
-			if got := ExitCode(err); got != c.code {
+			if got := exitcode.Of(err); got != c.code {
 				t.Fatalf("exit %d, want %d: %v\nstderr: %s", got, c.code, err, stderr)
 			}
 			c.check(t, dir, stdout.String(), stderr.String())

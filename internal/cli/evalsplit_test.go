@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // TestEvaluateSplit: evaluate says which rows it scored; --split test scores
@@ -63,8 +65,8 @@ func TestEvaluateSplit(t *testing.T) {
 	for _, args := range [][]string{{"--data", other, "--split", "test"}, {"--data", data, "--split", "train"}} {
 		env, _, _ = testEnv()
 		err := Run(context.Background(), env, append([]string{"evaluate", "--model", modelDir}, args...))
-		if ExitCode(err) != ExitUsage {
-			t.Errorf("evaluate %v: exit %d (%v), want %d", args, ExitCode(err), err, ExitUsage)
+		if exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("evaluate %v: exit %d (%v), want %d", args, exitcode.Of(err), err, exitcode.Usage)
 		}
 	}
 }

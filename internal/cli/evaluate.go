@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/evaluate"
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // evaluation is the JSON form of `modelci evaluate --json`.
@@ -55,7 +56,7 @@ with (its test_size and seed), which needs the training data file itself;
 			case "all":
 			case "test":
 				if rows, err = evaluate.TestRows(m, f); err != nil {
-					return &ExitError{Code: ExitUsage, Err: err}
+					return exitcode.AsUsage(err)
 				}
 			default:
 				return usageError("--split: want all or test, got %q", splitName)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // readmeExitCodes parses the exit-code table of README.md: the rows of the
@@ -71,13 +73,13 @@ func TestExitCodeTable(t *testing.T) {
 	data := regressionCSV(60)
 	ok := map[string]string{"modelci.yaml": minimalConfig, "data.csv": data}
 	cases := map[int][]exitCase{
-		ExitOK: {{name: "train", files: ok, args: train()}},
-		ExitFailure: {
+		exitcode.OK: {{name: "train", files: ok, args: train()}},
+		exitcode.Failure: {
 			{name: "data file missing", files: map[string]string{"modelci.yaml": minimalConfig}, args: train()},
 			{name: "ragged row", files: map[string]string{"modelci.yaml": minimalConfig, "data.csv": "x1,x2,y\n1,2,3\n4,5\n"}, args: train()},
 			{name: "over the memory budget", files: ok, env: map[string]string{EnvMemoryBudget: "1KiB"}, args: train()},
 		},
-		ExitUsage: {
+		exitcode.Usage: {
 			{name: "unknown flag", files: ok, args: train("--bogus")},
 			{name: "unknown data.target", files: map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: price\n", "data.csv": data}, args: train()},
 			{name: "unknown data.features name", files: map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: y\n  features: [x1, nope]\n", "data.csv": data}, args: train()},
@@ -97,7 +99,7 @@ func TestExitCodeTable(t *testing.T) {
 				return []string{"diff", "-c", filepath.Join(dir, "modelci.yaml"), "--baseline", "none", "--out", filepath.Join(dir, "report.md"), "--workers", "-1"}
 			}},
 		},
-		ExitGate: {{name: "gate failed", files: map[string]string{"modelci.yaml": minimalConfig + "gates:\n  - {metric: r2, max: 0.5}\n", "data.csv": data}, args: func(dir string) []string {
+		exitcode.Gate: {{name: "gate failed", files: map[string]string{"modelci.yaml": minimalConfig + "gates:\n  - {metric: r2, max: 0.5}\n", "data.csv": data}, args: func(dir string) []string {
 			return []string{"diff", "-c", filepath.Join(dir, "modelci.yaml"), "--baseline", "none", "--out", filepath.Join(dir, "report.md")}
 		}}},
 		130: {{name: "SIGINT", ctx: interrupted(syscall.SIGINT), files: ok, args: train()}},
@@ -131,7 +133,7 @@ func TestExitCodeTable(t *testing.T) {
 					ctx = context.Background()
 				}
 				err := Run(ctx, env, c.args(dir))
-				if got := ExitCode(err); got != code {
+				if got := exitcode.Of(err); got != code {
 					t.Fatalf("exit %d, want %d (%s): %v\n%s", got, code, meaning, err, stderr)
 				}
 				if code >= 128 {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // hostileDir is the regression corpus of hostile inputs: data, configs,
@@ -150,7 +152,7 @@ func runHostileCase(t *testing.T, src string) {
 	err := Run(context.Background(), e, args)
 	// The job log of run goes to stdout, errors to stderr: check both.
 	output := out.String() + errb.String()
-	if got := ExitCode(err); got != c.code {
+	if got := exitcode.Of(err); got != c.code {
 		t.Errorf("exit %d, want %d; output:\n%s", got, c.code, output)
 	}
 	for _, s := range c.has {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // Interrupt is the cancellation cause of a run stopped by a signal. Its
@@ -58,5 +60,5 @@ func Interrupted(ctx context.Context, err error) error {
 	if err == nil || !errors.As(context.Cause(ctx), &intr) || errors.As(err, &intr) {
 		return err
 	}
-	return &ExitError{Code: intr.Code(), Err: fmt.Errorf("%w (%w)", intr, err)}
+	return &exitcode.Error{Code: intr.Code(), Err: fmt.Errorf("%w (%w)", intr, err)}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // TestPredictKeep: --keep copies input columns before the prediction, an ID
@@ -43,7 +45,7 @@ func TestPredictKeep(t *testing.T) {
 	}
 	env, _, stderr = testEnv()
 	err := Run(context.Background(), env, []string{"predict", "--model", modelDir, "--data", filepath.Join(dir, "data.csv"), "--keep", "nope"})
-	if err == nil || ExitCode(err) == 0 || !strings.Contains(err.Error(), `"nope"`) {
+	if err == nil || exitcode.Of(err) == 0 || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("--keep nope: %v %s", err, stderr)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // TestTrainDataLimits: data.max_bytes and data.max_rows bound the read of
@@ -40,7 +42,7 @@ func TestTrainDataLimits(t *testing.T) {
 			out := filepath.Join(dir, "out")
 			env, _, stderr := testEnv()
 			err := Run(context.Background(), env, []string{"train", "-c", filepath.Join(dir, "modelci.yaml"), "-o", out})
-			if got := ExitCode(err); got != ExitUsage || !strings.Contains(stderr.String(), tc.want) {
+			if got := exitcode.Of(err); got != exitcode.Usage || !strings.Contains(stderr.String(), tc.want) {
 				t.Fatalf("exit code %d, stderr %s", got, stderr)
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {

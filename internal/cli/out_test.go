@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // tree records every path under root with its mode and content.
@@ -64,8 +66,8 @@ func TestTrainOutRefused(t *testing.T) {
 			before := tree(t, filepath.Dir(dir))
 			env, _, stderr := testEnv()
 			err := Run(context.Background(), env, []string{"train", "-c", filepath.Join(dir, "modelci.yaml"), "-o", tc.out(dir)})
-			if got := ExitCode(err); got != ExitUsage {
-				t.Fatalf("exit code %d, want %d (%v)", got, ExitUsage, err)
+			if got := exitcode.Of(err); got != exitcode.Usage {
+				t.Fatalf("exit code %d, want %d (%v)", got, exitcode.Usage, err)
 			}
 			if !strings.Contains(stderr.String(), "refusing to replace") {
 				t.Errorf("stderr: %s", stderr)
@@ -97,7 +99,7 @@ func TestConfigNotRegular(t *testing.T) {
 	t.Parallel()
 	env, _, _ := testEnv()
 	err := Run(context.Background(), env, []string{"train", "-c", "/dev/zero", "-o", filepath.Join(t.TempDir(), "m")})
-	if got := ExitCode(err); got != ExitUsage || !strings.Contains(err.Error(), "/dev/zero") {
+	if got := exitcode.Of(err); got != exitcode.Usage || !strings.Contains(err.Error(), "/dev/zero") {
 		t.Fatalf("exit code %d, error %v", got, err)
 	}
 }

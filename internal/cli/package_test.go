@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/image/imagetest"
 	"github.com/modelci/modelci/internal/model"
 )
@@ -193,8 +194,8 @@ func TestPackagePushErrors(t *testing.T) {
 	env, out, errb := envWith(map[string]string{"SOURCE_DATE_EPOCH": "1"}, "")
 	args := append([]string{"package", "--model", modelDir, "--image", repo, "--registry-username", "ci", "--registry-password", "wrong-pw-123"}, flags...)
 	err := Run(context.Background(), env, args)
-	if ExitCode(err) != ExitFailure {
-		t.Fatalf("exit code %d (%v), want %d", ExitCode(err), err, ExitFailure)
+	if exitcode.Of(err) != exitcode.Failure {
+		t.Fatalf("exit code %d (%v), want %d", exitcode.Of(err), err, exitcode.Failure)
 	}
 	for _, want := range []string{host, "registry_username/registry_password", "401"} {
 		if !strings.Contains(errb.String(), want) {
@@ -231,13 +232,13 @@ func TestPackageUsageErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"bad tag", []string{"--image", "127.0.0.1:1/a/b", "--tag", "-x"}, ExitUsage, "invalid tag"},
-		{"username without password", []string{"--image", "127.0.0.1:1/a/b", "--registry-username", "u"}, ExitUsage, "both a username and a password"},
-		{"bad platform", []string{"--platform", "windows/amd64"}, ExitUsage, "Linux binary"},
-		{"repository with tag", []string{"--image", "127.0.0.1:1/a/b:v1"}, ExitUsage, "without a tag"},
-		{"bad label", []string{"--label", "novalue"}, ExitUsage, "KEY=VALUE"},
-		{"bad SOURCE_DATE_EPOCH", []string{"--label", "a=b"}, ExitUsage, "SOURCE_DATE_EPOCH"},
-		{"corrupt model", []string{"--model", "CORRUPT"}, ExitFailure, "hashes to"},
+		{"bad tag", []string{"--image", "127.0.0.1:1/a/b", "--tag", "-x"}, exitcode.Usage, "invalid tag"},
+		{"username without password", []string{"--image", "127.0.0.1:1/a/b", "--registry-username", "u"}, exitcode.Usage, "both a username and a password"},
+		{"bad platform", []string{"--platform", "windows/amd64"}, exitcode.Usage, "Linux binary"},
+		{"repository with tag", []string{"--image", "127.0.0.1:1/a/b:v1"}, exitcode.Usage, "without a tag"},
+		{"bad label", []string{"--label", "novalue"}, exitcode.Usage, "KEY=VALUE"},
+		{"bad SOURCE_DATE_EPOCH", []string{"--label", "a=b"}, exitcode.Usage, "SOURCE_DATE_EPOCH"},
+		{"corrupt model", []string{"--model", "CORRUPT"}, exitcode.Failure, "hashes to"},
 	}
 	corrupt := filepath.Join(t.TempDir(), "m")
 	if err := os.MkdirAll(corrupt, 0o755); err != nil {
@@ -272,8 +273,8 @@ func TestPackageUsageErrors(t *testing.T) {
 				}
 			}
 			err := Run(context.Background(), env, args)
-			if ExitCode(err) != tc.code {
-				t.Fatalf("exit code %d (%v), want %d", ExitCode(err), err, tc.code)
+			if exitcode.Of(err) != tc.code {
+				t.Fatalf("exit code %d (%v), want %d", exitcode.Of(err), err, tc.code)
 			}
 			if !strings.Contains(errb.String(), tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, errb)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // TestPackagePlatformsSayWhere: a bad platform is a usage error that names
@@ -26,8 +27,8 @@ func TestPackagePlatformsSayWhere(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := packagePlatforms(io.Discard, tc.req)
-			if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v (exit %d), want a usage error containing %q", err, ExitCode(err), tc.want)
+			if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v (exit %d), want a usage error containing %q", err, exitcode.Of(err), tc.want)
 			}
 		})
 	}

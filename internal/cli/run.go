@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"math/rand/v2"
 	"strings"
 
@@ -71,7 +70,7 @@ a warning, and the report in the job summary.`,
 				Git:        baseline.ExecGit,
 				Overrides:  ov,
 			}, runDeps(env, runtimes))
-			return runExitError(err)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -97,17 +96,4 @@ func runDeps(env Env, runtimes []string) action.Deps {
 		Differ:    reportDiffer{env: env},
 		Publisher: imagePublisher{env: env, runtimes: runtimes},
 	}
-}
-
-// runExitError maps the errors of action.Run to exit codes.
-func runExitError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, action.ErrGateFailed):
-		return &ExitError{Code: ExitGate, Err: err}
-	case errors.Is(err, action.ErrUsage), errors.Is(err, action.ErrRefused):
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
-	return err
 }

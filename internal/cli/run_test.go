@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/modelci/modelci/internal/action"
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/image/imagetest"
 	"github.com/modelci/modelci/internal/train"
 )
@@ -41,7 +42,7 @@ func TestRunCommand(t *testing.T) {
 				"GITHUB_EVENT_PATH": filepath.Join(events, "pull_request_target.json"),
 				"GITHUB_REPOSITORY": "acme/house-prices",
 			},
-			code: ExitUsage,
+			code: exitcode.Usage,
 			out:  []string{"::error title=modelci refuses pull_request_target::", "allow_pull_request_target"},
 		},
 		{
@@ -52,7 +53,7 @@ func TestRunCommand(t *testing.T) {
 				"GITHUB_REPOSITORY":       "acme/house-prices",
 				"INPUT_WORKING_DIRECTORY": "WS",
 			},
-			code: ExitOK,
+			code: exitcode.OK,
 			out:  []string{"::group::Train", "rmse", "baseline none"},
 		},
 		{
@@ -62,20 +63,20 @@ func TestRunCommand(t *testing.T) {
 				"INPUT_FAIL_ON_GATE": "maybe",
 				"INPUT_GITHUB_TOKEN": "ghs_secret_value",
 			},
-			code: ExitUsage,
+			code: exitcode.Usage,
 			out:  []string{"::add-mask::ghs_secret_value", "fail_on_gate: want true or false"},
 		},
 		{
 			name: "outside any CI without a config",
 			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS", "MODELCI_CONFIG": "nope.yaml"},
-			code: ExitUsage,
+			code: exitcode.Usage,
 			out:  []string{"nope.yaml", "no such file"},
 		},
 		{
 			name:  "another CI with --event other",
 			env:   map[string]string{"MODELCI_WORKING_DIRECTORY": "WS"},
 			args:  []string{"--event", "other"},
-			code:  ExitOK,
+			code:  exitcode.OK,
 			out:   []string{"modelci run on generic: flags (other)", "==> Train", "report written to WS/modelci-report.md"},
 			lacks: []string{"::group::"},
 		},
@@ -83,13 +84,13 @@ func TestRunCommand(t *testing.T) {
 			name: "a bad --event",
 			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS"},
 			args: []string{"--event", "deploy"},
-			code: ExitUsage,
+			code: exitcode.Usage,
 			out:  []string{`--event "deploy": want pr, push, other or local`},
 		},
 		{
 			name: "a bad --pr-number from the environment",
 			env:  map[string]string{"MODELCI_WORKING_DIRECTORY": "WS", "MODELCI_PR_NUMBER": "abc"},
-			code: ExitUsage,
+			code: exitcode.Usage,
 			out:  []string{`--pr-number "abc": want a positive whole number`},
 		},
 		{
@@ -99,14 +100,14 @@ func TestRunCommand(t *testing.T) {
 				"CI_MERGE_REQUEST_PROJECT_ID": "12", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
 				"CI_PROJECT_DIR": "WS", "CI_JOB_TOKEN": "glcbt-secret-job-token", "MODELCI_BASELINE": "none",
 			},
-			code:  ExitOK,
+			code:  exitcode.OK,
 			out:   []string{"section_start:", "warning: no MR note: MODELCI_GITLAB_TOKEN is not set", "report written to modelci-report.md"},
 			lacks: []string{"glcbt-secret-job-token", "::"},
 		},
 		{
 			name: "a Jenkins branch build",
 			env:  map[string]string{"JENKINS_URL": "https://jenkins.example.com/", "BRANCH_NAME": "feature", "WORKSPACE": "WS"},
-			code: ExitOK,
+			code: exitcode.OK,
 			out:  []string{"modelci run on jenkins: branch (other)", "==> Train"},
 		},
 	}
@@ -126,7 +127,7 @@ func TestRunCommand(t *testing.T) {
 				Environ: func() []string { return nil },
 			}
 			err := Run(context.Background(), env, append([]string{"run"}, tc.args...))
-			if got := ExitCode(err); got != tc.code {
+			if got := exitcode.Of(err); got != tc.code {
 				t.Fatalf("exit %d, want %d (%v)\n%s", got, tc.code, err, out.String())
 			}
 			all := out.String() + errb.String()
@@ -150,16 +151,16 @@ func TestRunExitError(t *testing.T) {
 		err  error
 		code int
 	}{
-		{nil, ExitOK},
-		{fmt.Errorf("x: %w", action.ErrGateFailed), ExitGate},
-		{fmt.Errorf("x: %w", action.ErrUsage), ExitUsage},
-		{fmt.Errorf("x: %w", action.ErrRefused), ExitUsage},
-		{fmt.Errorf("x: %w", train.ErrData), ExitFailure},
-		{fmt.Errorf("x: %w", action.ErrNotWired), ExitFailure},
-		{errors.New("network down"), ExitFailure},
+		{nil, exitcode.OK},
+		{fmt.Errorf("x: %w", action.ErrGateFailed), exitcode.Gate},
+		{fmt.Errorf("x: %w", action.ErrUsage), exitcode.Usage},
+		{fmt.Errorf("x: %w", action.ErrRefused), exitcode.Usage},
+		{fmt.Errorf("x: %w", train.ErrData), exitcode.Failure},
+		{fmt.Errorf("x: %w", action.ErrNotWired), exitcode.Failure},
+		{errors.New("network down"), exitcode.Failure},
 	}
 	for _, tc := range cases {
-		if got := ExitCode(runExitError(tc.err)); got != tc.code {
+		if got := exitcode.Of(tc.err); got != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
 		}
 	}

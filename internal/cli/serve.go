@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/image"
 	"github.com/modelci/modelci/internal/serve"
 )
@@ -35,7 +35,7 @@ Stops gracefully on SIGINT/SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flags.ApplyEnv(env.Getenv); err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return exitcode.AsUsage(err)
 			}
 			dir, cleanup, err := resolveServeModel(cmd.Context(), env, cfg.ModelDir, cmd.Flags().Changed("model"), imageRef)
 			if err != nil {
@@ -43,15 +43,7 @@ Stops gracefully on SIGINT/SIGTERM.`,
 			}
 			defer cleanup()
 			cfg.ModelDir = dir
-			err = serve.Run(cmd.Context(), cfg, serve.Env{
-				Stdout: env.Stdout,
-				Stderr: env.Stderr,
-				Getenv: env.Getenv,
-			})
-			if errors.Is(err, serve.ErrConfig) {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			return err
+			return serve.Run(cmd.Context(), cfg, serve.Env{Env: env})
 		},
 	}
 	cmd.Flags().AddGoFlagSet(fs)

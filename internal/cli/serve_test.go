@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // TestServe covers `modelci serve`: flags and environment variables, a
@@ -26,15 +28,15 @@ func TestServe(t *testing.T) {
 		code   int
 		substr string // in stderr
 	}{
-		{"serves and stops", []string{"serve", "--model", modelDir, "--addr", "127.0.0.1:0"}, nil, ExitOK, "stopped: all in-flight requests answered"},
-		{"settings from the environment", []string{"serve"}, map[string]string{"MODELCI_MODEL_DIR": modelDir, "MODELCI_ADDR": "127.0.0.1:0", "MODELCI_LOG_FORMAT": "json"}, ExitOK, `"msg":"serving model"`},
-		{"flag wins over environment", []string{"serve", "--model", modelDir}, map[string]string{"MODELCI_MODEL_DIR": "/nonexistent", "MODELCI_ADDR": "127.0.0.1:0"}, ExitOK, "serving model"},
-		{"no model", []string{"serve"}, nil, ExitUsage, "serve needs --model DIR"},
-		{"bad flag value", []string{"serve", "--model", modelDir, "--max-rows", "0"}, nil, ExitUsage, "positive integer"},
-		{"bad environment value", []string{"serve", "--model", modelDir}, map[string]string{"MODELCI_LOG_FORMAT": "xml"}, ExitUsage, "MODELCI_LOG_FORMAT"},
-		{"not a model directory", []string{"serve", "--model", dir, "--addr", "127.0.0.1:0"}, nil, ExitFailure, "model.json"},
-		{"model and image", []string{"serve", "--model", modelDir, "--image", "oci:" + dir}, map[string]string{"MODELCI_MODEL_DIR": modelDir}, ExitUsage, "--model or --image, not both"},
-		{"image wins over the environment", []string{"serve", "--image", "oci:" + filepath.Join(dir, "no-layout")}, map[string]string{"MODELCI_MODEL_DIR": modelDir}, ExitFailure, "serve --image oci:"},
+		{"serves and stops", []string{"serve", "--model", modelDir, "--addr", "127.0.0.1:0"}, nil, exitcode.OK, "stopped: all in-flight requests answered"},
+		{"settings from the environment", []string{"serve"}, map[string]string{"MODELCI_MODEL_DIR": modelDir, "MODELCI_ADDR": "127.0.0.1:0", "MODELCI_LOG_FORMAT": "json"}, exitcode.OK, `"msg":"serving model"`},
+		{"flag wins over environment", []string{"serve", "--model", modelDir}, map[string]string{"MODELCI_MODEL_DIR": "/nonexistent", "MODELCI_ADDR": "127.0.0.1:0"}, exitcode.OK, "serving model"},
+		{"no model", []string{"serve"}, nil, exitcode.Usage, "serve needs --model DIR"},
+		{"bad flag value", []string{"serve", "--model", modelDir, "--max-rows", "0"}, nil, exitcode.Usage, "positive integer"},
+		{"bad environment value", []string{"serve", "--model", modelDir}, map[string]string{"MODELCI_LOG_FORMAT": "xml"}, exitcode.Usage, "MODELCI_LOG_FORMAT"},
+		{"not a model directory", []string{"serve", "--model", dir, "--addr", "127.0.0.1:0"}, nil, exitcode.Failure, "model.json"},
+		{"model and image", []string{"serve", "--model", modelDir, "--image", "oci:" + dir}, map[string]string{"MODELCI_MODEL_DIR": modelDir}, exitcode.Usage, "--model or --image, not both"},
+		{"image wins over the environment", []string{"serve", "--image", "oci:" + filepath.Join(dir, "no-layout")}, map[string]string{"MODELCI_MODEL_DIR": modelDir}, exitcode.Failure, "serve --image oci:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,7 +44,7 @@ func TestServe(t *testing.T) {
 			env, _, stderr := testEnv()
 			env.Getenv = func(k string) string { return c.vars[k] }
 			err := Run(canceled, env, c.args)
-			if got := ExitCode(err); got != c.code {
+			if got := exitcode.Of(err); got != c.code {
 				t.Fatalf("exit %d, want %d (%v)\n%s", got, c.code, err, stderr)
 			}
 			if !strings.Contains(stderr.String(), c.substr) {

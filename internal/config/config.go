@@ -20,6 +20,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/inputfile"
 	"github.com/modelci/modelci/internal/metrics"
 )
@@ -63,7 +64,7 @@ const (
 )
 
 // ErrInvalid marks configuration errors (exit code 2).
-var ErrInvalid = errors.New("invalid configuration")
+var ErrInvalid = exitcode.NewUsage("invalid configuration")
 
 // Config is the decoded modelci.yaml.
 type Config struct {

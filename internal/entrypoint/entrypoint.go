@@ -30,7 +30,8 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // Command is the hidden first argument of modelci that selects the
@@ -91,18 +92,6 @@ func Decide(args, commands []string) Decision {
 	return Decision{Kind: Exec, Args: slices.Clone(args)}
 }
 
-// ExitError is a failed exec with the exit code the container should end
-// with.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *ExitError) Unwrap() error { return e.Err }
-
 // Deps are the side effects of Run.
 type Deps struct {
 	// Commands are modelci's subcommand names and aliases.
@@ -120,21 +109,8 @@ type Deps struct {
 	Stderr io.Writer
 }
 
-// System returns the Deps of the real process: modelci runs through the
-// given function, programs replace the process with syscall.Exec.
-func System(commands []string, modelci func(ctx context.Context, args []string) error) Deps {
-	return Deps{
-		Commands: commands,
-		Modelci:  modelci,
-		LookPath: exec.LookPath,
-		Exec:     syscall.Exec,
-		Environ:  os.Environ,
-		Stderr:   os.Stderr,
-	}
-}
-
 // Run runs the container's args as Decide says. For a program it returns
-// only if the exec failed: an *ExitError with ExitNotFound or
+// only if the exec failed: an *exitcode.Error with ExitNotFound or
 // ExitCannotExecute, whose message is also printed to Stderr.
 func Run(ctx context.Context, args []string, d Deps) error {
 	dec := Decide(args, d.Commands)
@@ -149,7 +125,7 @@ func Run(ctx context.Context, args []string, d Deps) error {
 func execProgram(argv []string, d Deps) error {
 	name := argv[0]
 	if name == "" {
-		return &ExitError{Code: ExitNotFound, Err: errors.New("empty command")}
+		return &exitcode.Error{Code: ExitNotFound, Err: errors.New("empty command")}
 	}
 	path, err := d.LookPath(name)
 	if err != nil {
@@ -157,7 +133,7 @@ func execProgram(argv []string, d Deps) error {
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			code = ExitNotFound
 		}
-		return &ExitError{Code: code, Err: fmt.Errorf("%q is neither a modelci command (%s) nor a program on PATH: %w", name, strings.Join(d.Commands, ", "), err)}
+		return &exitcode.Error{Code: code, Err: fmt.Errorf("%q is neither a modelci command (%s) nor a program on PATH: %w", name, strings.Join(d.Commands, ", "), err)}
 	}
 	err = d.Exec(path, argv, d.Environ())
 	if err == nil {
@@ -165,5 +141,5 @@ func execProgram(argv []string, d Deps) error {
 		// has not run the program.
 		err = errors.New("exec returned without running the program")
 	}
-	return &ExitError{Code: ExitCannotExecute, Err: fmt.Errorf("exec %s: %w", path, err)}
+	return &exitcode.Error{Code: ExitCannotExecute, Err: fmt.Errorf("exec %s: %w", path, err)}
 }

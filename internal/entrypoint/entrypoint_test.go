@@ -11,7 +11,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // commands are modelci's subcommands as cli.CommandNames lists them.
@@ -203,9 +206,9 @@ func TestRun(t *testing.T) {
 				}
 				return
 			}
-			var ee *ExitError
+			var ee *exitcode.Error
 			if !errors.As(err, &ee) || ee.Code != tt.wantCode {
-				t.Fatalf("Run = %v, want an ExitError with code %d", err, tt.wantCode)
+				t.Fatalf("Run = %v, want an exitcode.Error with code %d", err, tt.wantCode)
 			}
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("Run = %v, does not wrap %v", err, tt.wantErr)
@@ -231,8 +234,8 @@ func TestMain(m *testing.M) {
 			fmt.Printf("modelci %s\n", strings.Join(args, " "))
 			return nil
 		}
-		err := Run(context.Background(), args, System(commands, modelci))
-		var ee *ExitError
+		err := Run(context.Background(), args, Deps{Commands: commands, Modelci: modelci, LookPath: exec.LookPath, Exec: syscall.Exec, Environ: os.Environ, Stderr: os.Stderr})
+		var ee *exitcode.Error
 		if errors.As(err, &ee) {
 			os.Exit(ee.Code)
 		}

@@ -8,12 +8,13 @@
 package inputfile
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"strconv"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // Limits of the files modelci reads whole.
@@ -29,10 +30,10 @@ const (
 // Errors callers can match with errors.Is.
 var (
 	// ErrTooLarge means a file or stream is larger than its limit.
-	ErrTooLarge = errors.New("too large")
+	ErrTooLarge = exitcode.NewUsage("too large")
 	// ErrNotRegular means a path names a directory, device, FIFO or socket
 	// where a regular file is expected.
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = exitcode.NewUsage("not a regular file")
 )
 
 // ReadFile reads the regular file at path whole. It refuses anything but a

@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 // ErrConfig marks an invalid setting (exit code 2).
-var ErrConfig = errors.New("invalid serving configuration")
+var ErrConfig = exitcode.NewUsage("invalid serving configuration")
 
 // Log formats.
 const (

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelci/modelci/internal/exitcode"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -71,7 +73,7 @@ func TestParseArgs(t *testing.T) {
 			var out bytes.Buffer
 			got, err := ParseArgs(c.args, func(k string) string { return c.env[k] }, &out)
 			if c.errSub != "" {
-				if err == nil || !strings.Contains(err.Error(), c.errSub) || !errors.Is(err, ErrConfig) || ExitCode(err) != 2 {
+				if err == nil || !strings.Contains(err.Error(), c.errSub) || !errors.Is(err, ErrConfig) || exitcode.Of(err) != 2 {
 					t.Fatalf("error %v, want a config error mentioning %q", err, c.errSub)
 				}
 				return

@@ -2,48 +2,29 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/modelci/modelci/internal/model"
+	"github.com/modelci/modelci/internal/proc"
 	"github.com/modelci/modelci/internal/profile"
 )
 
-// Env is everything the runtime touches outside its configuration.
+// Env is everything the runtime touches outside its configuration: the
+// process environment that main builds (proc.Env: stdio, getenv, the
+// clock, randomness), and the listening socket.
 type Env struct {
-	Stdout io.Writer
-	Stderr io.Writer
-	// Getenv reads an environment variable.
-	Getenv func(string) string
-	// Now is the clock.
-	Now func() time.Time
-	// Rand returns a uniform number in [0, 1) (prediction log sampling).
-	Rand func() float64
-	// Listen opens the listening socket.
+	proc.Env
+	// Listen opens the listening socket; nil means net.Listen.
 	Listen func(network, addr string) (net.Listener, error)
 	// Ready, if set, is called with the listening address once the server
 	// accepts connections.
 	Ready func(addr net.Addr)
-}
-
-// SystemEnv returns the Env of the real process.
-func SystemEnv() Env {
-	return Env{
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		Getenv: os.Getenv,
-		Now:    time.Now,
-		Rand:   rand.Float64,
-		Listen: net.Listen,
-	}
 }
 
 // defaults fills in what Run itself uses; New defaults the rest (Stdout,
@@ -55,6 +36,14 @@ func (e *Env) defaults() {
 	if e.Listen == nil {
 		e.Listen = net.Listen
 	}
+}
+
+// now is the Env's clock, nil when it has none (New then uses time.Now).
+func (e *Env) now() func() time.Time {
+	if e.Clock == nil {
+		return nil
+	}
+	return e.Clock.Now
 }
 
 // NewLogger returns the runtime's logger in the configured format.
@@ -111,7 +100,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 		PredictionLogMaxBytes: cfg.PredictionLogMaxBytes,
 		Stdout:                env.Stdout,
 		Logger:                logger,
-		Now:                   env.Now,
+		Now:                   env.now(),
 		Rand:                  env.Rand,
 	})
 	if err != nil {
@@ -191,16 +180,4 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, s *Server, cfg 
 	}
 	logger.Info("stopped: all in-flight requests answered")
 	return nil
-}
-
-// ExitCode maps Run's error to the process exit code: 0 for nil, 2 for
-// configuration errors, 1 otherwise.
-func ExitCode(err error) int {
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, ErrConfig):
-		return 2
-	}
-	return 1
 }

@@ -13,7 +13,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/model"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes.
@@ -77,12 +79,12 @@ func TestRunRejectsBadModels(t *testing.T) {
 			cfg.ModelDir = dir
 			cfg.Addr = "127.0.0.1:0"
 			var stderr syncBuffer
-			err := Run(context.Background(), cfg, Env{Stderr: &stderr, Listen: func(string, string) (net.Listener, error) {
+			err := Run(context.Background(), cfg, Env{Env: proc.Env{Stderr: &stderr}, Listen: func(string, string) (net.Listener, error) {
 				t.Error("listened with a bad model")
 				return nil, errors.New("no")
 			}})
-			if err == nil || !errors.Is(err, c.is) || !strings.Contains(err.Error(), c.substr) || ExitCode(err) != 1 {
-				t.Fatalf("error %v (exit %d), want %v mentioning %q", err, ExitCode(err), c.is, c.substr)
+			if err == nil || !errors.Is(err, c.is) || !strings.Contains(err.Error(), c.substr) || exitcode.Of(err) != 1 {
+				t.Fatalf("error %v (exit %d), want %v mentioning %q", err, exitcode.Of(err), c.is, c.substr)
 			}
 		})
 	}
@@ -102,7 +104,7 @@ func TestRunServesUntilCanceled(t *testing.T) {
 	var stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, cfg, Env{Stderr: &stderr, Ready: func(a net.Addr) { addrc <- a }})
+		done <- Run(ctx, cfg, Env{Env: proc.Env{Stderr: &stderr}, Ready: func(a net.Addr) { addrc <- a }})
 	}()
 	var addr net.Addr
 	select {
