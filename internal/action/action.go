@@ -4,8 +4,8 @@
 // comments (a GitHub PR comment or a GitLab MR note), reports, ships the
 // image and applies the gates as the build calls for.
 //
-// The comparison (Differ) and the image (Publisher) are seams filled by
-// other packages; see Deps.
+// Training, the comparison (internal/compare) and the image are seams;
+// see Deps.
 package action
 
 import (
@@ -14,7 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,10 +24,13 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/modelci/modelci/internal/atomicfile"
+	"github.com/modelci/modelci/internal/baseline"
 	"github.com/modelci/modelci/internal/ci"
+	"github.com/modelci/modelci/internal/compare"
 	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/diff"
 	"github.com/modelci/modelci/internal/exitcode"
-	"github.com/modelci/modelci/internal/httpretry"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // Errors that decide the exit code.
@@ -40,8 +43,6 @@ var (
 	ErrRefused = exitcode.NewUsage("refused to run")
 	// ErrGateFailed marks a failed quality gate with fail_on_gate (exit 3).
 	ErrGateFailed = exitcode.NewGate("quality gate failed")
-	// ErrNotWired marks a stage whose implementation this build lacks.
-	ErrNotWired = errors.New("not available in this build")
 )
 
 // Documentation the messages point to.
@@ -64,26 +65,9 @@ const (
 // working directory.
 const ReportFile = "modelci-report.md"
 
-// Env is everything Run touches outside its arguments.
-type Env struct {
-	// Getenv reads the environment: INPUT_*, MODELCI_*, and the variables
-	// of GitHub Actions, GitLab CI and Jenkins.
-	Getenv func(string) string
-	// Stdout receives the log (and GitHub's workflow commands).
-	Stdout io.Writer
-	// HTTPClient talks to the GitHub and GitLab APIs.
-	HTTPClient *http.Client
-	// Clock times the stages and waits between API retries.
-	Clock httpretry.Clock
-	// Rand returns numbers in [0, 1) for the retry jitter.
-	Rand func() float64
-	// ReadFile reads GitHub's event payload; nil means ReadEvent.
-	ReadFile func(string) ([]byte, error)
-	// Git runs git in dir (Jenkins' merge commit, a generic build's
-	// commit); nil means git is not consulted.
-	Git func(ctx context.Context, dir string, args ...string) ([]byte, error)
-	// Overrides are the flags of `modelci run` (--event, --base-ref,
-	// --pr-number, --repo, --default-branch).
+// Options are the flags of `modelci run` that describe the build:
+// --event, --base-ref, --pr-number, --repo, --default-branch.
+type Options struct {
 	Overrides ci.Overrides
 }
 
@@ -95,7 +79,7 @@ type StageTime struct {
 
 // Outcome describes a run, for the caller and for tests.
 type Outcome struct {
-	Event    *Event
+	Event    *ci.Event
 	Baseline string
 	// ModelDir is the trained challenger; ReportPath the Markdown report.
 	ModelDir   string
@@ -103,7 +87,7 @@ type Outcome struct {
 	// ArtifactPath is modelci-report.md outside GitHub Actions.
 	ArtifactPath string
 	Metrics      map[string]float64
-	Diff         *DiffResult
+	Diff         *compare.Report
 	// Comment is what happened to the PR comment or MR note (nil: not
 	// attempted), CommentSkipped why it was not attempted, CommentErr why
 	// it failed.
@@ -116,25 +100,36 @@ type Outcome struct {
 	Stages         []StageTime
 }
 
-// Run executes `modelci run`. See the package documentation.
-func Run(ctx context.Context, env Env, deps Deps) (*Outcome, error) {
+// Run executes `modelci run`. See the package documentation. From env it
+// uses Getenv (INPUT_*, MODELCI_*, and the variables of GitHub Actions,
+// GitLab CI and Jenkins) and Stdout (the log and GitHub's workflow
+// commands), both required; HTTPClient for the GitHub and GitLab APIs;
+// Clock for the stage timings and the waits between API retries; Rand for
+// the retry jitter; and Run for git in the workspace (Jenkins' merge
+// commit, a generic build's commit; nil means git is not consulted). The
+// event payload is read with ReadEvent, whatever env.ReadFile is.
+func Run(ctx context.Context, env proc.Env, opts Options, deps Deps) (*Outcome, error) {
 	if env.Getenv == nil || env.Stdout == nil {
-		return nil, errors.New("modelci run: Env needs Getenv and Stdout")
+		return nil, errors.New("modelci run: the environment needs Getenv and Stdout")
 	}
 	if env.Clock == nil {
-		env.Clock = httpretry.SystemClock{}
+		env.Clock = proc.SystemClock{}
 	}
-	if env.ReadFile == nil {
-		env.ReadFile = ReadEvent
+	if env.Rand == nil {
+		env.Rand = rand.Float64
 	}
+	env.ReadFile = ReadEvent
 	if deps.Trainer == nil {
 		deps.Trainer = LocalTrainer{}
 	}
+	if deps.Comparer == nil || deps.Shipper == nil {
+		return nil, errors.New("modelci run: Deps needs a Comparer and a Shipper")
+	}
 	w := &stickyWriter{w: env.Stdout}
 	platform := ci.DetectPlatform(env.Getenv)
-	r := &runner{env: env, deps: deps, platform: platform, out: &Outcome{}}
+	r := &runner{env: env, opts: opts, deps: deps, platform: platform, out: &Outcome{}}
 	if platform == ci.GitHub {
-		r.a = newAction(env, w)
+		r.a = newAction(env.Getenv, w)
 		r.log = githubLog{a: r.a}
 	} else {
 		r.log = &plainLog{w: w, sections: platform == ci.GitLab, now: env.Clock.Now}
@@ -152,8 +147,8 @@ func Run(ctx context.Context, env Env, deps Deps) (*Outcome, error) {
 }
 
 // newAction wraps the injected environment and writer in go-githubactions.
-func newAction(env Env, w io.Writer) *githubactions.Action {
-	return githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(w))
+func newAction(getenv func(string) string, w io.Writer) *githubactions.Action {
+	return githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(w))
 }
 
 // stickyWriter keeps the first write error instead of returning it, since
@@ -173,7 +168,8 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 }
 
 type runner struct {
-	env      Env
+	env      proc.Env
+	opts     Options
 	deps     Deps
 	platform ci.Platform
 	// a is go-githubactions on GitHub Actions, nil elsewhere.
@@ -184,7 +180,7 @@ type runner struct {
 	fallback string
 
 	in        Inputs
-	ev        *Event
+	ev        *ci.Event
 	cfg       *config.Config
 	workspace string
 	workDir   string
@@ -226,7 +222,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.logEvent()
-	if ev.Kind == KindPullRequestTarget {
+	if ev.Kind == ci.KindPullRequestTarget {
 		if !in.AllowPullRequestTarget {
 			err := fmt.Errorf("%w: pull_request_target runs with a read/write GITHUB_TOKEN and the repository's secrets, while modelci reads modelci.yaml and the data from the checkout; with a pull request from a fork those are the fork author's, who could point them at files and have their content posted with a write token. Run on pull_request instead (and comment on fork PRs from a workflow_run workflow: %s), or set allow_pull_request_target: true if this workflow checks out only trusted code. See %s and %s", ErrRefused, DocsWorkflowRun, DocsPullRequestTarget, DocsPwnRequests)
 			r.log.ErrorTitled("modelci refuses pull_request_target", "%v", err)
@@ -254,24 +250,19 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.cfg = cfg
-	baseline, fallback, err := r.resolveBaseline()
+	spec, fallback, err := r.resolveBaseline()
 	if err != nil {
 		r.log.Errorf("%v", err)
 		return err
 	}
-	r.out.Baseline = baseline
+	r.out.Baseline = spec
 	r.fallback = fallback
-	if r.deps.Differ == nil {
-		err := fmt.Errorf("%w: the report (baseline comparison and gates) is not wired into this modelci build", ErrNotWired)
-		r.log.Errorf("%v", err)
-		return err
-	}
 	outDir := filepath.Join(r.workDir, "dist", "modelci")
 	if err := r.stage("Train "+cfg.Name, func() error { return r.train(ctx, filepath.Join(outDir, "model")) }); err != nil {
 		r.log.Errorf("training failed: %v", err)
 		return err
 	}
-	if err := r.stage("Compare with baseline "+baseline, func() error { return r.diff(ctx, outDir) }); err != nil {
+	if err := r.stage("Compare with baseline "+spec, func() error { return r.diff(ctx, outDir) }); err != nil {
 		r.log.Errorf("comparison failed: %v", err)
 		return err
 	}
@@ -304,7 +295,7 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if ev.Kind == KindLocal {
+	if ev.Kind == ci.KindLocal {
 		if err := r.stage("Package the image", func() error { return r.packageLocal(ctx, filepath.Join(outDir, "image")) }); err != nil {
 			r.log.Errorf("packaging failed: %v", err)
 			return err
@@ -332,13 +323,8 @@ func (r *runner) run(ctx context.Context) error {
 // detect reads the build. On GitHub Actions the event comes from the
 // GITHUB_* variables and the payload; elsewhere from the platform's
 // variables and git, and the flags override both.
-func (r *runner) detect(ctx context.Context) (*Event, error) {
-	var git ci.Git
-	if r.env.Git != nil {
-		dir := ci.WorkspaceDir(r.env.Getenv)
-		git = func(ctx context.Context, args ...string) ([]byte, error) { return r.env.Git(ctx, dir, args...) }
-	}
-	return ci.Detect(ctx, ci.Options{Getenv: r.env.Getenv, ReadFile: r.env.ReadFile, Git: git, Overrides: r.env.Overrides})
+func (r *runner) detect(ctx context.Context) (*ci.Event, error) {
+	return ci.Detect(ctx, r.env, r.opts.Overrides)
 }
 
 // logEvent says what modelci is about to do, and why.
@@ -491,19 +477,11 @@ func (r *runner) train(ctx context.Context, dir string) error {
 }
 
 func (r *runner) diff(ctx context.Context, outDir string) error {
-	d, err := r.deps.Differ.Diff(ctx, DiffRequest{
-		Config:        r.cfg,
-		ChallengerDir: r.out.ModelDir,
-		Challenger:    r.trained.Result,
-		ChallengerRef: r.ev.ReportRef,
-		ChallengerSHA: r.ev.ReportSHA,
-		Baseline:      r.out.Baseline,
-		Fallback:      r.fallback,
-		WorkDir:       r.workDir,
-		Image:         r.imageRepository(),
-		Username:      r.in.RegistryUsername,
-		Password:      r.in.RegistryPassword,
-	})
+	req, err := r.compareRequest()
+	if err != nil {
+		return err
+	}
+	d, err := r.deps.Comparer.Compare(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -522,6 +500,45 @@ func (r *runner) diff(ctx context.Context, outDir string) error {
 	}
 	r.log.Infof("regressed: %v, gates passed: %v; report at %s", d.Regressed, d.GatesPassed, r.relToWorkspace(r.out.ReportPath))
 	return nil
+}
+
+// compareRequest asks for the comparison of the trained challenger with
+// the resolved baseline. A relative baseline directory is relative to the
+// working directory.
+func (r *runner) compareRequest() (compare.Request, error) {
+	if r.trained == nil || r.trained.Result == nil {
+		return compare.Request{}, errors.New("the trainer returned no training run to compare")
+	}
+	spec, err := baseline.Parse(r.out.Baseline)
+	if err != nil {
+		return compare.Request{}, err
+	}
+	if spec.Kind == baseline.KindDir && !filepath.IsAbs(spec.Value) {
+		spec.Value = filepath.Join(r.workDir, spec.Value)
+	}
+	req := compare.Request{
+		Config:     r.cfg,
+		Challenger: diff.ChallengerFromTraining(r.cfg, r.trained.Result),
+		Baseline:   spec,
+		Dir:        r.workDir,
+		Trained:    true,
+		Ref:        r.ev.ReportRef,
+		SHA:        r.ev.ReportSHA,
+		Image:      r.imageRepository(),
+		Username:   r.in.RegistryUsername,
+		Password:   r.in.RegistryPassword,
+	}
+	if req.SHA == "" {
+		req.Ref = ""
+	}
+	if r.fallback != "" {
+		fb, err := baseline.Parse(r.fallback)
+		if err != nil {
+			return compare.Request{}, err
+		}
+		req.Fallback = &fb
+	}
+	return req, nil
 }
 
 // catch turns the panics go-githubactions raises on I/O errors into
@@ -550,13 +567,11 @@ func (r *runner) publish(ctx context.Context, gateFailed bool) error {
 		return skip(r.log.Infof, "push is false")
 	case repo == "":
 		return skip(r.log.Noticef, "no image repository (set image.repository in modelci.yaml or the image input)")
-	case r.deps.Publisher == nil:
-		return skip(r.log.Warningf, "image push: not configured in this build (the OCI packaging is not part of this modelci binary); no image was pushed")
 	}
 	if repo == r.ev.Registry.Image && r.in.Image == "" && r.cfg.Image.Repository == "" {
 		r.log.Infof("image repository %s from CI_REGISTRY_IMAGE", repo)
 	}
-	res, err := r.deps.Publisher.Publish(ctx, PublishRequest{
+	res, err := r.deps.Shipper.Publish(ctx, PublishRequest{
 		Config:     r.cfg,
 		ModelDir:   r.out.ModelDir,
 		Repository: repo,
@@ -593,11 +608,11 @@ func (r *runner) shouldPublish() bool {
 	switch r.pushMode() {
 	case "false":
 		// Still reported as skipped on the default branch.
-		return r.ev.Kind == KindPushDefault
+		return r.ev.Kind == ci.KindPushDefault
 	case "true":
-		return r.ev.Kind == KindPushDefault || r.ev.Kind == KindOther
+		return r.ev.Kind == ci.KindPushDefault || r.ev.Kind == ci.KindOther
 	}
-	return r.ev.Kind == KindPushDefault || (r.ev.Kind == KindOther && strings.HasPrefix(r.ev.Ref, "refs/tags/"))
+	return r.ev.Kind == ci.KindPushDefault || (r.ev.Kind == ci.KindOther && strings.HasPrefix(r.ev.Ref, "refs/tags/"))
 }
 
 // packageLocal writes the image as an OCI layout on disk: the local run's
@@ -608,12 +623,7 @@ func (r *runner) packageLocal(ctx context.Context, layout string) error {
 		r.log.Infof("image skipped: push is false")
 		return nil
 	}
-	if r.deps.Publisher == nil {
-		r.out.PublishSkipped = "packaging is not configured in this build"
-		r.log.Warningf("image: packaging is not configured in this build; no image was written")
-		return nil
-	}
-	res, err := r.deps.Publisher.Publish(ctx, PublishRequest{
+	res, err := r.deps.Shipper.Publish(ctx, PublishRequest{
 		Config:   r.cfg,
 		ModelDir: r.out.ModelDir,
 		SHA:      r.ev.SHA,

@@ -14,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelci/modelci/internal/baseline"
 	"github.com/modelci/modelci/internal/ci"
+	"github.com/modelci/modelci/internal/compare"
 	"github.com/modelci/modelci/internal/github"
 	"github.com/modelci/modelci/internal/github/githubtest"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 const (
@@ -33,34 +36,34 @@ const (
 // real, then returns a canned report.
 type fakeDiffer struct {
 	mu          sync.Mutex
-	calls       []DiffRequest
+	calls       []compare.Request
 	gatesPassed bool
 	regressed   bool
 	text        string
 }
 
-func (f *fakeDiffer) Diff(ctx context.Context, req DiffRequest) (*DiffResult, error) {
+func (f *fakeDiffer) Compare(ctx context.Context, req compare.Request) (*compare.Report, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, req)
-	if _, err := os.Stat(filepath.Join(req.ChallengerDir, "model.json")); err != nil {
-		return nil, fmt.Errorf("challenger directory has no model.json: %w", err)
+	if req.Challenger == nil || req.Challenger.Model == nil || req.Challenger.Selection == nil || len(req.Challenger.Selection.Test) == 0 {
+		return nil, errors.New("no trained challenger with its test rows handed to the comparer")
 	}
-	if req.Challenger == nil || len(req.Challenger.Selection.Test) == 0 {
-		return nil, errors.New("no training run handed to the differ")
+	if !req.Trained || req.Dir == "" {
+		return nil, fmt.Errorf("the challenger was trained in the working directory, but the request says trained %v in %q", req.Trained, req.Dir)
 	}
 	marker := github.Marker(req.Config.Name)
-	used := req.Baseline
-	if req.Baseline == "registry" && req.Fallback != "" {
+	used := req.Baseline.Raw
+	if req.Baseline.Kind == baseline.KindRegistry && req.Fallback != nil {
 		// The project configures an image; the fake registry has none yet
 		// (the first release), so the comparison uses the fallback.
-		used = req.Fallback
+		used = req.Fallback.Raw
 	}
 	text := f.text
 	if text == "" {
 		text = "rmse 1.0 → 0.9"
 	}
-	return &DiffResult{
+	return &compare.Report{
 		Markdown:    marker + "\n## modelci report: " + req.Config.Name + "\n\nbaseline " + used + ": " + text + "\n",
 		JSON:        []byte(`{"baseline":"` + used + `"}` + "\n"),
 		Regressed:   f.regressed,
@@ -242,20 +245,17 @@ func newHarness(t *testing.T, event string) *harness {
 	return h
 }
 
-func (h *harness) run(t *testing.T, withPublisher bool) (*Outcome, error) {
+func (h *harness) run(t *testing.T) (*Outcome, error) {
 	t.Helper()
-	deps := Deps{Trainer: LocalTrainer{Workers: 1}, Differ: h.differ}
-	if withPublisher {
-		deps.Publisher = h.publisher
-	}
-	env := Env{
+	deps := Deps{Trainer: LocalTrainer{Workers: 1}, Comparer: h.differ, Shipper: h.publisher}
+	env := proc.Env{
 		Getenv:     func(k string) string { return h.env[k] },
 		Stdout:     &h.stdout,
 		HTTPClient: h.srv.Client(),
 		Clock:      h.clock,
 		Rand:       func() float64 { return 0.5 },
 	}
-	return Run(context.Background(), env, deps)
+	return Run(context.Background(), env, Options{}, deps)
 }
 
 // outputs parses GITHUB_OUTPUT the way the runner does: name<<DELIM,
@@ -320,25 +320,24 @@ func apiCounts(srv *githubtest.Server) map[string]int {
 func TestRunEvents(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name      string
-		event     string
-		setup     func(h *harness)
-		publisher bool
-		wantErr   error
-		kind      Kind
-		baseline  string // "" = the differ must not be called
-		api       map[string]int
-		comments  int // comments on the PR at the end (our report included)
-		pushed    bool
-		outputs   map[string]string // exact values; metrics is checked apart
-		logHas    []string
-		logLacks  []string
-		summary   []string
-		check     func(t *testing.T, h *harness, o *Outcome)
+		name     string
+		event    string
+		setup    func(h *harness)
+		wantErr  error
+		kind     ci.Kind
+		baseline string // "" = the differ must not be called
+		api      map[string]int
+		comments int // comments on the PR at the end (our report included)
+		pushed   bool
+		outputs  map[string]string // exact values; metrics is checked apart
+		logHas   []string
+		logLacks []string
+		summary  []string
+		check    func(t *testing.T, h *harness, o *Outcome)
 	}{
 		{
 			name: "PR opened: train, compare with the base commit, comment, summary, outputs", event: "pull_request_opened.json",
-			kind: KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:      map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			comments: 1,
 			outputs:  map[string]string{"report_path": "ml/dist/modelci/report.md", "regressed": "false", "gates_passed": "true", "image_digest": ""},
@@ -363,7 +362,7 @@ func TestRunEvents(t *testing.T) {
 				h.srv.Seed(repoOwner, repoName, 42, githubtest.Account{Login: "alice", ID: 583231, Type: "User"}, "Looks good")
 				h.srv.Seed(repoOwner, repoName, 42, githubtest.ActionsBot, "<!-- modelci:report name=house-prices -->\nold report\n")
 			},
-			kind: KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:      map[string]int{"GET /user": 1, "GET list": 1, "PATCH comment": 1},
 			comments: 2,
 			outputs:  map[string]string{"regressed": "false", "gates_passed": "true", "image_digest": ""},
@@ -371,7 +370,7 @@ func TestRunEvents(t *testing.T) {
 		},
 		{
 			name: "PR from a fork: no API call, summary, workflow_run warning, success", event: "pull_request_fork.json",
-			kind: KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:     map[string]int{},
 			outputs: map[string]string{"gates_passed": "true", "image_digest": ""},
 			logHas:  []string{"::warning title=modelci%3A no PR comment on a fork::", "mallory-dev/house-prices", "workflow_run", DocsWorkflowRun},
@@ -383,8 +382,8 @@ func TestRunEvents(t *testing.T) {
 			},
 		},
 		{
-			name: "push to main: evaluate, summary, outputs, image pushed", event: "push_main.json", publisher: true,
-			kind: KindPushDefault, baseline: "none",
+			name: "push to main: evaluate, summary, outputs, image pushed", event: "push_main.json",
+			kind: ci.KindPushDefault, baseline: "none",
 			api:     map[string]int{},
 			pushed:  true,
 			outputs: map[string]string{"report_path": "ml/dist/modelci/report.md", "regressed": "false", "gates_passed": "true", "image_digest": digest},
@@ -402,21 +401,9 @@ func TestRunEvents(t *testing.T) {
 			},
 		},
 		{
-			name: "push to main without a Publisher: says so, pushes nothing", event: "push_main.json",
-			kind: KindPushDefault, baseline: "none",
-			api:     map[string]int{},
-			outputs: map[string]string{"image_digest": ""},
-			logHas:  []string{"::warning::image push skipped: image push: not configured in this build"},
-			check: func(t *testing.T, h *harness, o *Outcome) {
-				if o.Published != nil || !strings.Contains(o.PublishSkipped, "not configured in this build") {
-					t.Errorf("published %+v, skipped %q", o.Published, o.PublishSkipped)
-				}
-			},
-		},
-		{
-			name: "push to main with the image input: it overrides the config", event: "push_main.json", publisher: true,
+			name: "push to main with the image input: it overrides the config", event: "push_main.json",
 			setup: func(h *harness) { h.env["INPUT_IMAGE"] = "registry.example.com/ml/house" },
-			kind:  KindPushDefault, baseline: "none", api: map[string]int{}, pushed: true,
+			kind:  ci.KindPushDefault, baseline: "none", api: map[string]int{}, pushed: true,
 			outputs: map[string]string{"image_digest": digest},
 			check: func(t *testing.T, h *harness, o *Outcome) {
 				if r := h.publisher.calls[0].Repository; r != "registry.example.com/ml/house" {
@@ -425,35 +412,35 @@ func TestRunEvents(t *testing.T) {
 			},
 		},
 		{
-			name: "push to main with push: false", event: "push_main.json", publisher: true,
+			name: "push to main with push: false", event: "push_main.json",
 			setup: func(h *harness) { h.env["INPUT_PUSH"] = "false" },
-			kind:  KindPushDefault, baseline: "none", api: map[string]int{},
+			kind:  ci.KindPushDefault, baseline: "none", api: map[string]int{},
 			outputs: map[string]string{"image_digest": ""},
 			logHas:  []string{"image push skipped: push is false"},
 		},
 		{
-			name: "push to main failing a gate: no image, exit 3", event: "push_main.json", publisher: true,
+			name: "push to main failing a gate: no image, exit 3", event: "push_main.json",
 			setup:   func(h *harness) { h.differ.gatesPassed = false },
 			wantErr: ErrGateFailed,
-			kind:    KindPushDefault, baseline: "none", api: map[string]int{},
+			kind:    ci.KindPushDefault, baseline: "none", api: map[string]int{},
 			outputs: map[string]string{"gates_passed": "false", "image_digest": ""},
 			logHas:  []string{"image push skipped: the model failed its quality gates", "::error title=modelci%3A quality gate failed::"},
 		},
 		{
-			name: "push to another branch with push: true: the image is pushed", event: "push_branch.json", publisher: true,
+			name: "push to another branch with push: true: the image is pushed", event: "push_branch.json",
 			setup: func(h *harness) { h.env["INPUT_PUSH"] = "true" },
-			kind:  KindOther, baseline: "none", api: map[string]int{}, pushed: true,
+			kind:  ci.KindOther, baseline: "none", api: map[string]int{}, pushed: true,
 			outputs: map[string]string{"image_digest": digest},
 		},
 		{
-			name: "push to another branch: evaluate and summarise only", event: "push_branch.json", publisher: true,
-			kind: KindOther, baseline: "none", api: map[string]int{},
+			name: "push to another branch: evaluate and summarise only", event: "push_branch.json",
+			kind: ci.KindOther, baseline: "none", api: map[string]int{},
 			outputs:  map[string]string{"gates_passed": "true", "image_digest": ""},
 			logLacks: []string{"Package and push", "Pull request comment"},
 		},
 		{
 			name: "pull_request_target: refused before anything runs", event: "pull_request_target.json",
-			wantErr: ErrRefused, kind: KindPullRequestTarget,
+			wantErr: ErrRefused, kind: ci.KindPullRequestTarget,
 			api:    map[string]int{},
 			logHas: []string{"::error title=modelci refuses pull_request_target::", "allow_pull_request_target", DocsPwnRequests},
 			check: func(t *testing.T, h *harness, o *Outcome) {
@@ -468,7 +455,7 @@ func TestRunEvents(t *testing.T) {
 		{
 			name: "pull_request_target with allow_pull_request_target: runs like a PR, with a warning", event: "pull_request_target.json",
 			setup: func(h *harness) { h.env["INPUT_ALLOW_PULL_REQUEST_TARGET"] = "true" },
-			kind:  KindPullRequestTarget, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind:  ci.KindPullRequestTarget, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:      map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			comments: 1,
 			logHas:   []string{"::warning title=modelci on pull_request_target::"},
@@ -476,7 +463,7 @@ func TestRunEvents(t *testing.T) {
 		{
 			name: "a report over the 1 MiB job summary limit is cut there", event: "push_branch.json",
 			setup: func(h *harness) { h.differ.text = strings.Repeat("| rmse | 1.0 |\n", 80000) },
-			kind:  KindOther, baseline: "none", api: map[string]int{},
+			kind:  ci.KindOther, baseline: "none", api: map[string]int{},
 			logHas: []string{"1 MiB job summary limit"},
 			check: func(t *testing.T, h *harness, o *Outcome) {
 				sum := h.summary(t)
@@ -489,15 +476,15 @@ func TestRunEvents(t *testing.T) {
 			},
 		},
 		{
-			name: "workflow_dispatch: evaluate and summarise", event: "workflow_dispatch.json", publisher: true,
-			kind: KindOther, baseline: "none", api: map[string]int{},
+			name: "workflow_dispatch: evaluate and summarise", event: "workflow_dispatch.json",
+			kind: ci.KindOther, baseline: "none", api: map[string]int{},
 			outputs: map[string]string{"regressed": "false", "gates_passed": "true", "image_digest": ""},
 		},
 		{
 			name: "PR failing a gate: comment and summary, then exit 3", event: "pull_request_opened.json",
 			setup:   func(h *harness) { h.differ.gatesPassed, h.differ.regressed = false, true },
 			wantErr: ErrGateFailed,
-			kind:    KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind:    ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:      map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			comments: 1,
 			outputs:  map[string]string{"regressed": "true", "gates_passed": "false"},
@@ -510,7 +497,7 @@ func TestRunEvents(t *testing.T) {
 				h.differ.gatesPassed = false
 				h.env["INPUT_FAIL_ON_GATE"] = "false"
 			},
-			kind: KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:      map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			comments: 1,
 			outputs:  map[string]string{"gates_passed": "false"},
@@ -519,7 +506,7 @@ func TestRunEvents(t *testing.T) {
 		{
 			name: "PR without pull-requests: write: annotation, summary fallback, success", event: "pull_request_opened.json",
 			setup: func(h *harness) { h.env["INPUT_GITHUB_TOKEN"] = readOnlyToken },
-			kind:  KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind:  ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:     map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1},
 			outputs: map[string]string{"gates_passed": "true"},
 			logHas:  []string{"::warning title=modelci%3A missing permission pull-requests%3A write::", "permissions: { pull-requests: write }"},
@@ -536,7 +523,7 @@ func TestRunEvents(t *testing.T) {
 			setup: func(h *harness) {
 				h.srv.Inject(githubtest.SecondaryRateLimit("POST", "/repos/acme/house-prices/issues/42/comments", 5))
 			},
-			kind: KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api:      map[string]int{"GET /user": 1, "GET list": 1, "POST list": 2},
 			comments: 1,
 			logHas:   []string{"secondary rate limit); retrying in 5s"},
@@ -549,13 +536,13 @@ func TestRunEvents(t *testing.T) {
 		{
 			name: "PR with comment: never", event: "pull_request_opened.json",
 			setup: func(h *harness) { h.env["INPUT_COMMENT"] = "never" },
-			kind:  KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
+			kind:  ci.KindPullRequest, baseline: "registry (fallback git:6dcb09b5b57875f334f61aebed695e2e4193db5e)",
 			api: map[string]int{}, logHas: []string{"no PR comment: comment: never"},
 		},
 		{
 			name: "PR with an explicit baseline input", event: "pull_request_opened.json",
 			setup: func(h *harness) { h.env["INPUT_BASELINE"] = "git:origin/main" },
-			kind:  KindPullRequest, baseline: "git:origin/main",
+			kind:  ci.KindPullRequest, baseline: "git:origin/main",
 			api: map[string]int{"GET /user": 1, "GET list": 1, "POST list": 1}, comments: 1,
 		},
 		{
@@ -567,13 +554,13 @@ func TestRunEvents(t *testing.T) {
 		{
 			name: "missing working directory: exit 2", event: "pull_request_opened.json",
 			setup:   func(h *harness) { h.env["INPUT_WORKING_DIRECTORY"] = "nope" },
-			wantErr: ErrUsage, kind: KindPullRequest, api: map[string]int{},
+			wantErr: ErrUsage, kind: ci.KindPullRequest, api: map[string]int{},
 			logHas: []string{"working_directory \"nope\""},
 		},
 		{
 			name: "missing config: exit 2", event: "pull_request_opened.json",
 			setup:   func(h *harness) { h.env["INPUT_CONFIG"] = "other.yaml" },
-			wantErr: ErrUsage, kind: KindPullRequest, api: map[string]int{},
+			wantErr: ErrUsage, kind: ci.KindPullRequest, api: map[string]int{},
 			logHas: []string{"other.yaml"},
 		},
 	}
@@ -584,7 +571,7 @@ func TestRunEvents(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(h)
 			}
-			o, err := h.run(t, tc.publisher)
+			o, err := h.run(t)
 			log := h.stdout.String()
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -603,8 +590,8 @@ func TestRunEvents(t *testing.T) {
 				}
 			} else if len(h.differ.calls) != 1 || wantSpec(h.differ.calls[0]) != tc.baseline {
 				t.Errorf("differ calls = %d, baseline %v; want 1 with %s", len(h.differ.calls), baselines(h.differ.calls), tc.baseline)
-			} else if c := h.differ.calls[0]; c.WorkDir != filepath.Join(h.ws, "ml") || c.Config.Name != modelName {
-				t.Errorf("differ request: workdir %s, config %s", c.WorkDir, c.Config.Name)
+			} else if c := h.differ.calls[0]; c.Dir != filepath.Join(h.ws, "ml") || c.Config.Name != modelName {
+				t.Errorf("differ request: workdir %s, config %s", c.Dir, c.Config.Name)
 			}
 			// The publisher.
 			if n := len(h.publisher.calls); (n == 1) != tc.pushed || n > 1 {
@@ -693,10 +680,10 @@ func (h *harness) prNumber(t *testing.T) int {
 	return p.Number
 }
 
-func baselines(calls []DiffRequest) []string {
+func baselines(calls []compare.Request) []string {
 	var out []string
 	for _, c := range calls {
-		out = append(out, c.Baseline)
+		out = append(out, c.Baseline.Raw)
 	}
 	return out
 }
@@ -720,12 +707,12 @@ func checkMasking(t *testing.T, log string) {
 	}
 }
 
-func TestRunWithoutDiffer(t *testing.T) {
+func TestRunWithoutComparer(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "push_branch.json")
 	var out bytes.Buffer
-	_, err := Run(context.Background(), Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, HTTPClient: h.srv.Client(), Clock: h.clock}, Deps{})
-	if !errors.Is(err, ErrNotWired) || !strings.Contains(out.String(), "::error::") {
+	_, err := Run(context.Background(), proc.Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, HTTPClient: h.srv.Client(), Clock: h.clock}, Options{}, Deps{})
+	if err == nil || !strings.Contains(err.Error(), "Deps needs a Comparer and a Shipper") {
 		t.Fatalf("err = %v\n%s", err, out.String())
 	}
 	if _, err := os.Stat(filepath.Join(h.ws, "ml", "dist")); !errors.Is(err, os.ErrNotExist) {
@@ -739,12 +726,12 @@ func TestRunOutsideActions(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	dir := t.TempDir()
-	_, err := Run(context.Background(), Env{Getenv: func(k string) string {
+	_, err := Run(context.Background(), proc.Env{Getenv: func(k string) string {
 		if k == "MODELCI_WORKING_DIRECTORY" {
 			return dir
 		}
 		return ""
-	}, Stdout: &out}, Deps{Differ: &fakeDiffer{}})
+	}, Stdout: &out}, Options{}, Deps{Comparer: &fakeDiffer{}, Shipper: &fakePublisher{}})
 	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "modelci.yaml") {
 		t.Fatalf("err = %v\n%s", err, out.String())
 	}
@@ -757,9 +744,9 @@ func TestOutputDelimiter(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "push_branch.json")
 	var out bytes.Buffer
-	env := Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, Clock: h.clock}
+	env := proc.Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, Clock: h.clock}
 	rr := &runner{env: env, out: &Outcome{}}
-	rr.a = newAction(env, &out)
+	rr.a = newAction(env.Getenv, &out)
 	rr.log = githubLog{a: rr.a}
 	snk := githubSink{r: rr}
 	err := snk.setOutput("metrics", "{}\n"+fileCommandDelimiter+"\ngates_passed<<EOF\ntrue\nEOF")
@@ -781,18 +768,18 @@ func TestParseEventKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]struct {
-		kind     Kind
+		kind     ci.Kind
 		number   int
 		fork     bool
 		readOnly bool
 	}{
-		"pull_request_opened.json":      {KindPullRequest, 42, false, false},
-		"pull_request_synchronize.json": {KindPullRequest, 42, false, false},
-		"pull_request_fork.json":        {KindPullRequest, 43, true, true},
-		"pull_request_target.json":      {KindPullRequestTarget, 44, true, false},
-		"push_main.json":                {KindPushDefault, 0, false, false},
-		"push_branch.json":              {KindOther, 0, false, false},
-		"workflow_dispatch.json":        {KindOther, 0, false, false},
+		"pull_request_opened.json":      {ci.KindPullRequest, 42, false, false},
+		"pull_request_synchronize.json": {ci.KindPullRequest, 42, false, false},
+		"pull_request_fork.json":        {ci.KindPullRequest, 43, true, true},
+		"pull_request_target.json":      {ci.KindPullRequestTarget, 44, true, false},
+		"push_main.json":                {ci.KindPushDefault, 0, false, false},
+		"push_branch.json":              {ci.KindOther, 0, false, false},
+		"workflow_dispatch.json":        {ci.KindOther, 0, false, false},
 	}
 	if len(entries) != len(want) {
 		t.Errorf("%d recorded events, want %d", len(entries), len(want))
@@ -800,7 +787,7 @@ func TestParseEventKinds(t *testing.T) {
 	// parse classifies an event as `modelci run` does on GitHub Actions
 	// (ci.Detect reads the same variables and payload), with edit applied
 	// to the decoded payload first.
-	parse := func(file, actor string, edit func(p map[string]any)) (*Event, error) {
+	parse := func(file, actor string, edit func(p map[string]any)) (*ci.Event, error) {
 		t.Helper()
 		env := eventEnv(t, file)
 		raw, err := os.ReadFile(env["GITHUB_EVENT_PATH"])
@@ -866,11 +853,11 @@ func TestParseEventKinds(t *testing.T) {
 
 // wantSpec renders the baseline a differ was asked for: with an image
 // configured, auto asks for the registry and falls back to the base commit.
-func wantSpec(r DiffRequest) string {
-	if r.Fallback != "" {
-		return r.Baseline + " (fallback " + r.Fallback + ")"
+func wantSpec(r compare.Request) string {
+	if r.Fallback != nil {
+		return r.Baseline.Raw + " (fallback " + r.Fallback.Raw + ")"
 	}
-	return r.Baseline
+	return r.Baseline.Raw
 }
 
 // usedSpec is the baseline the fake differ reports having used.

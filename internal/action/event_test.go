@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/modelci/modelci/internal/inputfile"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // TestRunEventPathNotRegular: a GITHUB_EVENT_PATH that is /dev/zero, a FIFO
@@ -30,7 +31,7 @@ func TestRunEventPathNotRegular(t *testing.T) {
 			h := newHarness(t, "pull_request_opened.json")
 			h.env["GITHUB_EVENT_PATH"] = path
 			var out bytes.Buffer
-			_, err := Run(context.Background(), Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, HTTPClient: h.srv.Client(), Clock: h.clock}, Deps{Differ: h.differ})
+			_, err := Run(context.Background(), proc.Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, HTTPClient: h.srv.Client(), Clock: h.clock}, Options{}, Deps{Comparer: h.differ, Shipper: h.publisher})
 			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), inputfile.ErrNotRegular.Error()) {
 				t.Fatalf("err = %v\n%s", err, out.String())
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/modelci/modelci/internal/ci"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // modelciVars are the MODELCI_* variables the examples may name, each with
@@ -27,8 +28,8 @@ var modelciVars = map[string]func(t *testing.T, name string){
 	"MODELCI_REGISTRY_PASSWORD": inputReads(func(in Inputs) string { return in.RegistryPassword }),
 	"MODELCI_DEFAULT_BRANCH": func(t *testing.T, name string) {
 		env := map[string]string{"JENKINS_URL": "https://j/", "BRANCH_NAME": "trunk", name: "trunk"}
-		ev, err := ci.Detect(context.Background(), ci.Options{Getenv: func(k string) string { return env[k] }})
-		if err != nil || ev.Kind != KindPushDefault {
+		ev, err := ci.Detect(context.Background(), proc.Env{Getenv: func(k string) string { return env[k] }}, ci.Overrides{})
+		if err != nil || ev.Kind != ci.KindPushDefault {
 			t.Errorf("%s=trunk does not make a build of trunk a push to the default branch: %+v %v", name, ev, err)
 		}
 	},

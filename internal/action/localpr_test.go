@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/github/githubtest"
+	"github.com/modelci/modelci/internal/proc"
 	"github.com/modelci/modelci/internal/sticky"
 )
 
@@ -76,7 +77,7 @@ func TestExampleEventParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Kind != KindPullRequest || ev.Number != 1 || ev.BaseRef != "main" || ev.HeadRef != "my-branch" || ev.Fork || ev.ReadOnly || ev.DefaultBranch != "main" {
+	if ev.Kind != ci.KindPullRequest || ev.Number != 1 || ev.BaseRef != "main" || ev.HeadRef != "my-branch" || ev.Fork || ev.ReadOnly || ev.DefaultBranch != "main" {
 		t.Errorf("event = %+v", ev)
 	}
 }
@@ -127,20 +128,20 @@ func TestSimulatedPullRequest(t *testing.T) {
 
 	differ := &fakeDiffer{gatesPassed: true}
 	var stdout bytes.Buffer
-	out, err := Run(context.Background(), Env{
+	out, err := Run(context.Background(), proc.Env{
 		Getenv:     func(k string) string { return env[k] },
 		Stdout:     &stdout,
 		HTTPClient: srv.Client(),
 		Clock:      githubtest.NewClock(time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)),
 		Rand:       func() float64 { return 0.5 },
-	}, Deps{Trainer: LocalTrainer{Workers: 1}, Differ: differ})
+	}, Options{}, Deps{Trainer: LocalTrainer{Workers: 1}, Comparer: differ, Shipper: &fakePublisher{}})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stdout.String())
 	}
-	if out.Event.Kind != KindPullRequest || out.Event.Number != 1 {
+	if out.Event.Kind != ci.KindPullRequest || out.Event.Number != 1 {
 		t.Errorf("event = %+v", out.Event)
 	}
-	if len(differ.calls) != 1 || differ.calls[0].Baseline != "git:main" {
+	if len(differ.calls) != 1 || differ.calls[0].Baseline.Raw != "git:main" {
 		t.Fatalf("differ calls = %+v, want one with baseline git:main", differ.calls)
 	}
 	if out.CommentErr != nil || out.Comment == nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // failingPublisher fails the local run's packaging.
@@ -22,7 +24,7 @@ func TestRunLoggedError(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "push_branch.json")
 	var out bytes.Buffer
-	env := Env{
+	env := proc.Env{
 		Getenv: func(k string) string {
 			if k == "MODELCI_WORKING_DIRECTORY" {
 				return h.ws + "/ml"
@@ -33,7 +35,7 @@ func TestRunLoggedError(t *testing.T) {
 		Clock:  h.clock,
 		Rand:   func() float64 { return 0.5 },
 	}
-	_, err := Run(context.Background(), env, Deps{Trainer: LocalTrainer{Workers: 1}, Differ: h.differ, Publisher: failingPublisher{}})
+	_, err := Run(context.Background(), env, Options{}, Deps{Trainer: LocalTrainer{Workers: 1}, Comparer: h.differ, Shipper: failingPublisher{}})
 	var logged *LoggedError
 	if !errors.As(err, &logged) {
 		t.Fatalf("err = %v (%T), want a LoggedError\n%s", err, err, out.String())
@@ -42,13 +44,13 @@ func TestRunLoggedError(t *testing.T) {
 		t.Errorf("the log has the error %d times, want once:\n%s", n, out.String())
 	}
 
-	_, err = Run(context.Background(), Env{Stdout: &out}, Deps{})
+	_, err = Run(context.Background(), proc.Env{Stdout: &out}, Options{}, Deps{})
 	if err == nil || errors.As(err, &logged) {
 		t.Errorf("an error that was not logged: %v", err)
 	}
 
 	gate := &fakeDiffer{gatesPassed: false}
-	_, err = Run(context.Background(), env, Deps{Trainer: LocalTrainer{Workers: 1}, Differ: gate, Publisher: h.publisher})
+	_, err = Run(context.Background(), env, Options{}, Deps{Trainer: LocalTrainer{Workers: 1}, Comparer: gate, Shipper: h.publisher})
 	if !errors.Is(err, ErrGateFailed) || !errors.As(err, &logged) {
 		t.Errorf("a failed gate: %v, want ErrGateFailed, logged", err)
 	}

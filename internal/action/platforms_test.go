@@ -14,6 +14,7 @@ import (
 	"github.com/modelci/modelci/internal/ci"
 	"github.com/modelci/modelci/internal/github/githubtest"
 	"github.com/modelci/modelci/internal/gitlab/gitlabtest"
+	"github.com/modelci/modelci/internal/proc"
 	"github.com/modelci/modelci/internal/sticky"
 )
 
@@ -171,16 +172,14 @@ func (h *ciHarness) run(t *testing.T) (*Outcome, error) {
 	h.stdout.Reset()
 	h.differ.calls = nil
 	h.publisher.calls = nil
-	return Run(context.Background(), Env{
+	return Run(context.Background(), proc.Env{
 		Getenv:     func(k string) string { return h.env[k] },
 		Stdout:     &h.stdout,
 		HTTPClient: h.gl.Client(),
 		Clock:      h.clock,
 		Rand:       func() float64 { return 0.5 },
-		ReadFile:   func(p string) ([]byte, error) { return nil, fmt.Errorf("no payload outside GitHub Actions: %s", p) },
-		Git:        h.git,
-		Overrides:  h.ov,
-	}, Deps{Trainer: LocalTrainer{Workers: 1}, Differ: h.differ, Publisher: h.publisher})
+		Run:        gitRunner(h.git),
+	}, Options{Overrides: h.ov}, Deps{Trainer: LocalTrainer{Workers: 1}, Comparer: h.differ, Shipper: h.publisher})
 }
 
 func glCounts(srv *gitlabtest.Server) map[string]int {
@@ -235,7 +234,7 @@ func TestGitLabMergeRequest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first run: %v\n%s", err, log)
 	}
-	if o.Event.Platform != ci.GitLab || o.Event.Kind != KindPullRequest || o.Event.Number != glIID {
+	if o.Event.Platform != ci.GitLab || o.Event.Kind != ci.KindPullRequest || o.Event.Number != glIID {
 		t.Errorf("event %+v", o.Event)
 	}
 	if got := glCounts(h.gl); fmt.Sprint(got) != fmt.Sprint(map[string]int{"GET /user": 1, "GET notes": 1, "POST notes": 1}) {
@@ -250,8 +249,8 @@ func TestGitLabMergeRequest(t *testing.T) {
 		t.Errorf("comment %+v", o.Comment)
 	}
 	c := h.differ.calls[0]
-	if wantSpec(c) != "registry (fallback git:"+diffBase+")" || c.ChallengerSHA != headCommit || c.ChallengerRef != "better-model" || c.WorkDir != filepath.Join(h.ws, "ml") {
-		t.Errorf("diff request: baseline %s, challenger %s %s, workdir %s", wantSpec(c), c.ChallengerRef, c.ChallengerSHA, c.WorkDir)
+	if wantSpec(c) != "registry (fallback git:"+diffBase+")" || c.SHA != headCommit || c.Ref != "better-model" || c.Dir != filepath.Join(h.ws, "ml") {
+		t.Errorf("diff request: baseline %s, challenger %s %s, workdir %s", wantSpec(c), c.Ref, c.SHA, c.Dir)
 	}
 	for _, s := range []string{"modelci run on gitlab: merge_request_event (pull_request #7 into main) in acme/house-prices", "section_start:", "Merge request note", "MR note created", "report written to ml/" + ReportFile} {
 		if !strings.Contains(log, s) {
@@ -442,7 +441,7 @@ func TestGitLabDefaultBranch(t *testing.T) {
 				t.Fatalf("%v\n%s", err, h.stdout.String())
 			}
 			if tc.wantRepo == "" {
-				if len(h.publisher.calls) != 0 || o.Event.Kind != KindOther {
+				if len(h.publisher.calls) != 0 || o.Event.Kind != ci.KindOther {
 					t.Errorf("kind %s, %d pushes", o.Event.Kind, len(h.publisher.calls))
 				}
 				return
@@ -488,8 +487,8 @@ func TestJenkinsPullRequest(t *testing.T) {
 		t.Errorf("comment %+v", o.Comment)
 	}
 	c := h.differ.calls[0]
-	if wantSpec(c) != "registry (fallback git:"+targetCommit+")" || c.ChallengerSHA != headCommit || c.ChallengerRef != "better-model" {
-		t.Errorf("diff request: baseline %s, challenger %s %s", wantSpec(c), c.ChallengerRef, c.ChallengerSHA)
+	if wantSpec(c) != "registry (fallback git:"+targetCommit+")" || c.SHA != headCommit || c.Ref != "better-model" {
+		t.Errorf("diff request: baseline %s, challenger %s %s", wantSpec(c), c.Ref, c.SHA)
 	}
 	for _, s := range []string{"modelci run on jenkins: change-request (pull_request #42 into main) in acme/house-prices", "==> Pull request comment", "PR comment created",
 		"the report names the pull request's head " + headCommit[:12] + ", not the checked-out commit " + jenkinsMerged[:12],
@@ -596,7 +595,7 @@ func TestGenericCI(t *testing.T) {
 		env      map[string]string
 		ov       ci.Overrides
 		wantErr  error
-		kind     Kind
+		kind     ci.Kind
 		baseline string
 		comments int
 		pushed   bool
@@ -606,18 +605,18 @@ func TestGenericCI(t *testing.T) {
 			name: "a pull request with a token, a repository and a number: the GitHub comment",
 			env:  map[string]string{"GITHUB_TOKEN": ghPAT},
 			ov:   ci.Overrides{Event: "pr", PRNumber: "44", Repository: "acme/house-prices", BaseRef: "origin/main"},
-			kind: KindPullRequest, baseline: "registry (fallback git:origin/main)", comments: 1, logHas: "PR comment created",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:origin/main)", comments: 1, logHas: "PR comment created",
 		},
 		{
 			name: "the same from MODELCI_* variables",
 			env:  map[string]string{"MODELCI_GITHUB_TOKEN": ghPAT, "MODELCI_EVENT": "pr", "MODELCI_PR_NUMBER": "44", "MODELCI_REPOSITORY": "acme/house-prices", "MODELCI_BASE_REF": "origin/main"},
-			kind: KindPullRequest, baseline: "registry (fallback git:origin/main)", comments: 1,
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:origin/main)", comments: 1,
 		},
 		{
 			name: "a pull request without a repository: reported, not commented",
 			env:  map[string]string{"GITHUB_TOKEN": ghPAT},
 			ov:   ci.Overrides{Event: "pr", PRNumber: "44", BaseRef: "origin/main"},
-			kind: KindPullRequest, baseline: "registry (fallback git:origin/main)", logHas: "pass --repo owner/name",
+			kind: ci.KindPullRequest, baseline: "registry (fallback git:origin/main)", logHas: "pass --repo owner/name",
 		},
 		{
 			name: "a pull request without a base: exit 2",
@@ -625,11 +624,11 @@ func TestGenericCI(t *testing.T) {
 		},
 		{
 			name: "--event push: the image is pushed",
-			ov:   ci.Overrides{Event: "push"}, kind: KindPushDefault, baseline: "none", pushed: true,
+			ov:   ci.Overrides{Event: "push"}, kind: ci.KindPushDefault, baseline: "none", pushed: true,
 		},
 		{
 			name: "no CI and no flags: a local run writes the image as an OCI layout",
-			kind: KindLocal, baseline: "none", pushed: true, logHas: "wrote the image to the OCI layout ",
+			kind: ci.KindLocal, baseline: "none", pushed: true, logHas: "wrote the image to the OCI layout ",
 		},
 		{
 			name: "a bad flag: exit 2", ov: ci.Overrides{Event: "deploy"}, wantErr: ErrUsage, logHas: `--event "deploy": want pr, push, other or local`,
@@ -664,7 +663,7 @@ func TestGenericCI(t *testing.T) {
 			if (len(h.publisher.calls) == 1) != tc.pushed {
 				t.Errorf("publish calls %+v", h.publisher.calls)
 			}
-			if tc.kind == KindLocal && len(h.publisher.calls) == 1 {
+			if tc.kind == ci.KindLocal && len(h.publisher.calls) == 1 {
 				// A local run writes a layout and pushes nowhere.
 				if c := h.publisher.calls[0]; c.Repository != "" || filepath.Base(c.Layout) != "image" {
 					t.Errorf("local publish request %+v", c)
@@ -675,5 +674,19 @@ func TestGenericCI(t *testing.T) {
 			}
 			checkPlainLog(t, log)
 		})
+	}
+}
+
+// gitRunner runs the fake git of a harness as the environment's command
+// runner (nil: no git); any other command fails.
+func gitRunner(git func(ctx context.Context, dir string, args ...string) ([]byte, error)) proc.Runner {
+	if git == nil {
+		return nil
+	}
+	return func(ctx context.Context, c proc.Command) ([]byte, error) {
+		if c.Name != "git" {
+			return nil, fmt.Errorf("unexpected command %s %v", c.Name, c.Args)
+		}
+		return git(ctx, c.Dir, c.Args...)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -17,6 +16,7 @@ import (
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/model"
+	"github.com/modelci/modelci/internal/proc"
 	"github.com/modelci/modelci/internal/train"
 )
 
@@ -105,38 +105,21 @@ type Registry interface {
 	FetchModel(ctx context.Context, tag string, dstDir string) (ref, digest string, err error)
 }
 
-// Git runs git with args in dir and returns its standard output.
-type Git func(ctx context.Context, dir string, args ...string) ([]byte, error)
+// gitFunc runs git with args in dir and returns its standard output.
+type gitFunc func(ctx context.Context, dir string, args ...string) ([]byte, error)
 
-// ExecGit runs the git binary. A failure's error includes git's standard
-// error.
-func ExecGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			return nil, fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
-		}
-		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, msg)
-	}
-	return stdout.Bytes(), nil
-}
-
-// Trainer trains the model of cfg and writes its directory to dst.
-type Trainer func(ctx context.Context, cfg *config.Config, dst string) error
+// TrainFunc trains the model of cfg and writes its directory to dst.
+type TrainFunc func(ctx context.Context, cfg *config.Config, dst string) error
 
 // Resolver turns a Spec into a champion model directory.
 type Resolver struct {
-	// Git runs git; nil means ExecGit.
-	Git Git
+	// Run runs git; nil means proc.Exec.
+	Run proc.Runner
 	// Registry fetches registry baselines; nil makes them fail with
 	// ErrNotConfigured.
 	Registry Registry
 	// Train trains git baselines; nil means train.Train + train.Write.
-	Train Trainer
+	Train TrainFunc
 	// TempDir is where temporary worktrees and models go; "" means the
 	// system's temporary directory.
 	TempDir string
@@ -208,11 +191,12 @@ func (r *Resolver) ResolveWithFallback(ctx context.Context, spec Spec, fallback 
 	return champ, fmt.Sprintf("registry baseline: %s; compared with %s instead", note, fallback.Raw), nil
 }
 
-func (r *Resolver) git() Git {
-	if r.Git != nil {
-		return r.Git
+func (r *Resolver) git() gitFunc {
+	env := proc.Env{Run: r.Run}
+	if env.Run == nil {
+		env.Run = proc.Exec
 	}
-	return ExecGit
+	return env.Git
 }
 
 func (r *Resolver) mkdirTemp() (string, error) {
@@ -334,7 +318,7 @@ func (r *Resolver) resolveGit(ctx context.Context, spec Spec, cfg *config.Config
 	return c, nil
 }
 
-func (r *Resolver) trainer() Trainer {
+func (r *Resolver) trainer() TrainFunc {
 	if r.Train != nil {
 		return r.Train
 	}

@@ -249,7 +249,7 @@ func TestGitBaselineErrors(t *testing.T) {
 		name    string
 		cfgPath string
 		ref     string
-		train   Trainer
+		train   TrainFunc
 		is      error
 		substr  []string
 	}{

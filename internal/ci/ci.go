@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/modelci/modelci/internal/exitcode"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // ErrUsage marks an environment or flags that do not describe a build
@@ -74,10 +75,10 @@ const (
 	ForgeGitLab Forge = "gitlab"
 )
 
-// Registry is the CI's container registry, when it has one (GitLab:
+// ContainerRegistry is the CI's container registry, when it has one (GitLab:
 // CI_REGISTRY, CI_REGISTRY_IMAGE). Its credentials stay in the environment
 // (image.NewKeychain reads them).
-type Registry struct {
+type ContainerRegistry struct {
 	// Host is the registry, e.g. registry.gitlab.com.
 	Host string
 	// Image is the project's image repository, e.g.
@@ -156,7 +157,7 @@ type Event struct {
 	// WORKSPACE, or "" (the current directory).
 	Workspace string
 	// Registry is the CI's container registry, if any.
-	Registry Registry
+	Registry ContainerRegistry
 	// Notes explain how the event was derived, for the log.
 	Notes []string
 
@@ -246,22 +247,8 @@ const (
 	EnvDefaultBranch = "MODELCI_DEFAULT_BRANCH"
 )
 
-// Git runs git in the checkout and returns its standard output.
-type Git func(ctx context.Context, args ...string) ([]byte, error)
-
-// Options are the inputs of Detect.
-type Options struct {
-	// Getenv reads the environment. Required.
-	Getenv func(string) string
-	// ReadFile reads GitHub's event payload (GITHUB_EVENT_PATH); nil means
-	// no payload.
-	ReadFile func(string) ([]byte, error)
-	// Git asks the checkout (Jenkins' local merge commit, the commit of a
-	// generic build); nil means git is not consulted.
-	Git Git
-	// Overrides are the flags; empty fields fall back to MODELCI_*.
-	Overrides Overrides
-}
+// gitFunc runs git in the checkout and returns its standard output.
+type gitFunc func(ctx context.Context, args ...string) ([]byte, error)
 
 // DetectPlatform says which CI this is: GitHub Actions (GITHUB_ACTIONS or
 // GITHUB_EVENT_NAME), GitLab CI (GITLAB_CI=true), Jenkins (JENKINS_URL),
@@ -279,28 +266,37 @@ func DetectPlatform(getenv func(string) string) Platform {
 }
 
 // Detect reads the build from the environment, then applies the
-// overrides. It always returns an Event with what it could learn; the
-// error says the build cannot be run by `modelci run` (bad flags, a
-// GitHub PR event without its payload, no CI and no --event).
-func Detect(ctx context.Context, o Options) (*Event, error) {
-	if o.Getenv == nil {
-		return nil, errors.New("ci: Options need Getenv")
+// overrides (the flags; empty fields fall back to MODELCI_*). From env it
+// uses Getenv (required), ReadFile for GitHub's event payload
+// (GITHUB_EVENT_PATH; nil means no payload) and Run for git in the
+// workspace (Jenkins' local merge commit, the commit of a generic build;
+// nil means git is not consulted). It always returns an Event with what it
+// could learn; the error says the build cannot be run by `modelci run` (bad
+// flags, a GitHub PR event without its payload, no CI and no --event).
+func Detect(ctx context.Context, env proc.Env, overrides Overrides) (*Event, error) {
+	if env.Getenv == nil {
+		return nil, errors.New("ci: Detect needs Getenv")
 	}
-	getenv := func(k string) string { return strings.TrimSpace(o.Getenv(k)) }
-	ov := o.Overrides.withEnv(getenv)
+	getenv := func(k string) string { return strings.TrimSpace(env.Getenv(k)) }
+	ov := overrides.withEnv(getenv)
+	var git gitFunc
+	if env.Run != nil {
+		dir := WorkspaceDir(env.Getenv)
+		git = func(ctx context.Context, args ...string) ([]byte, error) { return env.Git(ctx, dir, args...) }
+	}
 	var (
 		ev  *Event
 		err error
 	)
 	switch DetectPlatform(getenv) {
 	case GitHub:
-		ev, err = fromGitHub(getenv, o.ReadFile)
+		ev, err = fromGitHub(getenv, env.ReadFile)
 	case GitLab:
 		ev = fromGitLab(getenv)
 	case Jenkins:
-		ev = fromJenkins(ctx, getenv, o.Git, ov)
+		ev = fromJenkins(ctx, getenv, git, ov)
 	default:
-		ev = fromGeneric(ctx, getenv, o.Git, ov)
+		ev = fromGeneric(ctx, getenv, git, ov)
 	}
 	if oerr := ov.apply(ev); oerr != nil {
 		return ev, oerr
@@ -405,7 +401,7 @@ func splitRepository(s string) (owner, repo string, ok bool) {
 }
 
 // fromGeneric is a build outside the known CIs: described by the flags.
-func fromGeneric(ctx context.Context, getenv func(string) string, git Git, ov Overrides) *Event {
+func fromGeneric(ctx context.Context, getenv func(string) string, git gitFunc, ov Overrides) *Event {
 	ev := &Event{Platform: Generic, Name: "flags", DefaultBranch: ov.DefaultBranch, APIURL: strings.TrimRight(getenv("GITHUB_API_URL"), "/")}
 	if ev.DefaultBranch == "" {
 		ev.DefaultBranch = "main"
@@ -424,4 +420,18 @@ func webURL(raw string) string {
 	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), ".git")
 	u.RawPath = ""
 	return u.String()
+}
+
+// HeadBranch is the branch the CI builds, from its variables: a pull
+// request's source branch (GITHUB_HEAD_REF, GitLab's
+// CI_MERGE_REQUEST_SOURCE_BRANCH_NAME), else the branch or tag being built
+// (GITHUB_REF_NAME, CI_COMMIT_REF_NAME); empty outside a CI that sets
+// them. It names a commit whose checkout is detached.
+func HeadBranch(getenv func(string) string) string {
+	for _, v := range []string{"GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"} {
+		if ref := getenv(v); ref != "" {
+			return ref
+		}
+	}
+	return ""
 }

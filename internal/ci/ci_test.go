@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelci/modelci/internal/proc"
 )
 
 const (
@@ -115,7 +117,7 @@ func with(env map[string]string, kv ...string) map[string]string {
 
 // fakeGit answers `git log -1 --format=...` and `git rev-parse HEAD` for a
 // HEAD with the given parents and committer.
-func fakeGit(head string, parents []string, committer, email string) Git {
+func fakeGit(head string, parents []string, committer, email string) gitFunc {
 	return func(_ context.Context, args ...string) ([]byte, error) {
 		switch strings.Join(args, " ") {
 		case "rev-parse HEAD":
@@ -127,13 +129,21 @@ func fakeGit(head string, parents []string, committer, email string) Git {
 	}
 }
 
+// runGit runs git commands through g, nil for nil (git not consulted).
+func runGit(g gitFunc) proc.Runner {
+	if g == nil {
+		return nil
+	}
+	return func(ctx context.Context, c proc.Command) ([]byte, error) { return g(ctx, c.Args...) }
+}
+
 func TestDetect(t *testing.T) {
 	t.Parallel()
 	jenkinsMergeGit := fakeGit(mergeSHA, []string{headSHA, baseSHA}, "Jenkins", "nobody@nowhere")
 	cases := []struct {
 		name string
 		env  map[string]string
-		git  Git
+		git  gitFunc
 		ov   Overrides
 		want Event
 		// notes that must appear
@@ -150,7 +160,7 @@ func TestDetect(t *testing.T) {
 				Forge: ForgeGitLab, APIURL: "https://gitlab.example.com/api/v4", ProjectID: "4711",
 				WebURL: "https://gitlab.example.com/acme/ml/house-prices", PRURL: "https://gitlab.example.com/acme/ml/house-prices/-/merge_requests/7",
 				ReportSHA: headSHA, ReportRef: "feature/better-model", Workspace: "/builds/acme/ml/house-prices",
-				Registry: Registry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}},
+				Registry: ContainerRegistry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}},
 		},
 		{
 			name: "GitLab merged results pipeline: the report names the source head, not the merge commit",
@@ -176,7 +186,7 @@ func TestDetect(t *testing.T) {
 			want: Event{Platform: GitLab, Name: "push", Kind: KindPushDefault, Owner: "acme/ml", Repo: "house-prices",
 				SHA: mainSHA, Ref: "refs/heads/main", Actor: "alice", DefaultBranch: "main",
 				APIURL: "https://gitlab.example.com/api/v4", ProjectID: "4711", WebURL: "https://gitlab.example.com/acme/ml/house-prices",
-				Workspace: "/builds/acme/ml/house-prices", Registry: Registry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}},
+				Workspace: "/builds/acme/ml/house-prices", Registry: ContainerRegistry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}},
 		},
 		{
 			name: "GitLab branch pipeline on another branch",
@@ -204,7 +214,7 @@ func TestDetect(t *testing.T) {
 				SHA: mainSHA, Actor: "alice", DefaultBranch: "main", Number: 12, BaseSHA: baseSHA, BaseRef: "main", HeadSHA: headSHA, HeadRef: "feature",
 				BaseRepo: "acme/house-prices", HeadRepo: "acme/house-prices", InPullRequest: true, Forge: ForgeGitHub, APIURL: "https://api.github.com",
 				ProjectID: "4711", WebURL: "https://gitlab.example.com/acme/ml/house-prices", ReportSHA: headSHA, ReportRef: "feature",
-				Workspace: "/builds/acme/ml/house-prices", Registry: Registry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}},
+				Workspace: "/builds/acme/ml/house-prices", Registry: ContainerRegistry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}},
 		},
 		{
 			name: "Jenkins PR merged with the target: the PR head and the merged target from HEAD's parents",
@@ -359,7 +369,7 @@ func TestDetect(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ev, err := Detect(context.Background(), Options{Getenv: func(k string) string { return tc.env[k] }, Git: tc.git, Overrides: tc.ov})
+			ev, err := Detect(context.Background(), proc.Env{Getenv: func(k string) string { return tc.env[k] }, Run: runGit(tc.git)}, tc.ov)
 			if tc.wantErr != "" {
 				if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -397,14 +407,14 @@ func gitlabMRWant() Event {
 		Forge: ForgeGitLab, APIURL: "https://gitlab.example.com/api/v4", ProjectID: "4711",
 		WebURL: "https://gitlab.example.com/acme/ml/house-prices", PRURL: "https://gitlab.example.com/acme/ml/house-prices/-/merge_requests/7",
 		ReportSHA: headSHA, ReportRef: "feature/better-model", Workspace: "/builds/acme/ml/house-prices",
-		Registry: Registry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}}
+		Registry: ContainerRegistry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}}
 }
 
 func gitlabBranchWant() Event {
 	return Event{Platform: GitLab, Name: "push", Kind: KindPushDefault, Owner: "acme/ml", Repo: "house-prices",
 		SHA: mainSHA, Ref: "refs/heads/main", Actor: "alice", DefaultBranch: "main",
 		APIURL: "https://gitlab.example.com/api/v4", ProjectID: "4711", WebURL: "https://gitlab.example.com/acme/ml/house-prices",
-		Workspace: "/builds/acme/ml/house-prices", Registry: Registry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}}
+		Workspace: "/builds/acme/ml/house-prices", Registry: ContainerRegistry{Host: "registry.example.com", Image: "registry.example.com/acme/ml/house-prices"}}
 }
 
 func jenkinsPRWant() Event {
@@ -474,7 +484,7 @@ func TestJenkinsMergeRealGit(t *testing.T) {
 		return cmd.Output()
 	}
 	env := with(jenkinsPR(), "GIT_COMMIT", merge)
-	ev, err := Detect(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Git: git})
+	ev, err := Detect(context.Background(), proc.Env{Getenv: func(k string) string { return env[k] }, Run: runGit(git)}, Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +494,7 @@ func TestJenkinsMergeRealGit(t *testing.T) {
 	// The same PR built at its head (the "head" discovery strategy).
 	run(nil, "checkout", "-q", head)
 	env = with(jenkinsPR(), "GIT_COMMIT", head)
-	ev, err = Detect(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Git: git})
+	ev, err = Detect(context.Background(), proc.Env{Getenv: func(k string) string { return env[k] }, Run: runGit(git)}, Overrides{})
 	if err != nil || ev.HeadSHA != head || ev.BaseSHA != "" {
 		t.Errorf("head build: head %s base %s err %v", ev.HeadSHA, ev.BaseSHA, err)
 	}
@@ -497,7 +507,7 @@ func TestPullRequestTargetStays(t *testing.T) {
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_REPOSITORY": "acme/house-prices",
 		"GITHUB_EVENT_PATH": filepath.Join("..", "..", "testdata", "events", "pull_request_target.json"), "MODELCI_EVENT": "pr"}
 	for _, ov := range []Overrides{{}, {Event: "push"}, {PRNumber: "1"}} {
-		ev, err := Detect(context.Background(), Options{Getenv: func(k string) string { return env[k] }, ReadFile: os.ReadFile, Overrides: ov})
+		ev, err := Detect(context.Background(), proc.Env{Getenv: func(k string) string { return env[k] }, ReadFile: os.ReadFile}, ov)
 		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "pull_request_target") || ev.Kind != KindPullRequestTarget || ev.Number != 44 {
 			t.Errorf("%+v: kind %s, number %d, err %v", ov, ev.Kind, ev.Number, err)
 		}
@@ -593,7 +603,7 @@ func TestDetectGitHub(t *testing.T) {
 			if tc.readErr != nil {
 				read = func(string) ([]byte, error) { return nil, tc.readErr }
 			}
-			ev, err := Detect(context.Background(), Options{Getenv: func(k string) string { return env[k] }, ReadFile: read})
+			ev, err := Detect(context.Background(), proc.Env{Getenv: func(k string) string { return env[k] }, ReadFile: read}, Overrides{})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

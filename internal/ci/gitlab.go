@@ -19,7 +19,7 @@ func fromGitLab(getenv func(string) string) *Event {
 		WebURL:        getenv("CI_PROJECT_URL"),
 		Workspace:     getenv("CI_PROJECT_DIR"),
 		ProjectID:     getenv("CI_PROJECT_ID"),
-		Registry:      Registry{Host: getenv("CI_REGISTRY"), Image: getenv("CI_REGISTRY_IMAGE")},
+		Registry:      ContainerRegistry{Host: getenv("CI_REGISTRY"), Image: getenv("CI_REGISTRY_IMAGE")},
 	}
 	e.APIURL = strings.TrimRight(getenv("CI_API_V4_URL"), "/")
 	if e.APIURL == "" {

@@ -20,7 +20,7 @@ const (
 // fromJenkins reads a Jenkins build: multibranch variables
 // (https://www.jenkins.io/doc/book/pipeline/multibranch/#additional-environment-variables)
 // and the Git plugin's GIT_COMMIT, GIT_BRANCH and GIT_URL.
-func fromJenkins(ctx context.Context, getenv func(string) string, git Git, ov Overrides) *Event {
+func fromJenkins(ctx context.Context, getenv func(string) string, git gitFunc, ov Overrides) *Event {
 	e := &Event{
 		Platform:  Jenkins,
 		SHA:       getenv("GIT_COMMIT"),
@@ -93,7 +93,7 @@ func fromJenkins(ctx context.Context, getenv func(string) string, git Git, ov Ov
 }
 
 // gitHead returns the commit checked out, when git can tell.
-func gitHead(ctx context.Context, git Git) string {
+func gitHead(ctx context.Context, git gitFunc) string {
 	if git == nil {
 		return ""
 	}
@@ -109,7 +109,7 @@ func gitHead(ctx context.Context, git Git) string {
 // its second the target revision that was merged in; those become HeadSHA
 // and BaseSHA. Any other HEAD (the PR head itself, or a merge commit the
 // author pushed) is the PR head.
-func jenkinsMerge(ctx context.Context, git Git, e *Event) {
+func jenkinsMerge(ctx context.Context, git gitFunc, e *Event) {
 	if git == nil {
 		e.Notes = append(e.Notes, "the PR head is GIT_COMMIT "+short(e.SHA)+" (git was not consulted)")
 		return

@@ -1,6 +1,11 @@
 package cli
 
 import (
+	"github.com/modelci/modelci/internal/baseline"
+
+	"github.com/modelci/modelci/internal/compare"
+	"github.com/modelci/modelci/internal/proc"
+
 	"context"
 	"encoding/json"
 	"os"
@@ -9,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/diff"
 	"github.com/modelci/modelci/internal/exitcode"
@@ -232,9 +236,9 @@ func TestDiffGitBaseline(t *testing.T) {
 	}
 }
 
-// TestReportDiffer: the Differ of `modelci run` renders the same report,
+// TestRunComparer: the comparer of `modelci run` renders the same report,
 // with the marker the comment poster looks for.
-func TestReportDiffer(t *testing.T) {
+func TestRunComparer(t *testing.T) {
 	t.Parallel()
 	dir := project(t, map[string]string{"modelci.yaml": diffConfig + "gates:\n  - {metric: r2, max: 0.5}\n", "data.csv": regressionCSV(300)})
 	cfg, err := config.Load(filepath.Join(dir, "modelci.yaml"))
@@ -245,7 +249,7 @@ func TestReportDiffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := reportDiffer{workers: 1}.Diff(context.Background(), action.DiffRequest{Config: cfg, Challenger: res, Baseline: "none", WorkDir: dir})
+	d, err := comparer(proc.Env{Run: proc.Exec}, 1).Compare(context.Background(), compare.Request{Config: cfg, Challenger: diff.ChallengerFromTraining(cfg, res), Baseline: noBaseline, Dir: dir, Trained: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +267,7 @@ func TestReportDiffer(t *testing.T) {
 	// On a GitLab or Jenkins PR the report names the PR's head, not the
 	// merge commit CI checked out.
 	const head = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
-	d, err = reportDiffer{workers: 1}.Diff(context.Background(), action.DiffRequest{Config: cfg, Challenger: res, Baseline: "none", WorkDir: dir, ChallengerRef: "better-model", ChallengerSHA: head})
+	d, err = comparer(proc.Env{Run: proc.Exec}, 1).Compare(context.Background(), compare.Request{Config: cfg, Challenger: diff.ChallengerFromTraining(cfg, res), Baseline: noBaseline, Dir: dir, Trained: true, Ref: "better-model", SHA: head})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,3 +279,6 @@ func TestReportDiffer(t *testing.T) {
 		t.Errorf("the report does not name the PR head %s:\n%s", head[:7], d.Markdown)
 	}
 }
+
+// noBaseline is the spec "none": the challenger alone.
+var noBaseline = baseline.Spec{Kind: baseline.KindNone, Raw: "none"}

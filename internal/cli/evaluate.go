@@ -68,22 +68,12 @@ with (its test_size and seed), which needs the training data file itself;
 			ev := evaluation{
 				Model: m.Name, Task: m.Task, Data: dataPath, DataSHA256: f.SHA256,
 				Rows: f.Rows, Split: splitName, Scored: len(res.Rows), DroppedMissing: res.DroppedMissing,
-				Metrics: map[string]float64{}, Directions: map[string]string{},
 				ConfusionMatrix: res.Confusion, Unseen: res.Unseen,
 			}
 			if len(ev.Unseen) == 0 {
 				ev.Unseen = nil
 			}
-			for _, v := range res.Metrics {
-				ev.Metrics[v.Name] = v.Value
-				ev.Directions[v.Name] = string(v.Direction)
-			}
-			for _, s := range res.Skipped {
-				if ev.Skipped == nil {
-					ev.Skipped = map[string]string{}
-				}
-				ev.Skipped[s.Name] = s.Reason
-			}
+			ev.Metrics, ev.Directions, ev.Skipped = res.Maps()
 			if asJSON {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")

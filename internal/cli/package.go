@@ -163,7 +163,7 @@ func publishOptions(env Env, req packageRequest, ci image.CIInfo, onPublished fu
 		MountFrom:   req.MountFrom,
 		Credentials: image.Credentials{Username: req.Username, Password: req.Password, Masker: masker},
 		Keychain:    func(c image.Credentials) *image.Keychain { return keychain(env, c) },
-		UserAgent:   "modelci/" + Version(),
+		UserAgent:   userAgent(),
 		CI:          ci,
 		Logf:        func(format string, args ...any) { fmt.Fprintf(env.Stdout, format+"\n", args...) },
 		OnPublished: onPublished,

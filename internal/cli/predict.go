@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/evaluate"
 )
@@ -99,12 +98,11 @@ as their parsed value).`,
 			if len(res.Unseen) > 0 {
 				fmt.Fprintf(env.Stderr, "modelci: unseen categories (encoded as all zeros): %s\n", formatCounts(res.Unseen))
 			}
-			if out == "" || out == "-" {
-				_, err := env.Stdout.Write(buf.Bytes())
+			if err := writeOut(env, out, buf.Bytes(), "the predictions"); err != nil {
 				return err
 			}
-			if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-				return err
+			if out == "" || out == "-" {
+				return nil
 			}
 			fmt.Fprintf(env.Stderr, "modelci: wrote %d predictions to %s\n", f.Rows, out)
 			return nil

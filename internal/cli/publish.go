@@ -4,22 +4,11 @@ import (
 	"context"
 	"errors"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-
 	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/image"
 )
 
-// keychain is the registry keychain of every command: the explicit
-// credentials in c, the variables of env (GITHUB_TOKEN for ghcr.io,
-// GitLab's CI_REGISTRY_*), then the Docker config and credential helpers.
-func keychain(env Env, c image.Credentials) *image.Keychain {
-	c.Getenv = env.Getenv
-	c.Docker = authn.DefaultKeychain
-	return image.NewKeychain(c)
-}
-
-// imagePublisher is the Publisher of `modelci run`: the same build and push
+// imagePublisher is the Shipper of `modelci run`: the same build and push
 // as `modelci package`. action.Run sets the image_digest output itself.
 type imagePublisher struct {
 	env Env
@@ -27,9 +16,9 @@ type imagePublisher struct {
 	runtimes []string
 }
 
-var _ action.Publisher = imagePublisher{}
+var _ action.Shipper = imagePublisher{}
 
-// Publish implements action.Publisher.
+// Publish implements action.Shipper.
 func (p imagePublisher) Publish(ctx context.Context, req action.PublishRequest) (*action.PublishResult, error) {
 	// The commit `modelci run` detected (GIT_COMMIT on Jenkins, git HEAD
 	// in another CI) tags the image even where image.DetectCI, which reads

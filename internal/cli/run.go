@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"math/rand/v2"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/action"
-	"github.com/modelci/modelci/internal/baseline"
 	"github.com/modelci/modelci/internal/ci"
-	"github.com/modelci/modelci/internal/httpretry"
 )
 
 func newRunCmd(env Env) *cobra.Command {
@@ -61,15 +58,9 @@ a warning, and the report in the job summary.`,
 				}
 				return env.Getenv(k)
 			}
-			_, err := action.Run(cmd.Context(), action.Env{
-				Getenv:     getenv,
-				Stdout:     env.Stdout,
-				HTTPClient: env.HTTPClient,
-				Clock:      httpretry.SystemClock{},
-				Rand:       rand.Float64,
-				Git:        baseline.ExecGit,
-				Overrides:  ov,
-			}, runDeps(env, runtimes))
+			runEnv := env
+			runEnv.Getenv = getenv
+			_, err := action.Run(cmd.Context(), runEnv, action.Options{Overrides: ov}, runDeps(env, runtimes))
 			return err
 		},
 	}
@@ -87,13 +78,12 @@ a warning, and the report in the job summary.`,
 }
 
 // runDeps are the implementations `modelci run` uses: local training, the
-// same comparison and report as `modelci diff`, and the image publisher
-// (internal/image). action.Run also accepts Deps without a publisher, and
-// then says the push is not configured instead of pretending.
+// same comparison and report as `modelci diff`, and the same image as
+// `modelci package`.
 func runDeps(env Env, runtimes []string) action.Deps {
 	return action.Deps{
-		Trainer:   action.LocalTrainer{},
-		Differ:    reportDiffer{env: env},
-		Publisher: imagePublisher{env: env, runtimes: runtimes},
+		Trainer:  action.LocalTrainer{},
+		Comparer: comparer(env, 0),
+		Shipper:  imagePublisher{env: env, runtimes: runtimes},
 	}
 }

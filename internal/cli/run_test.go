@@ -156,7 +156,6 @@ func TestRunExitError(t *testing.T) {
 		{fmt.Errorf("x: %w", action.ErrUsage), exitcode.Usage},
 		{fmt.Errorf("x: %w", action.ErrRefused), exitcode.Usage},
 		{fmt.Errorf("x: %w", train.ErrData), exitcode.Failure},
-		{fmt.Errorf("x: %w", action.ErrNotWired), exitcode.Failure},
 		{errors.New("network down"), exitcode.Failure},
 	}
 	for _, tc := range cases {

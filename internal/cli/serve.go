@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/exitcode"
@@ -67,8 +66,8 @@ func resolveServeModel(ctx context.Context, env Env, modelDir string, modelFlag 
 		}
 		cleanup := func() { _ = os.RemoveAll(tmp) }
 		f := &image.Fetcher{
-			Keychain:  image.NewKeychain(image.Credentials{Getenv: env.Getenv, Docker: authn.DefaultKeychain}),
-			UserAgent: "modelci/" + Version(),
+			Keychain:  keychain(env, image.Credentials{}),
+			UserAgent: userAgent(),
 		}
 		dst := filepath.Join(tmp, "model")
 		got, err := f.Fetch(ctx, imageRef, dst)

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"github.com/modelci/modelci/internal/compare"
+	"github.com/modelci/modelci/internal/proc"
+
 	"context"
 	"encoding/json"
 	"os"
@@ -8,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/diff"
 	"github.com/modelci/modelci/internal/train"
@@ -61,7 +63,7 @@ func TestReportSaysUncommittedChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := reportDiffer{workers: 1}.Diff(context.Background(), action.DiffRequest{Config: cfg, Challenger: res, Baseline: "none", WorkDir: dir})
+		d, err := comparer(proc.Env{Run: proc.Exec}, 1).Compare(context.Background(), compare.Request{Config: cfg, Challenger: diff.ChallengerFromTraining(cfg, res), Baseline: noBaseline, Dir: dir, Trained: true})
 		if err != nil {
 			t.Fatal(err)
 		}

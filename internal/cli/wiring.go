@@ -1,55 +1,44 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/modelci/modelci/internal/baseline"
-	"github.com/modelci/modelci/internal/config"
+	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/image"
 )
 
-// registrySource adapts the image package's registry fetcher to the
-// baseline resolver: a tag that does not exist yet (the first release) is
-// "no baseline model", so the resolver can fall back.
-type registrySource struct {
-	src *image.RegistrySource
+// credentials completes the registry credentials of every command: the
+// explicit ones in c, the variables of env (GITHUB_TOKEN for ghcr.io,
+// GitLab's CI_REGISTRY_*), then the Docker config and credential helpers.
+// go-containerregistry's Docker keychain reads $DOCKER_CONFIG and runs the
+// credential helpers itself; this is the one place modelci hands it over.
+func credentials(env Env, c image.Credentials) image.Credentials {
+	c.Getenv = env.Getenv
+	c.Docker = authn.DefaultKeychain
+	return c
 }
 
-// FetchModel implements baseline.Registry.
-func (r registrySource) FetchModel(ctx context.Context, tag, dstDir string) (string, string, error) {
-	ref, digest, err := r.src.FetchModel(ctx, tag, dstDir)
-	if errors.Is(err, image.ErrNotFound) {
-		return "", "", fmt.Errorf("%w: %w", baseline.ErrNoModel, err)
-	}
-	return ref, digest, err
+// keychain is the registry keychain of credentials(env, c).
+func keychain(env Env, c image.Credentials) *image.Keychain {
+	return image.NewKeychain(credentials(env, c))
 }
 
-// registryFor returns the registry baseline of the configured image
-// repository, or nil when no image is configured. Credentials come from the
-// same keychain as `modelci package` (explicit, GITHUB_TOKEN for ghcr.io,
-// GitLab's CI_REGISTRY_*, the Docker config).
-func registryFor(env Env, cfg *config.Config, username, password string, mask func(string)) baseline.Registry {
-	if cfg == nil || cfg.Image.Repository == "" {
+// userAgent names modelci to registries.
+func userAgent() string { return "modelci/" + Version() }
+
+// writeOut writes body to the file out atomically, or to standard output
+// when out is "" or "-".
+func writeOut(env Env, out string, body []byte, what string) error {
+	if out == "" || out == "-" {
+		if _, err := env.Stdout.Write(body); err != nil {
+			return fmt.Errorf("write %s: %w", what, err)
+		}
 		return nil
 	}
-	repo, err := image.ParseRepository(cfg.Image.Repository, false)
-	if err != nil {
-		return nil
+	if err := atomicfile.WriteFile(out, body, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", what, err)
 	}
-	kc := image.NewKeychain(image.Credentials{
-		Username: username,
-		Password: password,
-		Registry: repo.RegistryStr(),
-		Getenv:   env.Getenv,
-		Docker:   authn.DefaultKeychain,
-		Masker:   mask,
-	})
-	return registrySource{src: &image.RegistrySource{
-		Repository: cfg.Image.Repository,
-		Fetcher:    &image.Fetcher{Keychain: kc, UserAgent: "modelci/" + Version()},
-	}}
+	return nil
 }

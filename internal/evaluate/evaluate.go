@@ -567,3 +567,23 @@ func (r *Result) ComputeMetrics(m *model.Model, names []string) error {
 	r.Metrics, r.Skipped, err = metrics.Regression(r.YTrue, r.Pred, names)
 	return err
 }
+
+// Maps returns the metrics by name: their values, their directions
+// ("lower" or "higher" is better) and, for the metrics that could not be
+// computed, the reasons (nil when there are none). metrics.json and
+// `modelci evaluate --json` carry them as they are.
+func (r *Result) Maps() (values map[string]float64, directions, skipped map[string]string) {
+	values = make(map[string]float64, len(r.Metrics))
+	directions = make(map[string]string, len(r.Metrics))
+	for _, v := range r.Metrics {
+		values[v.Name] = v.Value
+		directions[v.Name] = string(v.Direction)
+	}
+	for _, s := range r.Skipped {
+		if skipped == nil {
+			skipped = map[string]string{}
+		}
+		skipped[s.Name] = s.Reason
+	}
+	return values, directions, skipped
+}

@@ -81,7 +81,7 @@ func DetectCI(getenv func(string) string, readFile func(string) ([]byte, error))
 	}
 	// The error only says `modelci run` could not act on the event; what
 	// could be learnt is still there.
-	ev, _ := ci.Detect(context.Background(), ci.Options{Getenv: platformOnly, ReadFile: readFile})
+	ev, _ := ci.Detect(context.Background(), proc.Env{Getenv: platformOnly, ReadFile: readFile}, ci.Overrides{})
 	if ev == nil {
 		return CIInfo{}
 	}

@@ -422,8 +422,6 @@ func metricsFile(s *Settings, m *model.Model, t *table, f *dataset.Frame, sel *S
 		SchemaVersion: model.SchemaVersion,
 		Name:          m.Name,
 		Task:          m.Task,
-		Metrics:       map[string]float64{},
-		Directions:    map[string]string{},
 		Split: model.SplitInfo{
 			TrainRows: len(sel.Train),
 			TestRows:  len(sel.Test),
@@ -442,16 +440,7 @@ func metricsFile(s *Settings, m *model.Model, t *table, f *dataset.Frame, sel *S
 		Classes:         m.Classes,
 		ConfusionMatrix: test.Confusion,
 	}
-	for _, v := range test.Metrics {
-		mf.Metrics[v.Name] = v.Value
-		mf.Directions[v.Name] = string(v.Direction)
-	}
-	for _, sk := range test.Skipped {
-		if mf.Skipped == nil {
-			mf.Skipped = map[string]string{}
-		}
-		mf.Skipped[sk.Name] = sk.Reason
-	}
+	mf.Metrics, mf.Directions, mf.Skipped = test.Maps()
 	for i, c := range t.features {
 		mf.Data.Columns[c.Name] = c.Kind.String()
 		if m.Features[i].Type == model.Date {
