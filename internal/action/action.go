@@ -13,15 +13,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/modelci/modelci/internal/atomicfile"
 	"github.com/modelci/modelci/internal/baseline"
@@ -31,6 +28,7 @@ import (
 	"github.com/modelci/modelci/internal/diff"
 	"github.com/modelci/modelci/internal/exitcode"
 	"github.com/modelci/modelci/internal/proc"
+	"github.com/modelci/modelci/internal/workflow"
 )
 
 // Errors that decide the exit code.
@@ -125,46 +123,25 @@ func Run(ctx context.Context, env proc.Env, opts Options, deps Deps) (*Outcome, 
 	if deps.Comparer == nil || deps.Shipper == nil {
 		return nil, errors.New("modelci run: Deps needs a Comparer and a Shipper")
 	}
-	w := &stickyWriter{w: env.Stdout}
 	platform := ci.DetectPlatform(env.Getenv)
 	r := &runner{env: env, opts: opts, deps: deps, platform: platform, out: &Outcome{}}
 	if platform == ci.GitHub {
-		r.a = newAction(env.Getenv, w)
-		r.log = githubLog{a: r.a}
+		r.a = workflow.New(env.Getenv, env.Stdout)
+		r.log = r.a
 	} else {
-		r.log = &plainLog{w: w, sections: platform == ci.GitLab, now: env.Clock.Now}
+		r.log = &plainLog{w: env.Stdout, sections: platform == ci.GitLab, now: env.Clock.Now}
 	}
 	counted := &errorCountingLog{logger: r.log}
 	r.log = counted
 	err := r.run(ctx)
-	if w.err != nil && err == nil {
-		err = fmt.Errorf("write the log: %w", w.err)
+	logErr := r.log.Err()
+	if logErr != nil && err == nil {
+		err = fmt.Errorf("write the log: %w", logErr)
 	}
-	if err != nil && counted.errors > 0 && w.err == nil {
+	if err != nil && counted.errors > 0 && logErr == nil {
 		err = &LoggedError{Err: err}
 	}
 	return r.out, err
-}
-
-// newAction wraps the injected environment and writer in go-githubactions.
-func newAction(getenv func(string) string, w io.Writer) *githubactions.Action {
-	return githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(w))
-}
-
-// stickyWriter keeps the first write error instead of returning it, since
-// go-githubactions panics on one.
-type stickyWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (s *stickyWriter) Write(p []byte) (int, error) {
-	if s.err == nil {
-		if _, err := s.w.Write(p); err != nil {
-			s.err = err
-		}
-	}
-	return len(p), nil
 }
 
 type runner struct {
@@ -172,8 +149,8 @@ type runner struct {
 	opts     Options
 	deps     Deps
 	platform ci.Platform
-	// a is go-githubactions on GitHub Actions, nil elsewhere.
-	a   *githubactions.Action
+	// a is GitHub's workflow commands on GitHub Actions, nil elsewhere.
+	a   *workflow.Commands
 	log logger
 	out *Outcome
 	// fallback is the baseline spec used when the registry has no image yet.
@@ -205,7 +182,7 @@ func (r *runner) run(ctx context.Context) error {
 	for _, s := range in.secrets() {
 		if s != "" && !seen[s] {
 			seen[s] = true
-			r.log.Mask(s)
+			r.log.AddMask(s)
 		}
 	}
 	if inErr != nil {
@@ -539,18 +516,6 @@ func (r *runner) compareRequest() (compare.Request, error) {
 		req.Fallback = &fb
 	}
 	return req, nil
-}
-
-// catch turns the panics go-githubactions raises on I/O errors into
-// errors.
-func catch(op string, fn func()) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%s: %v", op, v)
-		}
-	}()
-	fn()
-	return nil
 }
 
 func (r *runner) publish(ctx context.Context, gateFailed bool) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/modelci/modelci/internal/github"
 	"github.com/modelci/modelci/internal/github/githubtest"
 	"github.com/modelci/modelci/internal/proc"
+	"github.com/modelci/modelci/internal/workflow"
 )
 
 const (
@@ -746,10 +747,10 @@ func TestOutputDelimiter(t *testing.T) {
 	var out bytes.Buffer
 	env := proc.Env{Getenv: func(k string) string { return h.env[k] }, Stdout: &out, Clock: h.clock}
 	rr := &runner{env: env, out: &Outcome{}}
-	rr.a = newAction(env.Getenv, &out)
-	rr.log = githubLog{a: rr.a}
+	rr.a = workflow.New(env.Getenv, &out)
+	rr.log = rr.a
 	snk := githubSink{r: rr}
-	err := snk.setOutput("metrics", "{}\n"+fileCommandDelimiter+"\ngates_passed<<EOF\ntrue\nEOF")
+	err := snk.setOutput("metrics", "{}\n"+workflow.Delimiter+"\ngates_passed<<EOF\ntrue\nEOF")
 	if err == nil || !strings.Contains(err.Error(), "delimiter") {
 		t.Fatalf("err = %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
+	"github.com/modelci/modelci/internal/workflow"
 )
 
 // logger is the job log of a platform: GitHub Actions' workflow commands
@@ -23,28 +23,16 @@ type logger interface {
 	ErrorTitled(title, format string, args ...any)
 	Group(name string)
 	EndGroup()
-	// Mask hides a secret in the rest of the log where the platform can
-	// (GitHub's ::add-mask::); elsewhere it does nothing, and secrets are
-	// simply never printed.
-	Mask(secret string)
+	// AddMask hides a secret in the rest of the log where the platform
+	// can (GitHub's ::add-mask::); elsewhere it does nothing, and secrets
+	// are simply never printed.
+	AddMask(secret string)
+	// Err is the first error writing the log, nil if none.
+	Err() error
 }
 
-// githubLog writes GitHub Actions workflow commands.
-type githubLog struct{ a *githubactions.Action }
-
-func (g githubLog) Infof(f string, args ...any)    { g.a.Infof(f, args...) }
-func (g githubLog) Noticef(f string, args ...any)  { g.a.Noticef(f, args...) }
-func (g githubLog) Warningf(f string, args ...any) { g.a.Warningf(f, args...) }
-func (g githubLog) Errorf(f string, args ...any)   { g.a.Errorf(f, args...) }
-func (g githubLog) WarningTitled(title, f string, args ...any) {
-	g.a.WithFieldsMap(map[string]string{"title": title}).Warningf(f, args...)
-}
-func (g githubLog) ErrorTitled(title, f string, args ...any) {
-	g.a.WithFieldsMap(map[string]string{"title": title}).Errorf(f, args...)
-}
-func (g githubLog) Group(name string) { g.a.Group(name) }
-func (g githubLog) EndGroup()         { g.a.EndGroup() }
-func (g githubLog) Mask(s string)     { g.a.AddMask(s) }
+// On GitHub Actions the logger is *workflow.Commands.
+var _ logger = (*workflow.Commands)(nil)
 
 // plainLog writes plain lines: "warning: …", "error: …". With sections it
 // wraps groups in GitLab's collapsible sections
@@ -55,11 +43,21 @@ type plainLog struct {
 	now      func() time.Time
 	open     []string
 	n        int
+	err      error
+}
+
+// printf writes to the log, keeping the first error for Err.
+func (p *plainLog) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
 }
 
 func (p *plainLog) line(prefix, f string, args ...any) {
-	fmt.Fprintf(p.w, prefix+f+"\n", args...)
+	p.printf(prefix+f+"\n", args...)
 }
+
+func (p *plainLog) Err() error { return p.err }
 
 func (p *plainLog) Infof(f string, args ...any)    { p.line("", f, args...) }
 func (p *plainLog) Noticef(f string, args ...any)  { p.line("notice: ", f, args...) }
@@ -69,17 +67,17 @@ func (p *plainLog) WarningTitled(_, f string, args ...any) {
 	p.line("warning: ", f, args...)
 }
 func (p *plainLog) ErrorTitled(_, f string, args ...any) { p.line("error: ", f, args...) }
-func (p *plainLog) Mask(string)                          {}
+func (p *plainLog) AddMask(string)                       {}
 
 func (p *plainLog) Group(name string) {
 	if !p.sections {
-		fmt.Fprintf(p.w, "==> %s\n", name)
+		p.printf("==> %s\n", name)
 		return
 	}
 	p.n++
 	id := fmt.Sprintf("modelci_%d_%s", p.n, sectionName(name))
 	p.open = append(p.open, id)
-	fmt.Fprintf(p.w, "\x1b[0Ksection_start:%d:%s\r\x1b[0K%s\n", p.now().Unix(), id, name)
+	p.printf("\x1b[0Ksection_start:%d:%s\r\x1b[0K%s\n", p.now().Unix(), id, name)
 }
 
 func (p *plainLog) EndGroup() {
@@ -88,7 +86,7 @@ func (p *plainLog) EndGroup() {
 	}
 	id := p.open[len(p.open)-1]
 	p.open = p.open[:len(p.open)-1]
-	fmt.Fprintf(p.w, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", p.now().Unix(), id)
+	p.printf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", p.now().Unix(), id)
 }
 
 // sectionName keeps the letters, digits, '_', '.' and '-' GitLab allows in

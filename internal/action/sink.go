@@ -37,17 +37,12 @@ func notesMarkdown(notes []string) string {
 }
 
 // githubSink writes GITHUB_STEP_SUMMARY and GITHUB_OUTPUT through
-// go-githubactions.
+// internal/workflow.
 type githubSink struct{ r *runner }
 
 // maxSummaryBytes keeps the job summary under GitHub's limit of 1 MiB per
 // step, with room to spare.
 const maxSummaryBytes = 1000 * 1024
-
-// fileCommandDelimiter is the fixed heredoc delimiter go-githubactions
-// writes multi-line values with. A value containing it could end the value
-// early and inject other outputs, so such values are refused.
-const fileCommandDelimiter = "_GitHubActionsFileCommandDelimeter_"
 
 func (s githubSink) report(notes []string, markdown string) error {
 	r := s.r
@@ -60,7 +55,7 @@ func (s githubSink) report(notes []string, markdown string) error {
 		text = github.Truncate(text, github.Marker(r.cfg.Name), maxSummaryBytes, "> [!NOTE]\n> This report was cut to fit GitHub's 1 MiB job summary limit; the report file has all of it.")
 		r.log.Warningf("the report is larger than GitHub's 1 MiB job summary limit and was cut there; %s has all of it", r.relToWorkspace(r.out.ReportPath))
 	}
-	return catch("write the job summary", func() { r.a.AddStepSummary(text) })
+	return r.a.AddStepSummary(text)
 }
 
 func (s githubSink) setOutput(name, value string) error {
@@ -69,10 +64,7 @@ func (s githubSink) setOutput(name, value string) error {
 		r.log.Infof("GITHUB_OUTPUT is not set: output %s not written", name)
 		return nil
 	}
-	if strings.Contains(value, fileCommandDelimiter) {
-		return fmt.Errorf("output %s: the value contains the file command delimiter %q", name, fileCommandDelimiter)
-	}
-	return catch("write output "+name, func() { r.a.SetOutput(name, value) })
+	return r.a.SetOutput(name, value)
 }
 
 // fileSink prints the report into the job log and writes it, with the

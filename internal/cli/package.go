@@ -8,16 +8,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 
 	"github.com/modelci/modelci/internal/action"
 	"github.com/modelci/modelci/internal/config"
 	"github.com/modelci/modelci/internal/image"
+	"github.com/modelci/modelci/internal/workflow"
 )
 
 // packageRequest is what `modelci package` (and `modelci run` on a push)
@@ -150,9 +149,10 @@ func publishOptions(env Env, req packageRequest, ci image.CIInfo, onPublished fu
 	var masker func(string)
 	var outputs image.OutputWriter
 	if env.Getenv("GITHUB_ACTIONS") == "true" {
-		masker = githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv)).AddMask
-		if !req.NoOutputs {
-			outputs = githubOutputs(env.Getenv)
+		wf := workflow.New(env.Getenv, env.Stdout)
+		masker = wf.AddMask
+		if !req.NoOutputs && env.Getenv("GITHUB_OUTPUT") != "" {
+			outputs = wf
 		}
 	}
 	o := image.PublishOptions{
@@ -196,50 +196,6 @@ func runtimeFinder(env Env, req packageRequest) *image.RuntimeFinder {
 		}
 	}
 	return finder
-}
-
-// githubOutputs is the GITHUB_OUTPUT file (found through getenv) as an
-// image.OutputWriter.
-type githubOutputs func(string) string
-
-// SetOutputs implements image.OutputWriter.
-func (getenv githubOutputs) SetOutputs(outputs map[string]string) error {
-	return setActionOutputs(getenv, outputs)
-}
-
-// setActionOutputs appends step outputs to the GITHUB_OUTPUT file; nothing
-// when the runner set no GITHUB_OUTPUT. Values are single-line (digests
-// and references). go-githubactions' SetOutput panics when the file cannot
-// be written, so this returns an error instead.
-func setActionOutputs(getenv func(string) string, outputs map[string]string) error {
-	path := getenv("GITHUB_OUTPUT")
-	if path == "" {
-		return nil
-	}
-	keys := make([]string, 0, len(outputs))
-	for k := range outputs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		if strings.ContainsAny(outputs[k], "\r\n") {
-			return fmt.Errorf("set output %s: value has a line break", k)
-		}
-		fmt.Fprintf(&b, "%s=%s\n", k, outputs[k])
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("set step outputs: %w", err)
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("set step outputs: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("set step outputs: %w", err)
-	}
-	return nil
 }
 
 // packageMetadata fills the image metadata from flags, the config, the CI
