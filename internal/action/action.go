@@ -9,6 +9,8 @@
 package action
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -175,9 +177,46 @@ func (r *runner) reportWhere() string {
 	return "the job log and " + ReportFile
 }
 
+// run is `modelci run`: prepare (inputs, build, config, baseline), train
+// and compare, then report, ship and gate. Every failure is logged once,
+// where it happens.
 func (r *runner) run(ctx context.Context) error {
+	if err := r.prepare(ctx); err != nil {
+		var logged *LoggedError
+		if errors.As(err, &logged) {
+			return logged.Err
+		}
+		r.log.Errorf("%v", err)
+		return err
+	}
+	outDir := filepath.Join(r.workDir, "dist", "modelci")
+	if err := r.stage("Train "+r.cfg.Name, func() error { return r.train(ctx, filepath.Join(outDir, "model")) }); err != nil {
+		r.log.Errorf("training failed: %v", err)
+		return err
+	}
+	if err := r.stage("Compare with baseline "+r.out.Baseline, func() error { return r.diff(ctx, outDir) }); err != nil {
+		r.log.Errorf("comparison failed: %v", err)
+		return err
+	}
+	if r.ev.IsPullRequest() {
+		_ = r.stage(r.commentStage(), func() error { r.comment(ctx); return r.out.CommentErr })
+	}
+	snk := r.sink()
+	if err := r.report(snk); err != nil {
+		return err
+	}
+	if err := r.ship(ctx, snk, outDir); err != nil {
+		return err
+	}
+	r.logStages()
+	return r.gate()
+}
+
+// prepare reads the inputs and the build, refuses what modelci will not
+// run on, and loads the config and the baseline spec. Masks go out before
+// anything else is printed, even an input error.
+func (r *runner) prepare(ctx context.Context) error {
 	in, inErr := readInputs(r.env.Getenv)
-	// Masks go out before anything else is printed, even an input error.
 	seen := map[string]bool{}
 	for _, s := range in.secrets() {
 		if s != "" && !seen[s] {
@@ -186,7 +225,6 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 	if inErr != nil {
-		r.log.Errorf("%v", inErr)
 		return inErr
 	}
 	r.in = in
@@ -195,23 +233,13 @@ func (r *runner) run(ctx context.Context) error {
 		r.ev, r.out.Event = ev, ev
 	}
 	if err != nil {
-		r.log.Errorf("%v", err)
 		return err
 	}
 	r.logEvent()
-	if ev.Kind == ci.KindPullRequestTarget {
-		if !in.AllowPullRequestTarget {
-			err := fmt.Errorf("%w: pull_request_target runs with a read/write GITHUB_TOKEN and the repository's secrets, while modelci reads modelci.yaml and the data from the checkout; with a pull request from a fork those are the fork author's, who could point them at files and have their content posted with a write token. Run on pull_request instead (and comment on fork PRs from a workflow_run workflow: %s), or set allow_pull_request_target: true if this workflow checks out only trusted code. See %s and %s", ErrRefused, DocsWorkflowRun, DocsPullRequestTarget, DocsPwnRequests)
-			r.log.ErrorTitled("modelci refuses pull_request_target", "%v", err)
-			return err
-		}
-		r.log.WarningTitled("modelci on pull_request_target", "allow_pull_request_target is true: this run has a write token; make sure the workflow checks out only trusted code (%s)", DocsPwnRequests)
-	}
-	if ev.Platform == ci.Jenkins && ev.Fork && in.GitHubToken != "" {
-		r.log.Warningf("this pull request comes from a fork (CHANGE_FORK), and a GitHub token is bound: modelci reads modelci.yaml and the data from the fork's checkout, whose author could point them at files on this agent and have their content posted with that token. Build fork pull requests only from trusted contributors (GitHub Branch Source: Discover pull requests from forks, Trust), or do not bind the token for them (%s)", DocsPwnRequests)
+	if err := r.refuseUntrusted(); err != nil {
+		return err
 	}
 	if err := r.resolvePaths(); err != nil {
-		r.log.Errorf("%v", err)
 		return err
 	}
 	cfgPath := in.Config
@@ -223,30 +251,34 @@ func (r *runner) run(ctx context.Context) error {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("%w: %v (set the config input or working_directory)", ErrUsage, err)
 		}
-		r.log.Errorf("%v", err)
 		return err
 	}
 	r.cfg = cfg
-	spec, fallback, err := r.resolveBaseline()
-	if err != nil {
-		r.log.Errorf("%v", err)
-		return err
+	r.out.Baseline, r.fallback, err = r.resolveBaseline()
+	return err
+}
+
+// refuseUntrusted refuses pull_request_target unless it is allowed, and
+// warns where a fork's checkout runs with a token bound.
+func (r *runner) refuseUntrusted() error {
+	ev, in := r.ev, r.in
+	if ev.Kind == ci.KindPullRequestTarget {
+		if !in.AllowPullRequestTarget {
+			err := fmt.Errorf("%w: pull_request_target runs with a read/write GITHUB_TOKEN and the repository's secrets, while modelci reads modelci.yaml and the data from the checkout; with a pull request from a fork those are the fork author's, who could point them at files and have their content posted with a write token. Run on pull_request instead (and comment on fork PRs from a workflow_run workflow: %s), or set allow_pull_request_target: true if this workflow checks out only trusted code. See %s and %s", ErrRefused, DocsWorkflowRun, DocsPullRequestTarget, DocsPwnRequests)
+			r.log.ErrorTitled("modelci refuses pull_request_target", "%v", err)
+			return &LoggedError{Err: err}
+		}
+		r.log.WarningTitled("modelci on pull_request_target", "allow_pull_request_target is true: this run has a write token; make sure the workflow checks out only trusted code (%s)", DocsPwnRequests)
 	}
-	r.out.Baseline = spec
-	r.fallback = fallback
-	outDir := filepath.Join(r.workDir, "dist", "modelci")
-	if err := r.stage("Train "+cfg.Name, func() error { return r.train(ctx, filepath.Join(outDir, "model")) }); err != nil {
-		r.log.Errorf("training failed: %v", err)
-		return err
+	if ev.Platform == ci.Jenkins && ev.Fork && in.GitHubToken != "" {
+		r.log.Warningf("this pull request comes from a fork (CHANGE_FORK), and a GitHub token is bound: modelci reads modelci.yaml and the data from the fork's checkout, whose author could point them at files on this agent and have their content posted with that token. Build fork pull requests only from trusted contributors (GitHub Branch Source: Discover pull requests from forks, Trust), or do not bind the token for them (%s)", DocsPwnRequests)
 	}
-	if err := r.stage("Compare with baseline "+spec, func() error { return r.diff(ctx, outDir) }); err != nil {
-		r.log.Errorf("comparison failed: %v", err)
-		return err
-	}
-	if ev.IsPullRequest() {
-		_ = r.stage(r.commentStage(), func() error { r.comment(ctx); return r.out.CommentErr })
-	}
-	snk := r.sink()
+	return nil
+}
+
+// report hands the report to the platform and sets the outputs that
+// describe it.
+func (r *runner) report(snk sink) error {
 	if err := snk.report(r.notes, r.out.Diff.Markdown); err != nil {
 		return err
 	}
@@ -265,14 +297,21 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	gateFailed := !d.GatesPassed && in.FailOnGate
+	return nil
+}
+
+// ship pushes the image where the build calls for it (a model that failed
+// a gate with fail_on_gate is not pushed), writes it to an OCI layout on
+// a local run, and sets the image_digest output.
+func (r *runner) ship(ctx context.Context, snk sink, outDir string) error {
+	gateFailed := !r.out.Diff.GatesPassed && r.in.FailOnGate
 	if r.shouldPublish() {
 		if err := r.stage("Package and push the image", func() error { return r.publish(ctx, gateFailed) }); err != nil {
 			r.log.Errorf("image push failed: %v", err)
 			return err
 		}
 	}
-	if ev.Kind == ci.KindLocal {
+	if r.ev.Kind == ci.KindLocal {
 		if err := r.stage("Package the image", func() error { return r.packageLocal(ctx, filepath.Join(outDir, "image")) }); err != nil {
 			r.log.Errorf("packaging failed: %v", err)
 			return err
@@ -282,18 +321,21 @@ func (r *runner) run(ctx context.Context) error {
 	if r.out.Published != nil {
 		digest = r.out.Published.Digest
 	}
-	if err := snk.setOutput("image_digest", digest); err != nil {
-		return err
+	return snk.setOutput("image_digest", digest)
+}
+
+// gate fails the run on a failed quality gate with fail_on_gate, and warns
+// without it.
+func (r *runner) gate() error {
+	if r.out.Diff.GatesPassed {
+		return nil
 	}
-	r.logStages()
-	if !d.GatesPassed {
-		msg := fmt.Sprintf("quality gates failed for model %s; see the report in %s", cfg.Name, r.reportWhere())
-		if in.FailOnGate {
-			r.log.ErrorTitled("modelci: quality gate failed", "%s", msg)
-			return fmt.Errorf("%w: %s", ErrGateFailed, msg)
-		}
-		r.log.WarningTitled("modelci: quality gate failed", "%s (fail_on_gate is false)", msg)
+	msg := fmt.Sprintf("quality gates failed for model %s; see the report in %s", r.cfg.Name, r.reportWhere())
+	if r.in.FailOnGate {
+		r.log.ErrorTitled("modelci: quality gate failed", "%s", msg)
+		return fmt.Errorf("%w: %s", ErrGateFailed, msg)
 	}
+	r.log.WarningTitled("modelci: quality gate failed", "%s (fail_on_gate is false)", msg)
 	return nil
 }
 
@@ -308,7 +350,7 @@ func (r *runner) detect(ctx context.Context) (*ci.Event, error) {
 func (r *runner) logEvent() {
 	ev := r.ev
 	if r.platform == ci.GitHub {
-		r.log.Infof("modelci run: %s event (%s) in %s/%s at %s", ev.Name, ev.Kind, ev.Owner, ev.Repo, short(ev.SHA))
+		r.log.Infof("modelci run: %s event (%s) in %s/%s at %s", ev.Name, ev.Kind, ev.Owner, ev.Repo, revision.Short(ev.SHA))
 	} else {
 		where := strings.Trim(ev.Owner+"/"+ev.Repo, "/")
 		if where == "" {
@@ -318,9 +360,9 @@ func (r *runner) logEvent() {
 		if ev.IsPullRequest() && ev.Number > 0 {
 			what = fmt.Sprintf("%s #%d into %s", ev.Kind, ev.Number, ev.BaseRef)
 		}
-		r.log.Infof("modelci run on %s: %s (%s) in %s at %s", ev.Platform, ev.Name, what, where, short(ev.SHA))
+		r.log.Infof("modelci run on %s: %s (%s) in %s at %s", ev.Platform, ev.Name, what, where, revision.Short(ev.SHA))
 		if ev.ReportSHA != "" && ev.ReportSHA != ev.SHA {
-			r.log.Infof("the report names the pull request's head %s, not the checked-out commit %s", short(ev.ReportSHA), short(ev.SHA))
+			r.log.Infof("the report names the pull request's head %s, not the checked-out commit %s", revision.Short(ev.ReportSHA), revision.Short(ev.SHA))
 		}
 	}
 	for _, n := range ev.Notes {
@@ -601,11 +643,4 @@ func (r *runner) packageLocal(ctx context.Context, layout string) error {
 	r.out.Published = res
 	r.log.Infof("wrote the image to the OCI layout %s (%s)", r.relToWorkspace(layout), res.Digest)
 	return nil
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

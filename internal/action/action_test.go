@@ -20,6 +20,7 @@ import (
 	"github.com/modelci/modelci/internal/github"
 	"github.com/modelci/modelci/internal/github/githubtest"
 	"github.com/modelci/modelci/internal/proc"
+	"github.com/modelci/modelci/internal/revision"
 	"github.com/modelci/modelci/internal/workflow"
 )
 
@@ -84,7 +85,7 @@ func (f *fakePublisher) Publish(ctx context.Context, req PublishRequest) (*Publi
 	if _, err := os.Stat(filepath.Join(req.ModelDir, "model.json")); err != nil {
 		return nil, err
 	}
-	return &PublishResult{Digest: digest, References: []string{req.Repository + ":" + short(req.SHA), req.Repository + ":latest"}}, nil
+	return &PublishResult{Digest: digest, References: []string{req.Repository + ":" + revision.Short(req.SHA), req.Repository + ":latest"}}, nil
 }
 
 // project writes a small house-price project into a fresh workspace.

@@ -4,6 +4,8 @@
 package baseline
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"bytes"
 	"context"
 	"errors"
@@ -270,7 +272,7 @@ func (r *Resolver) resolveGit(ctx context.Context, spec Spec, cfg *config.Config
 	}()
 	wt := filepath.Join(tmp, "worktree")
 	if _, err := git(ctx, root, "worktree", "add", "--detach", wt, sha); err != nil {
-		return nil, fmt.Errorf("baseline %s: check out %s: %w", spec.Raw, shortSHA(sha), err)
+		return nil, fmt.Errorf("baseline %s: check out %s: %w", spec.Raw, revision.Abbrev(sha), err)
 	}
 	removeWorktree := func() error {
 		// A cancelled ctx must not leave the worktree registered.
@@ -296,11 +298,11 @@ func (r *Resolver) resolveGit(ctx context.Context, spec Spec, cfg *config.Config
 		}
 		_ = c.Close()
 		return &Champion{Kind: KindNone, Spec: spec.Raw, Ref: ref, SHA: sha,
-			Note: fmt.Sprintf("no %s at %s (%s): first model", filepath.ToSlash(rel), ref, shortSHA(sha))}, nil
+			Note: fmt.Sprintf("no %s at %s (%s): first model", filepath.ToSlash(rel), ref, revision.Abbrev(sha))}, nil
 	}
 	baseCfg, err := config.Load(cfgPath)
 	if err != nil {
-		return nil, fmt.Errorf("baseline %s: the config at %s (%s) cannot be used: %w", spec.Raw, ref, shortSHA(sha), err)
+		return nil, fmt.Errorf("baseline %s: the config at %s (%s) cannot be used: %w", spec.Raw, ref, revision.Abbrev(sha), err)
 	}
 	dst := filepath.Join(tmp, "model")
 	if err := r.trainer()(ctx, baseCfg, dst); err != nil {
@@ -308,7 +310,7 @@ func (r *Resolver) resolveGit(ctx context.Context, spec Spec, cfg *config.Config
 		if errors.Is(err, os.ErrNotExist) {
 			hint = fmt.Sprintf(" (is %s committed at %s? if the data is not in git, use a model directory or a registry baseline)", baseCfg.Data.Path, ref)
 		}
-		return nil, fmt.Errorf("baseline %s: train the model of %s (%s)%s: %w", spec.Raw, ref, shortSHA(sha), hint, err)
+		return nil, fmt.Errorf("baseline %s: train the model of %s (%s)%s: %w", spec.Raw, ref, revision.Abbrev(sha), hint, err)
 	}
 	removed = true
 	if err := removeWorktree(); err != nil {
@@ -386,13 +388,6 @@ func (r *Resolver) Dirty(ctx context.Context, dir string) (bool, error) {
 		return false, fmt.Errorf("check the working tree of %s for uncommitted changes: %w", dir, err)
 	}
 	return len(bytes.TrimSpace(out)) > 0, nil
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 func quoteAll(xs []string) []string {

@@ -1,6 +1,8 @@
 package ci
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"context"
 	"net/url"
 	"strconv"
@@ -111,12 +113,12 @@ func gitHead(ctx context.Context, git gitFunc) string {
 // author pushed) is the PR head.
 func jenkinsMerge(ctx context.Context, git gitFunc, e *Event) {
 	if git == nil {
-		e.Notes = append(e.Notes, "the PR head is GIT_COMMIT "+short(e.SHA)+" (git was not consulted)")
+		e.Notes = append(e.Notes, "the PR head is GIT_COMMIT "+revision.Short(e.SHA)+" (git was not consulted)")
 		return
 	}
 	out, err := git(ctx, "log", "-1", "--format=%H %P%n%cn%n%ce", "HEAD")
 	if err != nil {
-		e.Notes = append(e.Notes, "git log HEAD failed, so the PR head is GIT_COMMIT "+short(e.SHA)+": "+strings.TrimSpace(err.Error()))
+		e.Notes = append(e.Notes, "git log HEAD failed, so the PR head is GIT_COMMIT "+revision.Short(e.SHA)+": "+strings.TrimSpace(err.Error()))
 		return
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
@@ -133,7 +135,7 @@ func jenkinsMerge(ctx context.Context, git gitFunc, e *Event) {
 	}
 	if len(shas) == 3 && strings.TrimSpace(lines[1]) == jenkinsMergeCommitter && strings.TrimSpace(lines[2]) == jenkinsMergeEmail {
 		e.HeadSHA, e.BaseSHA = shas[1], shas[2]
-		e.Notes = append(e.Notes, "HEAD "+short(head)+" is Jenkins' merge of "+e.BaseRef+" "+short(e.BaseSHA)+" into the PR head "+short(e.HeadSHA)+": the report names the PR head, the baseline is "+short(e.BaseSHA))
+		e.Notes = append(e.Notes, "HEAD "+revision.Short(head)+" is Jenkins' merge of "+e.BaseRef+" "+revision.Short(e.BaseSHA)+" into the PR head "+revision.Short(e.HeadSHA)+": the report names the PR head, the baseline is "+revision.Short(e.BaseSHA))
 		return
 	}
 	e.HeadSHA = head
@@ -160,11 +162,4 @@ func parseChangeURL(raw string) (forge Forge, owner, repo, project string) {
 		return ForgeGitHub, parts[0], parts[1], ""
 	}
 	return "", "", "", ""
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

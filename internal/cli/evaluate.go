@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelci/modelci/internal/evaluate"
 	"github.com/modelci/modelci/internal/exitcode"
+	"github.com/modelci/modelci/internal/revision"
 )
 
 // evaluation is the JSON form of `modelci evaluate --json`.
@@ -83,7 +84,7 @@ with (its test_size and seed), which needs the training data file itself;
 			if splitName == "test" {
 				scope = fmt.Sprintf("scored the %d test rows of the split (test_size %g, seed %d)", len(res.Rows), m.Training.TestSize, m.Training.Seed)
 			}
-			fmt.Fprintf(env.Stdout, "model %s (%s) on %s: %s; %d of %d rows scored, sha256 %s\n\n", m.Name, m.Algorithm, dataPath, scope, len(res.Rows), f.Rows, short(f.SHA256))
+			fmt.Fprintf(env.Stdout, "model %s (%s) on %s: %s; %d of %d rows scored, sha256 %s\n\n", m.Name, m.Algorithm, dataPath, scope, len(res.Rows), f.Rows, revision.Short(f.SHA256))
 			printMetrics(env.Stdout, res.Metrics, ev.Skipped)
 			if len(res.Unseen) > 0 {
 				fmt.Fprintf(env.Stdout, "\nunseen categories (encoded as all zeros): %s\n", formatCounts(res.Unseen))

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"fmt"
 	"io"
 	"sort"
@@ -69,7 +71,7 @@ func printTrainResult(w io.Writer, res *train.Result, out string, took time.Dura
 	m := res.Model
 	mf := res.Metrics
 	fmt.Fprintf(w, "model %s: %s (%s solver), %d features → %d columns\n", m.Name, m.Algorithm, m.Training.Solver, len(m.Features), len(m.Columns))
-	fmt.Fprintf(w, "data  %s: %d rows, sha256 %s\n", mf.Data.Path, mf.Data.Rows, short(mf.Data.SHA256))
+	fmt.Fprintf(w, "data  %s: %d rows, sha256 %s\n", mf.Data.Path, mf.Data.Rows, revision.Short(mf.Data.SHA256))
 	if mf.Data.DroppedMissingTarget > 0 {
 		fmt.Fprintf(w, "      dropped %d row(s) with a missing target\n", mf.Data.DroppedMissingTarget)
 	}
@@ -145,11 +147,4 @@ func formatCounts(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s (%d)", n, m[n])
 	}
 	return strings.Join(parts, ", ")
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

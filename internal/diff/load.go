@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"context"
 	"fmt"
 	"path/filepath"
@@ -62,7 +64,7 @@ func ChallengerFromModel(ctx context.Context, cfg *config.Config, dir string, wo
 	var warnings []string
 	tr := m.Training
 	if tr.DataSHA256 != f.SHA256 {
-		warnings = append(warnings, fmt.Sprintf("DATA MISMATCH: the challenger model in %s was trained on data with sha256 %s, but %s now has sha256 %s; its test rows were recomputed from the current data and may include rows it was trained on, so its figures may be optimistic", dir, short(tr.DataSHA256), cfg.Data.Path, short(f.SHA256)))
+		warnings = append(warnings, fmt.Sprintf("DATA MISMATCH: the challenger model in %s was trained on data with sha256 %s, but %s now has sha256 %s; its test rows were recomputed from the current data and may include rows it was trained on, so its figures may be optimistic", dir, revision.Short(tr.DataSHA256), cfg.Data.Path, revision.Short(f.SHA256)))
 	}
 	if tr.Seed != *cfg.Split.Seed || tr.TestSize != *cfg.Split.TestSize {
 		warnings = append(warnings, fmt.Sprintf("SPLIT MISMATCH: the challenger model in %s was split with seed %d and test_size %g, the config says seed %d and test_size %g; its test rows were recomputed from the config and may include rows it was trained on", dir, tr.Seed, tr.TestSize, *cfg.Split.Seed, *cfg.Split.TestSize))
@@ -103,11 +105,4 @@ func ChampionFrameLoader(cfg *config.Config, header []string, workers int) Frame
 		}
 		return f, nil
 	}
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

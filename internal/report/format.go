@@ -128,25 +128,3 @@ func text(s string) string {
 func quoted(s string) string {
 	return `"` + strings.NewReplacer(`"`, "'", "\n", " ", "\r", " ", "\\", "/", "<!--", "‹!--").Replace(s) + `"`
 }
-
-// shortSHA abbreviates a commit or digest for display.
-func shortSHA(s string) string {
-	if rest, ok := strings.CutPrefix(s, "sha256:"); ok {
-		if len(rest) > 12 {
-			rest = rest[:12]
-		}
-		return "sha256:" + rest
-	}
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
-}
-
-// shortHash abbreviates a data fingerprint.
-func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,10 +103,10 @@ func sideRef(ref, sha, digest, fallback string) string {
 		parts = append(parts, code(ref))
 	}
 	if sha != "" {
-		parts = append(parts, code(shortSHA(sha)))
+		parts = append(parts, code(revision.Display(sha)))
 	}
 	if digest != "" {
-		parts = append(parts, code(shortSHA(digest)))
+		parts = append(parts, code(revision.Display(digest)))
 	}
 	return strings.Join(parts, " @ ")
 }
@@ -410,7 +412,7 @@ func dataSection(d *doc, res *diff.Result, p int) {
 		rows += fmt.Sprintf(" (%s)", signedCount(res.Data.RowsChange))
 	}
 	row("data file", optCode(c.Data.Path), optCode(chal.Data.Path))
-	fp := optCode(shortHash(chal.Data.SHA256))
+	fp := optCode(revision.Short(chal.Data.SHA256))
 	if res.Champion != nil {
 		if res.Data.SameData {
 			fp += " (same)"
@@ -418,7 +420,7 @@ func dataSection(d *doc, res *diff.Result, p int) {
 			fp += " (changed)"
 		}
 	}
-	row("fingerprint (sha256)", optCode(shortHash(c.Data.SHA256)), fp)
+	row("fingerprint (sha256)", optCode(revision.Short(c.Data.SHA256)), fp)
 	row("rows", count(c.Data.Rows), rows)
 	row("dropped: missing target", count(c.Data.DroppedMissingTarget), count(chal.Data.DroppedMissingTarget))
 	row("dropped: missing feature", count(c.Data.DroppedMissingFeatures), count(chal.Data.DroppedMissingFeatures))

@@ -12,7 +12,8 @@ import (
 
 // forbidden are the modules the slim serving runtime must never link: the
 // GitHub and registry clients and the CLI framework (with their usual
-// companions), and the training stack.
+// companions), the training stack, and modelci's own CI, API-client,
+// image and comparison packages.
 var forbidden = []string{
 	"github.com/google/go-github",
 	"github.com/google/go-containerregistry",
@@ -23,6 +24,14 @@ var forbidden = []string{
 	"gonum.org/v1/gonum",
 	"github.com/modelci/modelci/internal/cli",
 	"github.com/modelci/modelci/internal/train",
+	// CI, GitHub, GitLab, registries and the comparison pipeline.
+	"github.com/modelci/modelci/internal/action",
+	"github.com/modelci/modelci/internal/ci",
+	"github.com/modelci/modelci/internal/compare",
+	"github.com/modelci/modelci/internal/github",
+	"github.com/modelci/modelci/internal/gitlab",
+	"github.com/modelci/modelci/internal/image",
+	"github.com/modelci/modelci/internal/workflow",
 }
 
 // TestImports lists the dependencies of the runtime with `go list -deps`

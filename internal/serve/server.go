@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"github.com/modelci/modelci/internal/revision"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,10 +121,7 @@ type reqState struct {
 // Version returns the version under which a model is served: the first 12
 // hex digits of its model.json checksum.
 func Version(m *model.Model) string {
-	v := strings.TrimPrefix(m.Checksum, "sha256:")
-	if len(v) > 12 {
-		v = v[:12]
-	}
+	v := revision.Short(strings.TrimPrefix(m.Checksum, "sha256:"))
 	if v == "" {
 		v = "0"
 	}

@@ -1,6 +1,10 @@
 package serve
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+
+	"github.com/modelci/modelci/internal/revision"
+)
 
 // versionOf reports the version a binary was built from, given its build
 // information (debug.ReadBuildInfo): the module version when it is known
@@ -27,9 +31,7 @@ func versionOf(bi *debug.BuildInfo, ok bool) string {
 	if rev == "" {
 		return "devel"
 	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
+	rev = revision.Short(rev)
 	if dirty {
 		rev += "+dirty"
 	}
