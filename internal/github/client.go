@@ -18,6 +18,7 @@ import (
 	gogithub "github.com/google/go-github/v60/github"
 
 	"github.com/modelci/modelci/internal/httpretry"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // DefaultAPIURL is github.com's REST API.
@@ -37,8 +38,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Retry bounds the retries; zero fields take httpretry.DefaultPolicy's.
 	Retry httpretry.Policy
-	// Clock waits between retries; nil means httpretry.SystemClock.
-	Clock httpretry.Clock
+	// Clock waits between retries; nil means proc.SystemClock.
+	Clock proc.Clock
 	// Rand returns numbers in [0, 1) for the backoff jitter.
 	Rand func() float64
 	// Logf, if set, is told about retries.
@@ -53,7 +54,7 @@ type Options struct {
 // Client talks to one GitHub API endpoint with one token.
 type Client struct {
 	gh     *gogithub.Client
-	clock  httpretry.Clock
+	clock  proc.Clock
 	rand   func() float64
 	policy httpretry.Policy
 
@@ -71,7 +72,7 @@ func NewClient(o Options) (*Client, error) {
 	}
 	clock := o.Clock
 	if clock == nil {
-		clock = httpretry.SystemClock{}
+		clock = proc.SystemClock{}
 	}
 	hc := *o.HTTPClient
 	hc.Transport = &httpretry.Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitHub API"}

@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/modelci/modelci/internal/httpretry"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // DefaultAPIURL is GitLab.com's REST API; in a job, CI_API_V4_URL names the
@@ -63,8 +64,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Retry bounds the retries; zero fields take httpretry.DefaultPolicy's.
 	Retry httpretry.Policy
-	// Clock waits between retries; nil means httpretry.SystemClock.
-	Clock httpretry.Clock
+	// Clock waits between retries; nil means proc.SystemClock.
+	Clock proc.Clock
 	// Rand returns numbers in [0, 1) for the backoff jitter.
 	Rand func() float64
 	// Logf, if set, is told about retries.
@@ -80,7 +81,7 @@ type Client struct {
 	token     string
 	kind      TokenKind
 	userAgent string
-	clock     httpretry.Clock
+	clock     proc.Clock
 	rand      func() float64
 	policy    httpretry.Policy
 
@@ -110,7 +111,7 @@ func NewClient(o Options) (*Client, error) {
 	}
 	clock := o.Clock
 	if clock == nil {
-		clock = httpretry.SystemClock{}
+		clock = proc.SystemClock{}
 	}
 	hc := *o.HTTPClient
 	hc.Transport = &httpretry.Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitLab API"}

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // Policy bounds the retries of the transport. Zero fields take the
@@ -106,8 +108,8 @@ type Transport struct {
 	Base http.RoundTripper
 	// Policy bounds the retries.
 	Policy Policy
-	// Clock waits between tries; nil means SystemClock.
-	Clock Clock
+	// Clock waits between tries; nil means proc.SystemClock.
+	Clock proc.Clock
 	// Rand returns numbers in [0, 1) for the jitter; nil means no jitter
 	// (the upper end of each backoff).
 	Rand func() float64
@@ -133,7 +135,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.Policy.WithDefaults()
 	clock := t.Clock
 	if clock == nil {
-		clock = SystemClock{}
+		clock = proc.SystemClock{}
 	}
 	base := t.Base
 	if base == nil {
