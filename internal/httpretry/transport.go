@@ -2,7 +2,8 @@
 // clients (GitHub and GitLab) share: rate limits are waited out when the
 // server says for how long, 502/503/504 are retried with exponential
 // backoff and jitter for requests that are safe to repeat, and every try
-// and every wait is bounded. The clock is injected, so tests never sleep.
+// and every wait is bounded. NewClient builds an API client's http.Client
+// around it. The clock is injected, so tests never sleep.
 package httpretry
 
 import (
