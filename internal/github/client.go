@@ -18,6 +18,7 @@ import (
 	gogithub "github.com/google/go-github/v60/github"
 
 	"github.com/modelci/modelci/internal/httpretry"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // DefaultAPIURL is github.com's REST API.
@@ -37,8 +38,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Retry bounds the retries; zero fields take httpretry.DefaultPolicy's.
 	Retry httpretry.Policy
-	// Clock waits between retries; nil means httpretry.SystemClock.
-	Clock httpretry.Clock
+	// Clock waits between retries; nil means proc.SystemClock.
+	Clock proc.Clock
 	// Rand returns numbers in [0, 1) for the backoff jitter.
 	Rand func() float64
 	// Logf, if set, is told about retries.
@@ -53,7 +54,7 @@ type Options struct {
 // Client talks to one GitHub API endpoint with one token.
 type Client struct {
 	gh     *gogithub.Client
-	clock  httpretry.Clock
+	clock  proc.Clock
 	rand   func() float64
 	policy httpretry.Policy
 
@@ -63,22 +64,15 @@ type Client struct {
 
 // NewClient builds a client. It never sends a request.
 func NewClient(o Options) (*Client, error) {
-	if o.HTTPClient == nil {
-		return nil, errors.New("github client: no HTTP client given")
+	retry := httpretry.ClientOptions{Policy: o.Retry, Clock: o.Clock, Rand: o.Rand, Logf: o.Logf, Service: "GitHub API"}.WithDefaults()
+	hc, err := httpretry.NewClient(o.HTTPClient, retry)
+	if err != nil {
+		return nil, fmt.Errorf("github client: %w", err)
 	}
 	if strings.TrimSpace(o.Token) == "" {
 		return nil, errors.New("github client: no token (the github_token input is empty)")
 	}
-	clock := o.Clock
-	if clock == nil {
-		clock = httpretry.SystemClock{}
-	}
-	hc := *o.HTTPClient
-	hc.Transport = &httpretry.Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitHub API"}
-	// The retrying transport bounds each try and the waiting; a client
-	// timeout would cut through a legitimate Retry-After wait.
-	hc.Timeout = 0
-	gh := gogithub.NewClient(&hc).WithAuthToken(o.Token)
+	gh := gogithub.NewClient(hc).WithAuthToken(o.Token)
 	if o.UserAgent != "" {
 		gh.UserAgent = o.UserAgent
 	}
@@ -90,7 +84,7 @@ func NewClient(o Options) (*Client, error) {
 	// append /api/v3 to any host that does not start with "api.", which
 	// breaks a local fake (http://127.0.0.1:PORT) and proxies.
 	gh.BaseURL, gh.UploadURL = base, upload
-	c := &Client{gh: gh, clock: clock, rand: o.Rand, policy: o.Retry.WithDefaults()}
+	c := &Client{gh: gh, clock: retry.Clock, rand: retry.Rand, policy: retry.Policy}
 	if o.Author != "" {
 		c.author = &Author{Login: o.Author, Source: "configured"}
 	}

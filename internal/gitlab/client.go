@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/modelci/modelci/internal/httpretry"
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // DefaultAPIURL is GitLab.com's REST API; in a job, CI_API_V4_URL names the
@@ -63,8 +64,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Retry bounds the retries; zero fields take httpretry.DefaultPolicy's.
 	Retry httpretry.Policy
-	// Clock waits between retries; nil means httpretry.SystemClock.
-	Clock httpretry.Clock
+	// Clock waits between retries; nil means proc.SystemClock.
+	Clock proc.Clock
 	// Rand returns numbers in [0, 1) for the backoff jitter.
 	Rand func() float64
 	// Logf, if set, is told about retries.
@@ -80,7 +81,7 @@ type Client struct {
 	token     string
 	kind      TokenKind
 	userAgent string
-	clock     httpretry.Clock
+	clock     proc.Clock
 	rand      func() float64
 	policy    httpretry.Policy
 
@@ -90,8 +91,10 @@ type Client struct {
 
 // NewClient builds a client. It never sends a request.
 func NewClient(o Options) (*Client, error) {
-	if o.HTTPClient == nil {
-		return nil, errors.New("gitlab client: no HTTP client given")
+	retry := httpretry.ClientOptions{Policy: o.Retry, Clock: o.Clock, Rand: o.Rand, Logf: o.Logf, Service: "GitLab API"}.WithDefaults()
+	hc, err := httpretry.NewClient(o.HTTPClient, retry)
+	if err != nil {
+		return nil, fmt.Errorf("gitlab client: %w", err)
 	}
 	if strings.TrimSpace(o.Token) == "" {
 		return nil, errors.New("gitlab client: no token")
@@ -108,15 +111,6 @@ func NewClient(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	clock := o.Clock
-	if clock == nil {
-		clock = httpretry.SystemClock{}
-	}
-	hc := *o.HTTPClient
-	hc.Transport = &httpretry.Transport{Base: o.HTTPClient.Transport, Policy: o.Retry, Clock: clock, Rand: o.Rand, Logf: o.Logf, Service: "GitLab API"}
-	// The retrying transport bounds each try and the waiting; a client
-	// timeout would cut through a legitimate Retry-After wait.
-	hc.Timeout = 0
 	// Never follow a redirect with the token to another host.
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > 0 && (req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme) {
@@ -131,7 +125,7 @@ func NewClient(o Options) (*Client, error) {
 	if ua == "" {
 		ua = "modelci"
 	}
-	return &Client{base: base, hc: &hc, token: strings.TrimSpace(o.Token), kind: kind, userAgent: ua, clock: clock, rand: o.Rand, policy: o.Retry.WithDefaults()}, nil
+	return &Client{base: base, hc: hc, token: strings.TrimSpace(o.Token), kind: kind, userAgent: ua, clock: retry.Clock, rand: retry.Rand, policy: retry.Policy}, nil
 }
 
 // apiURL validates CI_API_V4_URL.

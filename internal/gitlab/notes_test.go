@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelci/modelci/internal/github/githubtest"
+	"github.com/modelci/modelci/internal/apifake"
 	"github.com/modelci/modelci/internal/gitlab/gitlabtest"
 	"github.com/modelci/modelci/internal/sticky"
 )
@@ -41,7 +41,7 @@ func report(text string) string {
 
 type fixture struct {
 	srv   *gitlabtest.Server
-	clock *githubtest.Clock
+	clock *apifake.Clock
 }
 
 func newFixture(t *testing.T, o gitlabtest.Options) *fixture {
@@ -53,7 +53,7 @@ func newFixture(t *testing.T, o gitlabtest.Options) *fixture {
 	srv.AddToken(readOnly, gitlabtest.Token{User: bot, ReadOnly: true})
 	srv.AddJobToken(jobToken)
 	srv.AddMergeRequest(projectID, projectPath, iid)
-	return &fixture{srv: srv, clock: githubtest.NewClock(start)}
+	return &fixture{srv: srv, clock: apifake.NewClock(start)}
 }
 
 func (f *fixture) client(t *testing.T, token string, kind TokenKind) *Client {

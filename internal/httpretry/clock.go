@@ -1,37 +1,11 @@
 package httpretry
 
-import (
-	"context"
-	"time"
-)
+import "github.com/modelci/modelci/internal/proc"
 
-// Clock tells the time and waits. The retrying transport, the API clients
-// and the stage timings of `modelci run` use it, so tests can run on a fake
-// clock that never sleeps for real.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d or until ctx is done, whichever comes first, and
-	// returns ctx.Err() in the latter case.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// Clock is proc.Clock. The alias keeps the name working for callers
+// outside the API clients that still spell it so (internal/action,
+// internal/cli); the API clients and this package name proc.Clock.
+type Clock = proc.Clock
 
-// SystemClock is the real clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// Sleep waits on a timer or the context.
-func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// SystemClock is proc.SystemClock; see Clock.
+type SystemClock = proc.SystemClock

@@ -2,7 +2,8 @@
 // clients (GitHub and GitLab) share: rate limits are waited out when the
 // server says for how long, 502/503/504 are retried with exponential
 // backoff and jitter for requests that are safe to repeat, and every try
-// and every wait is bounded. The clock is injected, so tests never sleep.
+// and every wait is bounded. NewClient builds an API client's http.Client
+// around it. The clock is injected, so tests never sleep.
 package httpretry
 
 import (
@@ -16,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelci/modelci/internal/proc"
 )
 
 // Policy bounds the retries of the transport. Zero fields take the
@@ -106,8 +109,8 @@ type Transport struct {
 	Base http.RoundTripper
 	// Policy bounds the retries.
 	Policy Policy
-	// Clock waits between tries; nil means SystemClock.
-	Clock Clock
+	// Clock waits between tries; nil means proc.SystemClock.
+	Clock proc.Clock
 	// Rand returns numbers in [0, 1) for the jitter; nil means no jitter
 	// (the upper end of each backoff).
 	Rand func() float64
@@ -133,7 +136,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.Policy.WithDefaults()
 	clock := t.Clock
 	if clock == nil {
-		clock = SystemClock{}
+		clock = proc.SystemClock{}
 	}
 	base := t.Base
 	if base == nil {

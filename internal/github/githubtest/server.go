@@ -22,17 +22,15 @@
 package githubtest
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/modelci/modelci/internal/apifake"
 )
 
 // MaxBody is GitHub's limit on a comment body, in characters.
@@ -72,23 +70,9 @@ type Comment struct {
 	UpdatedAt time.Time
 }
 
-// Fault makes matching requests fail.
-type Fault struct {
-	// Method and Path select requests (Path is the API path without the
-	// server's prefix, e.g. "/repos/o/r/issues/1/comments"); empty matches
-	// any.
-	Method string
-	Path   string
-	// Status, Header and Body are the answer.
-	Status int
-	Header http.Header
-	Body   string
-	// Times is how many matching requests fail; 0 means one.
-	Times int
-	// Apply lets the request take effect before the failure is returned,
-	// like a gateway that times out while GitHub's backend completes.
-	Apply bool
-}
+// Fault makes matching requests fail (see apifake.Fault). Its Path is the
+// API path without the server's prefix, e.g. "/repos/o/r/issues/1/comments".
+type Fault = apifake.Fault
 
 // SecondaryRateLimit is GitHub's 403 for a secondary rate limit.
 func SecondaryRateLimit(method, path string, retryAfter int) Fault {
@@ -147,24 +131,20 @@ type Options struct {
 
 // Server is the fake API.
 type Server struct {
-	srv    *httptest.Server
-	prefix string
+	api *apifake.Server
 
-	mu       sync.Mutex
+	// The state below is guarded by api's lock.
 	tokens   map[string]Token
 	prs      map[string]bool
 	comments []*Comment
 	nextID   int64
 	now      time.Time
-	faults   []*Fault
-	requests []Request
 	used     int
 }
 
 // New starts a server; Close it when done.
 func New(o Options) *Server {
 	s := &Server{
-		prefix: strings.TrimRight(o.Prefix, "/"),
 		tokens: map[string]Token{},
 		prs:    map[string]bool{},
 		nextID: 2000000001,
@@ -173,45 +153,45 @@ func New(o Options) *Server {
 	if s.now.IsZero() {
 		s.now = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.api = apifake.New(apifake.Options{Prefix: o.Prefix}, s.handle)
 	return s
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() { s.api.Close() }
 
 // URL is the API root, with the prefix (no trailing slash).
-func (s *Server) URL() string { return s.srv.URL + s.prefix }
+func (s *Server) URL() string { return s.api.URL() }
 
 // Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
+func (s *Server) Client() *http.Client { return s.api.Client() }
 
 // AddToken registers a token.
 func (s *Server) AddToken(value string, t Token) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	s.tokens[value] = t
 }
 
 // AddPullRequest makes a pull request exist.
 func (s *Server) AddPullRequest(owner, repo string, number int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	s.prs[prKey(owner, repo, number)] = true
 }
 
 // Seed stores a comment as if author had written it, and returns its ID.
 func (s *Server) Seed(owner, repo string, number int, author Account, body string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	s.prs[prKey(owner, repo, number)] = true
 	return s.addComment(owner, repo, number, author, body).ID
 }
 
 // Comments returns copies of the comments of a pull request, oldest first.
 func (s *Server) Comments(owner, repo string, number int) []Comment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	var out []Comment
 	for _, c := range s.comments {
 		if c.Owner == owner && c.Repo == repo && c.Issue == number {
@@ -222,35 +202,19 @@ func (s *Server) Comments(owner, repo string, number int) []Comment {
 }
 
 // Inject queues failures; they are matched in order.
-func (s *Server) Inject(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range faults {
-		f := faults[i]
-		if f.Times <= 0 {
-			f.Times = 1
-		}
-		s.faults = append(s.faults, &f)
-	}
-}
+func (s *Server) Inject(faults ...Fault) { s.api.Inject(faults...) }
 
 // Requests returns the recorded requests.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	var out []Request
+	for _, r := range s.api.Requests() {
+		out = append(out, Request{Method: r.Method, Path: r.Path, Query: r.Query, Status: r.Status})
+	}
+	return out
 }
 
 // Count counts recorded requests by method and path; empty matches any.
-func (s *Server) Count(method, path string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if (method == "" || r.Method == method) && (path == "" || r.Path == path) {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) Count(method, path string) int { return s.api.Count(method, path) }
 
 func prKey(owner, repo string, number int) string {
 	return fmt.Sprintf("%s/%s#%d", strings.ToLower(owner), strings.ToLower(repo), number)
@@ -264,74 +228,30 @@ func (s *Server) addComment(owner, repo string, number int, author Account, body
 	return c
 }
 
-// recorder captures a response so it can be recorded or discarded.
-type recorder struct {
-	header http.Header
-	status int
-	body   strings.Builder
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-}
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.body.Write(b)
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec := &recorder{header: http.Header{}}
-	path := r.URL.Path
-	inPrefix := s.prefix == "" || path == s.prefix || strings.HasPrefix(path, s.prefix+"/")
-	path = strings.TrimPrefix(path, s.prefix)
-	s.handle(rec, r, path, inPrefix)
-	s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Status: rec.status})
-	for k, v := range rec.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.status)
-	_, _ = io.WriteString(w, rec.body.String())
-}
-
-func (s *Server) handle(w *recorder, r *http.Request, path string, inPrefix bool) {
-	w.header.Set("Content-Type", "application/json; charset=utf-8")
-	w.header.Set("X-GitHub-Media-Type", "github.v3; format=json")
+func (s *Server) handle(w *apifake.Response, r *http.Request, path string, inPrefix bool) string {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
 	if !inPrefix {
 		writeError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
-		return
+		return ""
 	}
 	tok, ok := s.authenticate(w, r)
 	if !ok {
-		return
+		return ""
 	}
 	s.used++
-	w.header.Set("X-RateLimit-Limit", "5000")
-	w.header.Set("X-RateLimit-Remaining", strconv.Itoa(max(5000-s.used, 0)))
-	w.header.Set("X-RateLimit-Used", strconv.Itoa(s.used))
-	w.header.Set("X-RateLimit-Reset", strconv.FormatInt(s.now.Add(time.Hour).Unix(), 10))
-	w.header.Set("X-RateLimit-Resource", "core")
-	if f := s.fault(r.Method, path); f != nil {
-		if f.Apply {
-			s.route(&recorder{header: http.Header{}}, r, path, tok)
-		}
-		for k, v := range f.Header {
-			w.header[k] = v
-		}
-		w.WriteHeader(f.Status)
-		_, _ = io.WriteString(w, f.Body)
-		return
+	w.Header().Set("X-RateLimit-Limit", "5000")
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(5000-s.used, 0)))
+	w.Header().Set("X-RateLimit-Used", strconv.Itoa(s.used))
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now.Add(time.Hour).Unix(), 10))
+	w.Header().Set("X-RateLimit-Resource", "core")
+	if !s.api.AnswerFault(w, r.Method, path, func(w *apifake.Response) { s.route(w, r, path, tok) }) {
+		s.route(w, r, path, tok)
 	}
-	s.route(w, r, path, tok)
+	return ""
 }
 
-func (s *Server) authenticate(w *recorder, r *http.Request) (Token, bool) {
+func (s *Server) authenticate(w *apifake.Response, r *http.Request) (Token, bool) {
 	h := r.Header.Get("Authorization")
 	scheme, value, _ := strings.Cut(h, " ")
 	if h == "" {
@@ -346,20 +266,7 @@ func (s *Server) authenticate(w *recorder, r *http.Request) (Token, bool) {
 	return tok, true
 }
 
-func (s *Server) fault(method, path string) *Fault {
-	for i, f := range s.faults {
-		if (f.Method == "" || f.Method == method) && (f.Path == "" || f.Path == path) {
-			f.Times--
-			if f.Times <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f
-		}
-	}
-	return nil
-}
-
-func (s *Server) route(w *recorder, r *http.Request, path string, tok Token) {
+func (s *Server) route(w *apifake.Response, r *http.Request, path string, tok Token) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case path == "/user":
@@ -394,49 +301,34 @@ func (s *Server) route(w *recorder, r *http.Request, path string, tok Token) {
 	}
 }
 
-func (s *Server) notFound(w *recorder) {
+func (s *Server) notFound(w *apifake.Response) {
 	writeError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 }
 
-func (s *Server) getUser(w *recorder, tok Token) {
+func (s *Server) getUser(w *apifake.Response, tok Token) {
 	if tok.Installation {
 		writeError(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/users/users#get-the-authenticated-user")
 		return
 	}
-	writeJSON(w, http.StatusOK, userJSON(tok.Account))
+	apifake.WriteJSON(w, http.StatusOK, userJSON(tok.Account))
 }
 
 // listComments pages like GitHub: page and per_page parameters, 30 per
 // page by default, at most 100, and a Link header.
-func (s *Server) listComments(w *recorder, r *http.Request, owner, repo string, number int) {
-	q := r.URL.Query()
-	perPage := 30
-	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
-		perPage = min(v, 100)
-	}
-	page := 1
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+func (s *Server) listComments(w *apifake.Response, r *http.Request, owner, repo string, number int) {
+	page, perPage := apifake.PageParams(r.URL.Query(), 30)
 	var all []*Comment
 	for _, c := range s.comments {
 		if strings.EqualFold(c.Owner, owner) && strings.EqualFold(c.Repo, repo) && c.Issue == number {
 			all = append(all, c)
 		}
 	}
-	last := max((len(all)+perPage-1)/perPage, 1)
+	items, last := apifake.Page(all, page, perPage)
 	out := []map[string]any{}
-	for i := (page - 1) * perPage; i < len(all) && i < page*perPage; i++ {
-		out = append(out, commentJSON(all[i]))
+	for _, c := range items {
+		out = append(out, commentJSON(c))
 	}
-	link := func(p int, rel string) string {
-		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path}
-		v := url.Values{}
-		v.Set("per_page", strconv.Itoa(perPage))
-		v.Set("page", strconv.Itoa(p))
-		u.RawQuery = v.Encode()
-		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
-	}
+	link := func(p int, rel string) string { return apifake.PageLink(r, nil, p, perPage, rel) }
 	var links []string
 	if page > 1 {
 		links = append(links, link(min(page-1, last), "prev"))
@@ -448,22 +340,22 @@ func (s *Server) listComments(w *recorder, r *http.Request, owner, repo string, 
 		links = append(links, link(1, "first"))
 	}
 	if len(links) > 0 {
-		w.header.Set("Link", strings.Join(links, ", "))
+		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apifake.WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) createComment(w *recorder, r *http.Request, owner, repo string, number int, tok Token) {
+func (s *Server) createComment(w *apifake.Response, r *http.Request, owner, repo string, number int, tok Token) {
 	body, ok := s.writableBody(w, r, tok, "https://docs.github.com/rest/issues/comments#create-an-issue-comment")
 	if !ok {
 		return
 	}
 	c := s.addComment(owner, repo, number, tok.Account, body)
-	w.header.Set("Location", fmt.Sprintf("http://%s%s/repos/%s/%s/issues/comments/%d", r.Host, s.prefix, owner, repo, c.ID))
-	writeJSON(w, http.StatusCreated, commentJSON(c))
+	w.Header().Set("Location", fmt.Sprintf("http://%s%s/repos/%s/%s/issues/comments/%d", r.Host, s.api.Prefix(), owner, repo, c.ID))
+	apifake.WriteJSON(w, http.StatusCreated, commentJSON(c))
 }
 
-func (s *Server) editComment(w *recorder, r *http.Request, owner, repo string, id int64, tok Token) {
+func (s *Server) editComment(w *apifake.Response, r *http.Request, owner, repo string, id int64, tok Token) {
 	var c *Comment
 	for _, x := range s.comments {
 		if x.ID == id && strings.EqualFold(x.Owner, owner) && strings.EqualFold(x.Repo, repo) {
@@ -480,31 +372,29 @@ func (s *Server) editComment(w *recorder, r *http.Request, owner, repo string, i
 	}
 	s.now = s.now.Add(time.Second)
 	c.Body, c.UpdatedAt = body, s.now
-	writeJSON(w, http.StatusOK, commentJSON(c))
+	apifake.WriteJSON(w, http.StatusOK, commentJSON(c))
 }
 
 // writableBody checks the token may write and decodes {"body": ...}.
-func (s *Server) writableBody(w *recorder, r *http.Request, tok Token, doc string) (string, bool) {
+func (s *Server) writableBody(w *apifake.Response, r *http.Request, tok Token, doc string) (string, bool) {
 	if tok.ReadOnly {
-		w.header.Set("X-Accepted-GitHub-Permissions", "issues=write; pull_requests=write")
+		w.Header().Set("X-Accepted-GitHub-Permissions", "issues=write; pull_requests=write")
 		writeError(w, http.StatusForbidden, "Resource not accessible by integration", doc)
 		return "", false
 	}
-	var in struct {
-		Body *string `json:"body"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&in); err != nil {
+	body, err := apifake.DecodeBody(r, 8<<20)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "Problems parsing JSON", doc)
 		return "", false
 	}
-	if in.Body == nil || *in.Body == "" {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+	if body == nil || *body == "" {
+		apifake.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{
 			"message":           "Invalid request.\n\n\"body\" wasn't supplied.",
 			"documentation_url": doc, "status": "422"})
 		return "", false
 	}
-	if utf8.RuneCountInString(*in.Body) > MaxBody {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+	if utf8.RuneCountInString(*body) > MaxBody {
+		apifake.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{
 			"message": "Validation Failed",
 			"errors": []map[string]string{{
 				"resource": "IssueComment", "code": "custom", "field": "body",
@@ -512,7 +402,7 @@ func (s *Server) writableBody(w *recorder, r *http.Request, tok Token, doc strin
 			"documentation_url": doc, "status": "422"})
 		return "", false
 	}
-	return *in.Body, true
+	return *body, true
 }
 
 func commentJSON(c *Comment) map[string]any {
@@ -530,17 +420,8 @@ func commentJSON(c *Comment) map[string]any {
 	}
 }
 
-func writeError(w *recorder, status int, msg, doc string) {
-	writeJSON(w, status, map[string]any{"message": msg, "documentation_url": doc, "status": strconv.Itoa(status)})
-}
-
-func writeJSON(w *recorder, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"fake server: encode"}`)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+func writeError(w *apifake.Response, status int, msg, doc string) {
+	apifake.WriteJSON(w, status, map[string]any{"message": msg, "documentation_url": doc, "status": strconv.Itoa(status)})
 }
 
 func userJSON(a Account) map[string]any {

@@ -28,18 +28,16 @@
 package gitlabtest
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/modelci/modelci/internal/apifake"
 )
 
 // MaxBody is GitLab's limit on a note body, in characters.
@@ -72,33 +70,15 @@ type Note struct {
 	UpdatedAt time.Time
 }
 
-// Fault makes matching requests fail.
-type Fault struct {
-	// Method and Path select requests (Path is the escaped API path without
-	// the prefix, e.g. "/projects/1/merge_requests/2/notes"); empty matches
-	// any.
-	Method string
-	Path   string
-	Status int
-	Header http.Header
-	Body   string
-	// Times is how many matching requests fail; 0 means one.
-	Times int
-	// Apply lets the request take effect before the failure is returned.
-	Apply bool
-}
+// Fault makes matching requests fail (see apifake.Fault). Its Path is the
+// escaped API path without the prefix, e.g.
+// "/projects/1/merge_requests/2/notes".
+type Fault = apifake.Fault
 
-// Request is one recorded request.
-type Request struct {
-	Method string
-	// Path is the escaped API path without the prefix.
-	Path  string
-	Query url.Values
-	// Auth is how the request authenticated: "PRIVATE-TOKEN", "Bearer",
-	// "JOB-TOKEN" or "" (none).
-	Auth   string
-	Status int
-}
+// Request is one recorded request: its escaped API path without the
+// prefix, and in Auth how it authenticated: "PRIVATE-TOKEN", "Bearer",
+// "JOB-TOKEN" or "" (none).
+type Request = apifake.Request
 
 // Options configure a Server.
 type Options struct {
@@ -112,10 +92,10 @@ type Options struct {
 
 // Server is the fake API.
 type Server struct {
-	srv  *httptest.Server
+	api  *apifake.Server
 	opts Options
 
-	mu       sync.Mutex
+	// The state below is guarded by api's lock.
 	tokens   map[string]Token
 	jobs     map[string]bool
 	projects map[int64]string // id → path
@@ -123,8 +103,6 @@ type Server struct {
 	notes    []*Note
 	nextID   int64
 	now      time.Time
-	faults   []*Fault
-	requests []Request
 }
 
 // New starts a server; Close it when done.
@@ -132,7 +110,6 @@ func New(o Options) *Server {
 	if o.Prefix == "" {
 		o.Prefix = "/api/v4"
 	}
-	o.Prefix = strings.TrimRight(o.Prefix, "/")
 	s := &Server{
 		opts:     o,
 		tokens:   map[string]Token{},
@@ -142,45 +119,45 @@ func New(o Options) *Server {
 		nextID:   500001,
 		now:      time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.api = apifake.New(apifake.Options{Prefix: o.Prefix, EscapedPaths: true}, s.handle)
 	return s
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() { s.api.Close() }
 
 // URL is the API root, CI_API_V4_URL (no trailing slash).
-func (s *Server) URL() string { return s.srv.URL + s.opts.Prefix }
+func (s *Server) URL() string { return s.api.URL() }
 
 // Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
+func (s *Server) Client() *http.Client { return s.api.Client() }
 
 // AddToken registers an access token.
 func (s *Server) AddToken(value string, t Token) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	s.tokens[value] = t
 }
 
 // AddJobToken registers a CI/CD job token.
 func (s *Server) AddJobToken(value string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	s.jobs[value] = true
 }
 
 // AddMergeRequest makes merge request iid of project id (at path) exist.
 func (s *Server) AddMergeRequest(id int64, path string, iid int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	s.projects[id] = path
 	s.mrs[mrKey(id, iid)] = true
 }
 
 // Seed stores a note as if author had written it, and returns its ID.
 func (s *Server) Seed(project int64, iid int, author User, body string, system bool) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	n := s.addNote(project, iid, author, body)
 	n.System = system
 	return n.ID
@@ -188,8 +165,8 @@ func (s *Server) Seed(project int64, iid int, author User, body string, system b
 
 // Notes returns copies of the notes of a merge request, oldest first.
 func (s *Server) Notes(project int64, iid int) []Note {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.api.Lock()
+	defer s.api.Unlock()
 	var out []Note
 	for _, n := range s.notes {
 		if n.Project == project && n.IID == iid {
@@ -200,35 +177,13 @@ func (s *Server) Notes(project int64, iid int) []Note {
 }
 
 // Inject queues failures; they are matched in order.
-func (s *Server) Inject(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range faults {
-		f := faults[i]
-		if f.Times <= 0 {
-			f.Times = 1
-		}
-		s.faults = append(s.faults, &f)
-	}
-}
+func (s *Server) Inject(faults ...Fault) { s.api.Inject(faults...) }
 
 // Requests returns the recorded requests.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.api.Requests() }
 
 // Count counts recorded requests by method and path; empty matches any.
-func (s *Server) Count(method, path string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if (method == "" || r.Method == method) && (path == "" || r.Path == path) {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) Count(method, path string) int { return s.api.Count(method, path) }
 
 func mrKey(project int64, iid int) string { return fmt.Sprintf("%d!%d", project, iid) }
 
@@ -240,46 +195,14 @@ func (s *Server) addNote(project int64, iid int, author User, body string) *Note
 	return n
 }
 
-// recorder captures a response.
-type recorder struct {
-	header http.Header
-	status int
-	body   strings.Builder
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec := &recorder{header: http.Header{}}
-	path := r.URL.EscapedPath()
-	inPrefix := path == s.opts.Prefix || strings.HasPrefix(path, s.opts.Prefix+"/")
-	path = strings.TrimPrefix(path, s.opts.Prefix)
-	auth := s.handle(rec, r, path, inPrefix)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Auth: auth, Status: rec.status})
-	for k, v := range rec.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.status)
-	_, _ = io.WriteString(w, rec.body.String())
-}
-
 // caller is the authenticated party of a request.
 type caller struct {
 	token Token
 	job   bool
 }
 
-func (s *Server) handle(w *recorder, r *http.Request, path string, inPrefix bool) string {
-	w.header.Set("Content-Type", "application/json")
+func (s *Server) handle(w *apifake.Response, r *http.Request, path string, inPrefix bool) string {
+	w.Header().Set("Content-Type", "application/json")
 	if !inPrefix {
 		writeMessage(w, http.StatusNotFound, "404 Not Found")
 		return ""
@@ -289,18 +212,9 @@ func (s *Server) handle(w *recorder, r *http.Request, path string, inPrefix bool
 		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
 		return auth
 	}
-	if f := s.fault(r.Method, path); f != nil {
-		if f.Apply {
-			s.route(&recorder{header: http.Header{}}, r, path, c)
-		}
-		for k, v := range f.Header {
-			w.header[k] = v
-		}
-		w.WriteHeader(f.Status)
-		w.body.WriteString(f.Body)
-		return auth
+	if !s.api.AnswerFault(w, r.Method, path, func(w *apifake.Response) { s.route(w, r, path, c) }) {
+		s.route(w, r, path, c)
 	}
-	s.route(w, r, path, c)
 	return auth
 }
 
@@ -324,19 +238,6 @@ func (s *Server) authenticate(r *http.Request) (caller, string, bool) {
 	return caller{}, "", false
 }
 
-func (s *Server) fault(method, path string) *Fault {
-	for i, f := range s.faults {
-		if (f.Method == "" || f.Method == method) && (f.Path == "" || f.Path == path) {
-			f.Times--
-			if f.Times <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f
-		}
-	}
-	return nil
-}
-
 // project resolves an escaped project segment: an ID or a URL-encoded path.
 func (s *Server) project(seg string) (int64, bool) {
 	if id, err := strconv.ParseInt(seg, 10, 64); err == nil {
@@ -355,7 +256,7 @@ func (s *Server) project(seg string) (int64, bool) {
 	return 0, false
 }
 
-func (s *Server) route(w *recorder, r *http.Request, path string, c caller) {
+func (s *Server) route(w *apifake.Response, r *http.Request, path string, c caller) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case path == "/user" && r.Method == http.MethodGet:
@@ -364,7 +265,7 @@ func (s *Server) route(w *recorder, r *http.Request, path string, c caller) {
 			writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
 			return
 		}
-		writeJSON(w, http.StatusOK, userJSON(c.token.User))
+		apifake.WriteJSON(w, http.StatusOK, userJSON(c.token.User))
 	case (len(parts) == 5 || len(parts) == 6) && parts[0] == "projects" && parts[2] == "merge_requests" && parts[4] == "notes":
 		pid, ok := s.project(parts[1])
 		iid, err := strconv.Atoi(parts[3])
@@ -401,16 +302,9 @@ func (s *Server) route(w *recorder, r *http.Request, path string, c caller) {
 }
 
 // list pages like GitLab's offset pagination.
-func (s *Server) list(w *recorder, r *http.Request, pid int64, iid int) {
+func (s *Server) list(w *apifake.Response, r *http.Request, pid int64, iid int) {
 	q := r.URL.Query()
-	perPage := 20
-	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
-		perPage = min(v, 100)
-	}
-	page := 1
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+	page, perPage := apifake.PageParams(q, 20)
 	var all []*Note
 	for _, n := range s.notes {
 		if n.Project == pid && n.IID == iid {
@@ -430,23 +324,12 @@ func (s *Server) list(w *recorder, r *http.Request, pid int64, iid int) {
 		return (all[i].ID < all[j].ID) == asc
 	})
 	total := len(all)
-	last := max((total+perPage-1)/perPage, 1)
+	items, last := apifake.Page(all, page, perPage)
 	out := []map[string]any{}
-	for i := (page - 1) * perPage; i < total && i < page*perPage; i++ {
-		out = append(out, noteJSON(all[i]))
+	for _, n := range items {
+		out = append(out, noteJSON(n))
 	}
-	link := func(p int, rel string) string {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("per_page", strconv.Itoa(perPage))
-		v.Set("page", strconv.Itoa(p))
-		u := url.URL{Scheme: "http", Host: r.Host, RawPath: r.URL.EscapedPath()}
-		u.Path, _ = url.PathUnescape(r.URL.EscapedPath())
-		u.RawQuery = v.Encode()
-		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
-	}
+	link := func(p int, rel string) string { return apifake.PageLink(r, q, p, perPage, rel) }
 	var links []string
 	next := ""
 	if page < last {
@@ -459,31 +342,31 @@ func (s *Server) list(w *recorder, r *http.Request, pid int64, iid int) {
 		links = append(links, link(min(page-1, last), "prev"))
 	}
 	links = append(links, link(1, "first"))
-	w.header.Set("X-Page", strconv.Itoa(page))
-	w.header.Set("X-Per-Page", strconv.Itoa(perPage))
-	w.header.Set("X-Prev-Page", prev)
+	w.Header().Set("X-Page", strconv.Itoa(page))
+	w.Header().Set("X-Per-Page", strconv.Itoa(perPage))
+	w.Header().Set("X-Prev-Page", prev)
 	if !s.opts.OmitNextPage {
-		w.header.Set("X-Next-Page", next)
+		w.Header().Set("X-Next-Page", next)
 	}
 	if !s.opts.OmitTotals {
 		links = append(links, link(last, "last"))
-		w.header.Set("X-Total", strconv.Itoa(total))
-		w.header.Set("X-Total-Pages", strconv.Itoa(last))
+		w.Header().Set("X-Total", strconv.Itoa(total))
+		w.Header().Set("X-Total-Pages", strconv.Itoa(last))
 	}
-	w.header.Set("Link", strings.Join(links, ", "))
-	writeJSON(w, http.StatusOK, out)
+	w.Header().Set("Link", strings.Join(links, ", "))
+	apifake.WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) create(w *recorder, r *http.Request, pid int64, iid int, t Token) {
+func (s *Server) create(w *apifake.Response, r *http.Request, pid int64, iid int, t Token) {
 	body, ok := s.writableBody(w, r, t)
 	if !ok {
 		return
 	}
 	n := s.addNote(pid, iid, t.User, body)
-	writeJSON(w, http.StatusCreated, noteJSON(n))
+	apifake.WriteJSON(w, http.StatusCreated, noteJSON(n))
 }
 
-func (s *Server) update(w *recorder, r *http.Request, pid int64, iid int, id int64, t Token) {
+func (s *Server) update(w *apifake.Response, r *http.Request, pid int64, iid int, id int64, t Token) {
 	var n *Note
 	for _, x := range s.notes {
 		if x.ID == id && x.Project == pid && x.IID == iid {
@@ -504,34 +387,32 @@ func (s *Server) update(w *recorder, r *http.Request, pid int64, iid int, id int
 	}
 	s.now = s.now.Add(time.Second)
 	n.Body, n.UpdatedAt = body, s.now
-	writeJSON(w, http.StatusOK, noteJSON(n))
+	apifake.WriteJSON(w, http.StatusOK, noteJSON(n))
 }
 
 // writableBody checks the token may write and decodes {"body": ...}.
-func (s *Server) writableBody(w *recorder, r *http.Request, t Token) (string, bool) {
+func (s *Server) writableBody(w *apifake.Response, r *http.Request, t Token) (string, bool) {
 	if t.ReadOnly {
-		writeJSON(w, http.StatusForbidden, map[string]any{
+		apifake.WriteJSON(w, http.StatusForbidden, map[string]any{
 			"error":             "insufficient_scope",
 			"error_description": "The request requires higher privileges than provided by the access token.",
 			"scope":             "api"})
 		return "", false
 	}
-	var in struct {
-		Body *string `json:"body"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(&in); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body is invalid"})
+	body, err := apifake.DecodeBody(r, 16<<20)
+	if err != nil {
+		apifake.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "body is invalid"})
 		return "", false
 	}
-	if in.Body == nil || *in.Body == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body is missing"})
+	if body == nil || *body == "" {
+		apifake.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "body is missing"})
 		return "", false
 	}
-	if utf8.RuneCountInString(*in.Body) > MaxBody {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"note": []string{fmt.Sprintf("is too long (maximum is %d characters)", MaxBody)}}})
+	if utf8.RuneCountInString(*body) > MaxBody {
+		apifake.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"note": []string{fmt.Sprintf("is too long (maximum is %d characters)", MaxBody)}}})
 		return "", false
 	}
-	return *in.Body, true
+	return *body, true
 }
 
 func noteJSON(n *Note) map[string]any {
@@ -563,15 +444,6 @@ func userJSON(u User) map[string]any {
 	}
 }
 
-func writeMessage(w *recorder, status int, msg string) {
-	writeJSON(w, status, map[string]any{"message": msg})
-}
-
-func writeJSON(w *recorder, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"fake server: encode"}`)
-	}
-	w.WriteHeader(status)
-	w.body.Write(b)
+func writeMessage(w *apifake.Response, status int, msg string) {
+	apifake.WriteJSON(w, status, map[string]any{"message": msg})
 }
