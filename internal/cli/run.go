@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/modelci/modelci/internal/release"
+
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,6 +86,6 @@ func runDeps(env Env, runtimes []string) action.Deps {
 	return action.Deps{
 		Trainer:  action.LocalTrainer{},
 		Comparer: comparer(env, 0),
-		Shipper:  imagePublisher{env: env, runtimes: runtimes},
+		Shipper:  release.Shipper{Releaser: releaser(env), Runtimes: runtimes},
 	}
 }
