@@ -15,6 +15,7 @@ import (
 
 	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/evaluate"
+	"github.com/modelci/modelci/internal/model"
 )
 
 func newPredictCmd(env Env) *cobra.Command {
@@ -29,7 +30,9 @@ func newPredictCmd(env Env) *cobra.Command {
 		Use:   "predict",
 		Short: "Predict every row of a CSV file",
 		Long: `Writes one output row per input row: the prediction, and for a classifier
-also the probability of the positive class. A row that cannot be scored
+also the probability of the positive class (binary) or of every class
+(multiclass, in the order of the model's classes, as scikit-learn's
+predict_proba). A row that cannot be scored
 (a missing value under data.missing: drop) gets empty cells.
 
 --keep COL (repeatable) copies input columns, such as an ID, into the
@@ -61,9 +64,7 @@ as their parsed value).`,
 			var buf bytes.Buffer
 			w := csv.NewWriter(&buf)
 			header := append(slices.Clone(keep), "prediction")
-			if m.IsClassifier() {
-				header = append(header, "probability_"+m.Classes[1])
-			}
+			header = append(header, probabilityColumns(m)...)
 			if err := w.Write(header); err != nil {
 				return err
 			}
@@ -78,7 +79,13 @@ as their parsed value).`,
 				if k < len(res.Rows) && res.Rows[k] == r {
 					if m.IsClassifier() {
 						pred[0] = m.Classes[int(res.Pred[k])]
-						pred[1] = strconv.FormatFloat(res.Proba[k], 'g', -1, 64)
+						probs := res.Probs[k*res.Classes : (k+1)*res.Classes]
+						if res.Classes == 2 {
+							probs = probs[1:]
+						}
+						for j, q := range probs {
+							pred[1+j] = strconv.FormatFloat(q, 'g', -1, 64)
+						}
 					} else {
 						pred[0] = strconv.FormatFloat(res.Pred[k], 'g', -1, 64)
 					}
@@ -114,6 +121,25 @@ as their parsed value).`,
 	cmd.Flags().StringVar(&delimiter, "delimiter", "", "field delimiter (default: sniffed)")
 	cmd.Flags().StringArrayVar(&keep, "keep", nil, "copy this input column (such as an ID) into the output; repeatable")
 	return cmd
+}
+
+// probabilityColumns are the probability columns of a classifier's
+// predictions: the positive class's of a binary model (probability_<class
+// 1>), every class's of a multiclass one, in the model's class order, as
+// scikit-learn's predict_proba orders them.
+func probabilityColumns(m *model.Model) []string {
+	if !m.IsClassifier() {
+		return nil
+	}
+	classes := m.Classes
+	if len(classes) == 2 {
+		classes = classes[1:]
+	}
+	out := make([]string, len(classes))
+	for i, c := range classes {
+		out[i] = "probability_" + c
+	}
+	return out
 }
 
 // cellText is the text of row r of c: the raw value of a text column, the

@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/modelci/modelci/internal/evaluate"
@@ -104,6 +105,105 @@ func perClass(cm [][]int) []float64 {
 }
 
 // coefficients compares the models' coefficients by encoded column name.
+// modelFit compares what fits the two models: their coefficients when both
+// are linear with the same number of outputs (per class for multinomial
+// models), else the Fit of each (trees, leaves and feature importance for
+// tree ensembles).
+func modelFit(champ, chal *model.Model) (*Coefficients, *Fit) {
+	a, b := champ.Summarize(), chal.Summarize()
+	if a.Kind == model.SummaryLinear && b.Kind == model.SummaryLinear && a.Outputs == b.Outputs {
+		if a.Outputs == 1 {
+			return coefficients(champ, chal), nil
+		}
+		return classCoefficients(champ, chal, a, b), nil
+	}
+	return nil, fit(a, b)
+}
+
+// fit summarises two models of different kinds, or with different numbers
+// of outputs.
+func fit(a, b model.Summary) *Fit {
+	f := &Fit{Champion: fitSide(a), Challenger: fitSide(b)}
+	if a.Kind != model.SummaryTrees && b.Kind != model.SummaryTrees {
+		return f
+	}
+	share := func(s model.Summary) map[string]float64 {
+		out := map[string]float64{}
+		for i, name := range s.Features {
+			out[name] = s.Importance[i]
+		}
+		return out
+	}
+	ca, cb := share(a), share(b)
+	var names []string
+	for _, s := range []model.Summary{b, a} {
+		for _, n := range s.Features {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	for _, n := range names {
+		ic := ImportanceChange{Feature: n}
+		if v, ok := ca[n]; ok {
+			ic.Champion = &v
+		}
+		if v, ok := cb[n]; ok {
+			ic.Challenger = &v
+		}
+		f.Importance = append(f.Importance, ic)
+	}
+	top := func(ic ImportanceChange) float64 {
+		return max(deref(ic.Champion), deref(ic.Challenger))
+	}
+	sort.SliceStable(f.Importance, func(i, j int) bool { return top(f.Importance[i]) > top(f.Importance[j]) })
+	return f
+}
+
+func deref(v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	return *v
+}
+
+func fitSide(s model.Summary) FitSide {
+	fs := FitSide{Kind: s.Kind, Outputs: s.Outputs, Trees: s.Trees, Leaves: s.Leaves}
+	for _, row := range s.Coefficients {
+		for _, c := range row {
+			if c != 0 {
+				fs.Coefficients++
+			}
+		}
+	}
+	return fs
+}
+
+// classCoefficients compares two multinomial linear models class by class:
+// column "class · column", and each class's intercept as a column
+// "(intercept) · class".
+func classCoefficients(champ, chal *model.Model, a, b model.Summary) *Coefficients {
+	flat := func(m *model.Model, s model.Summary) *model.Model {
+		out := &model.Model{Training: m.Training}
+		for k := range s.Outputs {
+			class := fmt.Sprint(k)
+			if k < len(m.Classes) {
+				class = m.Classes[k]
+			}
+			out.Columns = append(out.Columns, "(intercept) · "+class)
+			out.Coefficients = append(out.Coefficients, s.Intercepts[k])
+			for j, col := range s.Columns {
+				out.Columns = append(out.Columns, class+" · "+col)
+				out.Coefficients = append(out.Coefficients, s.Coefficients[k][j])
+			}
+		}
+		return out
+	}
+	c := coefficients(flat(champ, a), flat(chal, b))
+	c.Intercept = CoefChange{Column: "(intercept)"}
+	return c
+}
+
 func coefficients(champ, chal *model.Model) *Coefficients {
 	c := &Coefficients{
 		Standardized: champ.Training.Standardize && chal.Training.Standardize,

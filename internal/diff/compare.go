@@ -157,7 +157,7 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 	side := championSide(champ)
 	res.Champion = &side
 	res.Data = dataChange(champ, chal)
-	res.Coefficients = coefficients(champ.Model, m)
+	res.Coefficients, res.Fit = modelFit(champ.Model, m)
 
 	frame, nc, err := championFrame(ctx, in, chal.Frame)
 	if err != nil {

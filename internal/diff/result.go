@@ -74,8 +74,10 @@ type Result struct {
 	// training profile, feature by feature, most shifted first.
 	Drift       []Drift `json:"drift,omitempty"`
 	TargetDrift *Drift  `json:"target_drift,omitempty"`
-	// Coefficients compares the fitted coefficients.
+	// Coefficients compares the fitted coefficients of two linear models
+	// with the same outputs; Fit compares any other two models.
 	Coefficients *Coefficients `json:"coefficients,omitempty"`
+	Fit          *Fit          `json:"fit,omitempty"`
 	// Chart holds the series of the report's chart.
 	Chart *Chart `json:"chart,omitempty"`
 	// Warnings are notes a reviewer must see.
@@ -279,6 +281,36 @@ type Coefficients struct {
 	// Columns are sorted by |change|, largest first; columns only one model
 	// has come first, largest coefficient first.
 	Columns []CoefChange `json:"columns"`
+}
+
+// Fit compares what fits two models of different kinds (a linear champion
+// and a tree challenger) or with different numbers of outputs.
+type Fit struct {
+	Champion   FitSide `json:"champion"`
+	Challenger FitSide `json:"challenger"`
+	// Importance is each input feature's share of the total split gain of
+	// the tree ensembles (nil for a linear side), largest first; empty when
+	// neither model has trees.
+	Importance []ImportanceChange `json:"importance,omitempty"`
+}
+
+// FitSide is what fits one model.
+type FitSide struct {
+	// Kind is linear or trees (model.Summary's kind).
+	Kind    string `json:"kind"`
+	Outputs int    `json:"outputs"`
+	// Trees and Leaves count a tree ensemble's trees and leaves;
+	// Coefficients counts a linear model's non-zero coefficients.
+	Trees        int `json:"trees,omitempty"`
+	Leaves       int `json:"leaves,omitempty"`
+	Coefficients int `json:"coefficients,omitempty"`
+}
+
+// ImportanceChange is one feature's importance in both models.
+type ImportanceChange struct {
+	Feature    string   `json:"feature"`
+	Champion   *float64 `json:"champion"`
+	Challenger *float64 `json:"challenger"`
 }
 
 // CoefChange is one coefficient of both models.

@@ -74,8 +74,14 @@ type Result struct {
 	// Pred holds the prediction per row: the value for regression, the class
 	// index for classification.
 	Pred []float64
-	// Proba holds P(Classes[1]) per row for classifiers.
+	// Proba holds P(Classes[1]) per row for binary classifiers.
 	Proba []float64
+	// Probs holds the class probabilities of every row for classifiers,
+	// row after row, in the order of the model's Classes (len(Classes)
+	// per row): scikit-learn's predict_proba.
+	Probs []float64
+	// Classes is the number of classes of a classifier, 0 for regression.
+	Classes int
 	// Metrics are the requested metrics; Skipped those that could not be
 	// computed.
 	Metrics []metrics.Value
@@ -330,7 +336,8 @@ func (s *Scorer) Score(rows []int) (*Result, error) {
 	// on nearly every value. Large inputs are split into contiguous parts
 	// scored in parallel. Results are written back in the given order.
 	order := fileOrder(rows)
-	scores := make([]float64, len(rows))
+	kOut := s.p.Outputs()
+	scores := make([]float64, len(rows)*kOut)
 	dropped := make([]bool, len(rows))
 	parts := 1
 	if len(rows) >= 1<<16 {
@@ -360,7 +367,7 @@ func (s *Scorer) Score(rows []int) (*Result, error) {
 					errs[w] = fmt.Errorf("%s: data row %d: %w", s.frame.Name, r+1, err)
 					return
 				}
-				scores[k] = s.p.ScoreEncoded(x)
+				s.p.Raw(x, scores[k*kOut:(k+1)*kOut])
 			}
 		}()
 	}
@@ -386,20 +393,32 @@ func (s *Scorer) Score(rows []int) (*Result, error) {
 		Imputed:        map[string]int{},
 		DroppedMissing: ndropped,
 	}
+	prog := s.p.Program()
+	c := len(m.Classes)
 	if m.IsClassifier() {
-		res.Proba = make([]float64, 0, n)
+		res.Classes = c
+		res.Probs = make([]float64, 0, n*c)
+		if c == 2 {
+			res.Proba = make([]float64, 0, n)
+		}
 	}
 	for k, r := range rows {
 		if dropped[k] {
 			continue
 		}
 		res.Rows = append(res.Rows, r)
-		if m.IsClassifier() {
-			res.Proba = append(res.Proba, model.Probability(scores[k]))
-			res.Pred = append(res.Pred, float64(model.ClassIndex(scores[k])))
-		} else {
-			res.Pred = append(res.Pred, scores[k])
+		raw := scores[k*kOut : (k+1)*kOut]
+		if !m.IsClassifier() {
+			res.Pred = append(res.Pred, raw[0])
+			continue
 		}
+		at := len(res.Probs)
+		res.Probs = res.Probs[:at+c]
+		prog.Probabilities(raw, res.Probs[at:])
+		if c == 2 {
+			res.Proba = append(res.Proba, res.Probs[at+1])
+		}
+		res.Pred = append(res.Pred, float64(prog.Class(raw)))
 	}
 	for i, f := range m.Features {
 		if st.unseen[i] > 0 {
@@ -473,7 +492,10 @@ func Targets(m *model.Model, f *dataset.Frame, rows []int) ([]float64, []int, er
 		}
 		return y, missing, nil
 	}
-	classOf := map[string]int{m.Classes[0]: 0, m.Classes[1]: 1}
+	classOf := make(map[string]int, len(m.Classes))
+	for k, c := range m.Classes {
+		classOf[c] = k
+	}
 	for i, r := range rows {
 		l, ok := ClassLabel(col, r)
 		if !ok {

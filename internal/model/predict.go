@@ -154,25 +154,31 @@ func (e *Encoder) EncodeRow(num []float64, str []string, dst []float64) (unknown
 	return unknown, nil
 }
 
-// Predictor scores rows with a model. It is safe for concurrent use.
+// Predictor scores rows with a model: the model's encoder and its scoring
+// program (NewProgram), the one evaluator that every consumer uses. It is
+// safe for concurrent use.
 type Predictor struct {
-	m   *Model
-	enc *Encoder
+	m    *Model
+	enc  *Encoder
+	prog *Program
+	// intercept and coef are the linear score of a model with one linear
+	// output (every schema version 1 model), which Score computes from raw
+	// values without encoding the whole row; coef is nil otherwise.
+	intercept float64
+	coef      []float64
 }
 
-// NewPredictor validates the model and prepares it for scoring.
+// NewPredictor validates the model and compiles it for scoring.
 func NewPredictor(m *Model) (*Predictor, error) {
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	if m.Predictor != nil {
-		return nil, fmt.Errorf("%w: model %q has a schema_version %d predictor block, which scores through NewProgram", ErrIncompatible, m.Name, m.SchemaVersion)
-	}
-	enc, err := NewEncoder(m.Features)
+	prog, err := NewProgram(m)
 	if err != nil {
 		return nil, err
 	}
-	return &Predictor{m: m, enc: enc}, nil
+	p := &Predictor{m: m, enc: prog.Encoder(), prog: prog}
+	if prog.linear != nil && prog.k == 1 {
+		p.intercept, p.coef = prog.linear.Intercepts[0], prog.linear.Coefficients[0]
+	}
+	return p, nil
 }
 
 // Model returns the model being served.
@@ -181,12 +187,43 @@ func (p *Predictor) Model() *Model { return p.m }
 // Encoder returns the model's encoder.
 func (p *Predictor) Encoder() *Encoder { return p.enc }
 
+// Program returns the model's scoring program.
+func (p *Predictor) Program() *Program { return p.prog }
+
+// Outputs is K, the number of raw scores per row.
+func (p *Predictor) Outputs() int { return p.prog.k }
+
+// SingleLinear says the model is one linear score (K = 1, a linear block),
+// which Score computes.
+func (p *Predictor) SingleLinear() bool { return p.coef != nil }
+
+// Raw writes the K raw scores of encoded row x into out (see
+// Program.Raw).
+func (p *Predictor) Raw(x, out []float64) { p.prog.Raw(x, out) }
+
+// ScoreRow encodes one row of raw values (see Encoder.EncodeRow for num
+// and str) into x (length Encoder().Width()) and writes its K raw scores
+// into raw (length Outputs()); it returns the number of unseen
+// categories. It does not allocate.
+func (p *Predictor) ScoreRow(num []float64, str []string, x, raw []float64) (unknown int, err error) {
+	unknown, err = p.enc.EncodeRow(num, str, x)
+	if err != nil {
+		return unknown, err
+	}
+	p.prog.Raw(x, raw)
+	return unknown, nil
+}
+
 // Score returns the linear score of one row given raw values (see
-// Encoder.EncodeRow for num and str) and the number of unseen categories.
-// It does not allocate.
+// Encoder.EncodeRow for num and str) and the number of unseen categories,
+// for a model with SingleLinear; other models score with ScoreRow. It does
+// not allocate.
 func (p *Predictor) Score(num []float64, str []string) (score float64, unknown int, err error) {
-	score = p.m.Intercept
-	coef := p.m.Coefficients
+	if p.coef == nil {
+		return 0, 0, fmt.Errorf("%w: model %q has %d outputs and is not one linear score; score it with ScoreRow", ErrIncompatible, p.m.Name, p.prog.k)
+	}
+	score = p.intercept
+	coef := p.coef
 	for i := range p.m.Features {
 		f := &p.m.Features[i]
 		off := p.enc.offsets[i]
@@ -219,9 +256,17 @@ func (p *Predictor) Score(num []float64, str []string) (score float64, unknown i
 	return score, unknown, nil
 }
 
-// ScoreEncoded returns the linear score of an already encoded row.
+// ScoreEncoded returns the first raw score of an already encoded row: the
+// score of a model with one output.
 func (p *Predictor) ScoreEncoded(x []float64) float64 {
-	return LinearScore(p.m.Intercept, p.m.Coefficients, x)
+	if p.coef != nil {
+		return LinearScore(p.intercept, p.coef, x)
+	}
+	var out [1]float64
+	if p.prog.k == 1 {
+		p.prog.Raw(x, out[:])
+	}
+	return out[0]
 }
 
 // LinearScore returns intercept + Σ coef[j]·x[j].

@@ -363,6 +363,17 @@ func (p *Program) Class(raw []float64) int {
 	return best
 }
 
+// Confidence is the largest of a row's class probabilities: the predicted
+// class's probability, which a multiclass model's prediction drift follows
+// (a binary model's follows P(Classes[1])).
+func Confidence(probs []float64) float64 {
+	best := 0.0
+	for _, p := range probs {
+		best = max(best, p)
+	}
+	return best
+}
+
 // Softmax writes the softmax of z into dst, computed without overflow.
 func Softmax(z, dst []float64) {
 	m := math.Inf(-1)

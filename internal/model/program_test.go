@@ -404,10 +404,35 @@ func near(a, b []float64, tol float64) bool {
 	return true
 }
 
-func TestPredictorRefusesProgramModels(t *testing.T) {
+// TestPredictorScoresPrograms: the predictor of a tree model scores
+// through its program (ScoreRow equals the program's Raw of the encoded
+// row), and Score, the single-linear shortcut, refuses it.
+func TestPredictorScoresPrograms(t *testing.T) {
 	t.Parallel()
-	if _, err := NewPredictor(treeModel()); !errors.Is(err, ErrIncompatible) {
-		t.Fatalf("NewPredictor(tree model) = %v, want ErrIncompatible", err)
+	pred, err := NewPredictor(treeModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pred.SingleLinear() || pred.Outputs() != 1 {
+		t.Errorf("tree predictor: single linear %v, outputs %d", pred.SingleLinear(), pred.Outputs())
+	}
+	if _, _, err := pred.Score([]float64{1, 2}, make([]string, 2)); !errors.Is(err, ErrIncompatible) {
+		t.Errorf("Score on a tree model = %v, want ErrIncompatible", err)
+	}
+	prog := pred.Program()
+	x, want := make([]float64, prog.Width()), make([]float64, 1)
+	got, scratch := make([]float64, 1), make([]float64, prog.Width())
+	for _, row := range [][]float64{{0, 0}, {2, -1}, {math.NaN(), 3}, {1, math.NaN()}} {
+		if _, err := prog.Encoder().EncodeRow(row, make([]string, 2), x); err != nil {
+			t.Fatal(err)
+		}
+		prog.Raw(x, want)
+		if _, err := pred.ScoreRow(row, make([]string, 2), scratch, got); err != nil || got[0] != want[0] {
+			t.Errorf("row %v: ScoreRow %v (%v), program %v", row, got[0], err, want[0])
+		}
+		if s := pred.ScoreEncoded(x); s != want[0] {
+			t.Errorf("row %v: ScoreEncoded %v, program %v", row, s, want[0])
+		}
 	}
 }
 

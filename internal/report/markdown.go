@@ -45,6 +45,7 @@ func build(res *diff.Result, o Options) *doc {
 	dataSection(d, res, p)
 	driftSection(d, res, p)
 	coefficientSection(d, res, p)
+	fitSection(d, res, p)
 	d.text(confusionSection(res))
 	d.text(trainingSection(res, p))
 	d.text("<sub>modelci · metrics on held-out test rows · `modelci diff --format json` has every figure</sub>\n")
@@ -583,7 +584,9 @@ func coefficientSection(d *doc, res *diff.Result, p int) {
 	}
 	d.text(b.String())
 	t := newTable("coefficient changes", "columns", "largest change first", "lrrr", "column", "champion", "challenger", "change")
-	t.head += fmt.Sprintf("| *intercept* | %s | %s | %s |\n", optNum(c.Intercept.Champion, p), optNum(c.Intercept.Challenger, p), optSigned(c.Intercept.Change, p))
+	if c.Intercept.Champion != nil || c.Intercept.Challenger != nil {
+		t.head += fmt.Sprintf("| *intercept* | %s | %s | %s |\n", optNum(c.Intercept.Champion, p), optNum(c.Intercept.Challenger, p), optSigned(c.Intercept.Change, p))
+	}
 	shown := c.Columns
 	if len(shown) > MaxCoefficients {
 		shown = shown[:MaxCoefficients]
@@ -602,6 +605,61 @@ func coefficientSection(d *doc, res *diff.Result, p int) {
 	}
 	d.table(t)
 	d.text(endDetails)
+}
+
+// MaxImportance is the most features the model section lists by
+// importance.
+const MaxImportance = 30
+
+// fitSection shows what fits two models of different kinds: the kind and
+// size of each, and the features' share of the trees' split gain.
+func fitSection(d *doc, res *diff.Result, p int) {
+	f := res.Fit
+	if f == nil {
+		return
+	}
+	d.text(details(fmt.Sprintf("Model: %s → %s", fitName(f.Champion), fitName(f.Challenger))))
+	t := newTable("models", "rows", "", "lrr", "", "champion", "challenger")
+	t.add("kind", text(f.Champion.Kind), text(f.Challenger.Kind))
+	t.add("outputs", count(f.Champion.Outputs), count(f.Challenger.Outputs))
+	size := func(s diff.FitSide) (trees, leaves, coefs string) {
+		if s.Kind == "trees" {
+			return count(s.Trees), count(s.Leaves), "—"
+		}
+		return "—", "—", count(s.Coefficients)
+	}
+	at, al, ac := size(f.Champion)
+	bt, bl, bc := size(f.Challenger)
+	t.add("trees", at, bt)
+	t.add("leaves", al, bl)
+	t.add("non-zero coefficients", ac, bc)
+	d.table(t)
+	if len(f.Importance) > 0 {
+		d.text("\nFeature importance: each feature's share of the trees' total split gain.\n\n")
+		it := newTable("feature importance", "features", "largest first", "lrr", "feature", "champion", "challenger")
+		shown := f.Importance
+		if len(shown) > MaxImportance {
+			shown = shown[:MaxImportance]
+			it.capped = len(f.Importance) - MaxImportance
+			it.capNote = "more features not shown (this table lists the " + count(MaxImportance) + " most important)"
+		}
+		for _, ic := range shown {
+			it.add(code(ic.Feature), optNum(ic.Champion, p), optNum(ic.Challenger, p))
+		}
+		d.table(it)
+	}
+	d.text(endDetails)
+}
+
+// fitName names a model's fit in a few words: "linear" or "100 trees".
+func fitName(s diff.FitSide) string {
+	if s.Kind == "trees" {
+		return count(s.Trees) + " trees, " + count(s.Leaves) + " leaves"
+	}
+	if s.Outputs > 1 {
+		return fmt.Sprintf("linear, %d outputs", s.Outputs)
+	}
+	return "linear"
 }
 
 func optSigned(v *float64, p int) string {

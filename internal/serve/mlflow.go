@@ -593,26 +593,23 @@ func (s *Server) decodeCSV(body []byte, st *reqState) *httpError {
 }
 
 // encodeMLflow encodes {"predictions": [...]}: values for regression,
-// labels for a classifier, or [P(class 0), P(class 1)] pairs with
-// predict_method "predict_proba".
+// labels for a classifier, or each row's class probabilities ([P(class 0),
+// P(class 1), …]) with predict_method "predict_proba".
 func (s *Server) encodeMLflow(b []byte, st *reqState) []byte {
 	b = append(b, `{"predictions":[`...)
-	for r, score := range st.scores {
+	for r := range st.t.rows {
 		if r > 0 {
 			b = append(b, ',')
 		}
 		switch {
 		case !s.classifier:
-			b = appendFloat(b, score)
+			b = appendFloat(b, st.scores[r])
 		case st.proba:
-			p := probability(score)
 			b = append(b, '[')
-			b = appendFloat(b, 1-p)
-			b = append(b, ',')
-			b = appendFloat(b, p)
+			b = s.appendProbs(b, st, r)
 			b = append(b, ']')
 		default:
-			b = append(b, s.classJSON[classIndex(score)]...)
+			b = append(b, s.classJSON[s.class(st, r)]...)
 		}
 	}
 	return append(b, "]}"...)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/modelci/modelci/internal/model"
 )
 
 // Bounds of the prediction log's queue between request handlers and the
@@ -231,13 +233,18 @@ func (s *Server) logLines(dst []byte, st *reqState, p protocol, now time.Time) (
 			}
 		}
 		dst = append(dst, `},"prediction":`...)
-		score := st.scores[r]
-		if s.classifier {
-			dst = append(dst, s.classJSON[classIndex(score)]...)
+		switch {
+		case !s.classifier:
+			dst = appendFloat(dst, st.scores[r])
+		case s.classes == 2:
+			dst = append(dst, s.classJSON[s.class(st, r)]...)
 			dst = append(dst, `,"probability":`...)
-			dst = appendFloat(dst, probability(score))
-		} else {
-			dst = appendFloat(dst, score)
+			dst = appendFloat(dst, model.Sigmoid(st.scores[r]))
+		default:
+			dst = append(dst, s.classJSON[s.class(st, r)]...)
+			dst = append(dst, `,"probabilities":[`...)
+			dst = s.appendProbs(dst, st, r)
+			dst = append(dst, ']')
 		}
 		dst = append(dst, "}\n"...)
 	}

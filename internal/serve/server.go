@@ -73,7 +73,14 @@ type Server struct {
 	schema     *schema
 	version    string
 	classifier bool
-	opts       Options
+	// k is the number of raw scores per row (the program's outputs), and
+	// classes the number of classes of a classifier.
+	k, classes int
+	// linear: one linear score, computed from raw values without encoding
+	// the row (Predictor.Score); otherwise rows are encoded and scored by
+	// the program.
+	linear bool
+	opts   Options
 
 	ready   atomic.Bool
 	metrics *metrics
@@ -98,15 +105,18 @@ type Server struct {
 
 // reqState is the reusable scratch space of one request.
 type reqState struct {
-	body   []byte
-	sc     scanner
-	t      table
+	body []byte
+	sc   scanner
+	t    table
+	// scores holds the k raw scores of every row, row after row.
 	scores []float64
-	out    []byte
-	tally  tally
-	id     []byte
-	hasID  bool
-	ts     []byte
+	// x is an encoded row and probs a row's class probabilities.
+	x, probs []float64
+	out      []byte
+	tally    tally
+	id       []byte
+	hasID    bool
+	ts       []byte
 	// V2 request parts.
 	inputs  []v2Input
 	outputs uint8
@@ -175,6 +185,9 @@ func New(m *model.Model, prof *profile.Profile, o Options) (*Server, error) {
 		schema:     newSchema(m),
 		version:    Version(m),
 		classifier: m.IsClassifier(),
+		k:          pred.Outputs(),
+		classes:    len(m.Classes),
+		linear:     pred.SingleLinear(),
 		opts:       o,
 		jsonCT:     []string{"application/json"},
 		textCT:     []string{"text/plain; charset=utf-8"},
@@ -259,7 +272,7 @@ func (s *Server) encodeConstants() error {
 	if s.classifier {
 		outputs = []tensor{
 			{Name: outPredict, Datatype: "BYTES", Shape: []int{-1}},
-			{Name: outProba, Datatype: "FP64", Shape: []int{-1, 2}},
+			{Name: outProba, Datatype: "FP64", Shape: []int{-1, len(s.m.Classes)}},
 		}
 	}
 	meta := struct {
@@ -608,31 +621,42 @@ func (s *Server) score(st *reqState) *httpError {
 	if t.rows == 0 {
 		return badRequest("no rows to score")
 	}
-	if cap(st.scores) < t.rows {
-		st.scores = make([]float64, t.rows)
+	k := s.k
+	if cap(st.scores) < t.rows*k {
+		st.scores = make([]float64, t.rows*k)
 	}
-	st.scores = st.scores[:t.rows]
+	st.scores = st.scores[:t.rows*k]
+	if !s.linear && len(st.x) != s.pred.Encoder().Width() {
+		st.x = make([]float64, s.pred.Encoder().Width())
+	}
+	if len(st.probs) != s.classes {
+		st.probs = make([]float64, s.classes)
+	}
 	st.tally.reset()
 	anyUnknown := false
 	for r := 0; r < t.rows; r++ {
 		num, str := t.row(r)
-		score, unknown, err := s.pred.Score(num, str)
+		raw := st.scores[r*k : (r+1)*k]
+		var unknown int
+		var err error
+		if s.linear {
+			raw[0], unknown, err = s.pred.Score(num, str)
+		} else {
+			unknown, err = s.pred.ScoreRow(num, str, st.x, raw)
+		}
 		if err != nil {
 			return badRequest("row %d: %v", r, err)
 		}
-		if math.IsNaN(score) || math.IsInf(score, 0) {
-			return badRequest("row %d: the prediction is not finite; an input is out of range", r)
+		for _, v := range raw {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return badRequest("row %d: the prediction is not finite; an input is out of range", r)
+			}
 		}
 		if unknown > 0 {
 			s.countUnknown(st, str)
 			anyUnknown = true
 		}
-		st.scores[r] = score
-		v := score
-		if s.classifier {
-			v = probability(score)
-		}
-		s.mon.row(&st.tally, num, str, v)
+		s.mon.row(&st.tally, num, str, s.monitored(st, raw))
 	}
 	s.mon.add(&st.tally)
 	if anyUnknown {
@@ -670,8 +694,43 @@ func (s *Server) logPredictions(st *reqState, p protocol) {
 	s.plog.enqueue(b, rows)
 }
 
-func probability(score float64) float64 { return model.Probability(score) }
-func classIndex(score float64) int      { return model.ClassIndex(score) }
+// monitored is the value of a row's prediction that the monitor's
+// prediction drift follows, as the training profile recorded it: the
+// prediction (regression), P(Classes[1]) (binary), the predicted class's
+// probability (multiclass; see model.Confidence).
+func (s *Server) monitored(st *reqState, raw []float64) float64 {
+	switch {
+	case !s.classifier:
+		return raw[0]
+	case s.classes == 2:
+		return model.Sigmoid(raw[0])
+	}
+	s.pred.Program().Probabilities(raw, st.probs)
+	return model.Confidence(st.probs)
+}
+
+// rowScores returns row r's raw scores.
+func (s *Server) rowScores(st *reqState, r int) []float64 {
+	return st.scores[r*s.k : (r+1)*s.k]
+}
+
+// class returns the predicted class index of row r.
+func (s *Server) class(st *reqState, r int) int {
+	return s.pred.Program().Class(s.rowScores(st, r))
+}
+
+// appendProbs appends the class probabilities of row r, comma-separated,
+// in the order of the model's classes.
+func (s *Server) appendProbs(b []byte, st *reqState, r int) []byte {
+	s.pred.Program().Probabilities(s.rowScores(st, r), st.probs)
+	for j, p := range st.probs {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = appendFloat(b, p)
+	}
+	return b
+}
 
 func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
 

@@ -518,14 +518,14 @@ func (s *Server) encodeV2(b []byte, st *reqState) []byte {
 		b = append(b, `,"shape":[`...)
 		b = appendInt(b, n)
 		b = append(b, `],"data":[`...)
-		for r, score := range st.scores {
+		for r := range n {
 			if r > 0 {
 				b = append(b, ',')
 			}
 			if s.classifier {
-				b = append(b, s.classJSON[classIndex(score)]...)
+				b = append(b, s.classJSON[s.class(st, r)]...)
 			} else {
-				b = appendFloat(b, score)
+				b = appendFloat(b, st.scores[r])
 			}
 		}
 		b = append(b, "]}"...)
@@ -536,15 +536,14 @@ func (s *Server) encodeV2(b []byte, st *reqState) []byte {
 		}
 		b = append(b, `{"name":"predict_proba","datatype":"FP64","shape":[`...)
 		b = appendInt(b, n)
-		b = append(b, `,2],"data":[`...)
-		for r, score := range st.scores {
+		b = append(b, ',')
+		b = appendInt(b, s.classes)
+		b = append(b, `],"data":[`...)
+		for r := range n {
 			if r > 0 {
 				b = append(b, ',')
 			}
-			p := probability(score)
-			b = appendFloat(b, 1-p)
-			b = append(b, ',')
-			b = appendFloat(b, p)
+			b = s.appendProbs(b, st, r)
 		}
 		b = append(b, "]}"...)
 	}

@@ -189,9 +189,15 @@ func numericTargetShape(tc *dataset.Column, rows []int) (distinct int, integral 
 	return len(seen), integral
 }
 
-// decodeClasses turns the target into class indices. Classes are sorted as
-// numpy's unique sorts them: numerically when every label is a number,
-// otherwise as strings.
+// MaxClasses is the most classes a classifier's target may have: more
+// distinct values look like a continuous target, which regression fits.
+const MaxClasses = 100
+
+// decodeClasses turns the target into class indices: t.y holds the index
+// of each row's class in t.classes. Classes are sorted as numpy's unique
+// sorts them: numerically when every label is a number, otherwise as
+// strings. Two classes make a binary model, three or more a multinomial
+// one.
 func (t *table) decodeClasses(name string) error {
 	tc := t.target
 	labels := make([]string, len(t.rows))
@@ -205,23 +211,41 @@ func (t *table) decodeClasses(name string) error {
 		classes = append(classes, l)
 	}
 	sortLabels(classes)
-	if len(classes) > 2 {
-		shown := classes
-		if len(shown) > 10 {
-			shown = shown[:10]
-		}
-		return dataErr(name, tc.Name, "logistic regression is binary but the target has %d classes (%s); modelci supports two classes", len(classes), dataset.QuoteList(shown))
+	if len(classes) > MaxClasses {
+		return dataErr(name, tc.Name, "the target has %d distinct values (%s, …), more than the %d classes a classifier takes; a target with that many values is continuous: set task: regression (and a regression model.type) to fit it", len(classes), dataset.QuoteList(classes[:10]), MaxClasses)
 	}
 	if len(classes) < 2 {
 		return dataErr(name, tc.Name, "the target has only one class (%q); a classifier needs two", classes[0])
 	}
+	if len(classes) > 2 {
+		return dataErr(name, tc.Name, "logistic regression is binary but the target has %d classes (%s); modelci supports two classes", len(classes), dataset.QuoteList(classes[:min(len(classes), 10)]))
+	}
 	t.classes = classes
+	index := make(map[string]float64, len(classes))
+	for k, c := range classes {
+		index[c] = float64(k)
+	}
 	for i, l := range labels {
-		if l == classes[1] {
-			t.y[i] = 1
-		}
+		t.y[i] = index[l]
 	}
 	return nil
+}
+
+// singleMembers lists the class labels that only one row of the target
+// has, sorted.
+func (t *table) singleMembers() []string {
+	count := map[string]int{}
+	for _, r := range t.rows {
+		count[label(t.target, r)]++
+	}
+	var out []string
+	for l, n := range count {
+		if n == 1 {
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func sortLabels(ls []string) {

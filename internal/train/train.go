@@ -473,8 +473,8 @@ func unseenWarnings(unseen map[string]int) []string {
 	return out
 }
 
-// checkClasses explains a class that appears only in the test rows before
-// decoding the labels of a classifier.
+// checkClasses explains a class that appears only in the test rows, or
+// that a single row has, before decoding the labels of a classifier.
 func (t *table) checkClasses(testPos, trainPos []int) error {
 	tc := t.target
 	inTrain := map[string]bool{}
@@ -493,6 +493,9 @@ func (t *table) checkClasses(testPos, trainPos []int) error {
 	if len(only) > 0 {
 		sort.Strings(only)
 		return dataErr(t.frame.Name, tc.Name, "class label(s) %s appear only in the test rows, so the model cannot learn them; add rows with these labels or change split.seed/split.test_size", dataset.QuoteList(only))
+	}
+	if one := t.singleMembers(); len(one) > 0 {
+		return dataErr(t.frame.Name, tc.Name, "class label(s) %s have a single row each: a class needs rows to learn from and rows to test on; add rows with these labels, merge them into another class, or drop those rows", dataset.QuoteList(one))
 	}
 	return t.decodeClasses(t.frame.Name)
 }
