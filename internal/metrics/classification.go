@@ -27,7 +27,11 @@ const logLossEps = float64Eps
 //     confidently wrong prediction costs -ln ε ≈ 36.04; it renormalizes the
 //     two columns (1-p, p) and is computed with labels=[0, 1], so it is
 //     defined even when yTrue has one class (where scikit-learn without
-//     labels raises).
+//     labels raises);
+//   - balanced_accuracy and the _macro and _weighted averages are those of
+//     Multiclass with k = 2, i.e. scikit-learn's with labels=[0, 1]: both
+//     classes count in the macro averages even when one of them occurs in
+//     neither yTrue nor yPred.
 //
 // roc_auc is Skipped, with the reason, when yTrue has a single class; roc_auc
 // and log_loss are Skipped when proba is empty (no probabilities available).
@@ -61,6 +65,7 @@ func Classification(yTrue, yPred []int, proba []float64, names []string) ([]Valu
 	recall := prfDivide(tp, tp+fn)
 
 	var res result
+	var cc *classCounts // for the averaged metrics, counted when first needed
 	for _, name := range names {
 		switch name {
 		case nameAccuracy:
@@ -88,6 +93,17 @@ func Classification(yTrue, yPred []int, proba []float64, names []string) ([]Valu
 				continue
 			}
 			res.add(name, logLoss(yTrue, proba))
+		default:
+			if cc == nil {
+				c := countClasses(yTrue, yPred, 2)
+				cc = &c
+			}
+			v, ok := cc.metric(name)
+			if !ok {
+				res.skip(name, "not a metric Classification computes")
+				continue
+			}
+			res.add(name, v)
 		}
 	}
 	return res.values, res.skipped, nil
@@ -118,14 +134,37 @@ func rocAUC(yTrue []int, score []float64, nPos int) float64 {
 			neg = append(neg, sortKey(score[i]))
 		}
 	}
-	tmp := make([]uint64, max(len(pos), len(neg)))
+	var s aucScratch
+	return s.auc(pos, neg)
+}
+
+// aucScratch holds the sorting and curve buffers of auc, so that one-vs-rest
+// ROC AUC reuses them for every class.
+type aucScratch struct {
+	tmp      []uint64
+	fps, tps []int
+}
+
+// auc is the ROC AUC of positives with score keys pos and negatives with
+// score keys neg (both non-empty), as rocAUC describes. It sorts pos and neg
+// in place.
+func (s *aucScratch) auc(pos, neg []uint64) float64 {
+	n := len(pos) + len(neg)
+	if cap(s.tmp) < max(len(pos), len(neg)) {
+		s.tmp = make([]uint64, max(len(pos), len(neg)))
+	}
+	tmp := s.tmp[:max(len(pos), len(neg))]
 	radixSort(pos, tmp)
 	radixSort(neg, tmp)
+	if cap(s.fps) < n+1 {
+		s.fps = make([]int, 0, n+1)
+		s.tps = make([]int, 0, n+1)
+	}
 
 	// Cumulative (fps, tps) after each distinct score, highest score first;
 	// (0, 0) is prepended as in roc_curve.
-	fps := make([]int, 1, len(yTrue)+1)
-	tps := make([]int, 1, len(yTrue)+1)
+	fps := append(s.fps[:0], 0)
+	tps := append(s.tps[:0], 0)
 	ip, in := len(pos)-1, len(neg)-1
 	tp, fp := 0, 0
 	for ip >= 0 || in >= 0 {

@@ -1,7 +1,7 @@
-// Package metrics computes regression and binary classification metrics that
-// match scikit-learn 1.2 (on numpy 1.24) to the last bit or within a few
-// units in the last place, and declares for each metric whether lower or
-// higher values are better.
+// Package metrics computes regression, binary and multiclass classification
+// metrics that match scikit-learn 1.2 (on numpy 1.24) to the last bit or
+// within a few units in the last place, and declares for each metric whether
+// lower or higher values are better.
 //
 // Sums are computed like numpy's float64 add.reduce (pairwise summation in
 // blocks of 128, over chunks of 8192 elements), so results are usually
@@ -34,7 +34,8 @@ type Task string
 const (
 	// TaskRegression metrics compare real-valued predictions with real targets.
 	TaskRegression Task = "regression"
-	// TaskClassification metrics compare binary labels (and probabilities).
+	// TaskClassification metrics compare class labels (and probabilities):
+	// binary ones with Classification, k-class ones with Multiclass.
 	TaskClassification Task = "classification"
 )
 
@@ -74,7 +75,8 @@ type Skipped struct {
 var ErrUnknownMetric = errors.New("unknown metric")
 
 // ErrInvalidInput is wrapped by errors about unusable inputs: length
-// mismatches, empty inputs, NaN or Inf values, labels outside {0, 1}.
+// mismatches, empty inputs, NaN or Inf values, labels outside {0, 1} (or
+// outside [0, k) for Multiclass).
 var ErrInvalidInput = errors.New("invalid metric input")
 
 // Metric names.
@@ -91,6 +93,14 @@ const (
 	nameF1        = "f1"
 	nameROCAUC    = "roc_auc"
 	nameLogLoss   = "log_loss"
+
+	nameBalancedAccuracy  = "balanced_accuracy"
+	namePrecisionMacro    = "precision_macro"
+	namePrecisionWeighted = "precision_weighted"
+	nameRecallMacro       = "recall_macro"
+	nameRecallWeighted    = "recall_weighted"
+	nameF1Macro           = "f1_macro"
+	nameF1Weighted        = "f1_weighted"
 )
 
 // registry returns every metric, regression first, in the stable order Names
@@ -109,6 +119,13 @@ func registry() []Info {
 		{nameF1, TaskClassification, Higher, "harmonic mean of precision and recall, 0 when both are 0 (sklearn f1_score)"},
 		{nameROCAUC, TaskClassification, Higher, "area under the ROC curve of the positive-class probability (sklearn roc_auc_score)"},
 		{nameLogLoss, TaskClassification, Lower, "mean negative log-likelihood, probabilities clipped to [ε, 1-ε] with ε = 2^-52 (sklearn 1.2 log_loss, eps=\"auto\")"},
+		{nameBalancedAccuracy, TaskClassification, Higher, "mean recall over the classes present in y_true (sklearn balanced_accuracy_score)"},
+		{namePrecisionMacro, TaskClassification, Higher, "unweighted mean of the per-class precisions (sklearn precision_score, average=\"macro\")"},
+		{namePrecisionWeighted, TaskClassification, Higher, "support-weighted mean of the per-class precisions (sklearn precision_score, average=\"weighted\")"},
+		{nameRecallMacro, TaskClassification, Higher, "unweighted mean of the per-class recalls (sklearn recall_score, average=\"macro\")"},
+		{nameRecallWeighted, TaskClassification, Higher, "support-weighted mean of the per-class recalls (sklearn recall_score, average=\"weighted\")"},
+		{nameF1Macro, TaskClassification, Higher, "unweighted mean of the per-class F1 scores (sklearn f1_score, average=\"macro\")"},
+		{nameF1Weighted, TaskClassification, Higher, "support-weighted mean of the per-class F1 scores (sklearn f1_score, average=\"weighted\")"},
 	}
 }
 
@@ -145,6 +162,15 @@ func Defaults(task Task) []string {
 		return []string{nameAccuracy, namePrecision, nameRecall, nameF1, nameROCAUC, nameLogLoss}
 	}
 	return nil
+}
+
+// MulticlassDefaults returns the metrics Multiclass computes when none are
+// requested: accuracy, balanced_accuracy, precision_macro, recall_macro,
+// f1_macro, f1_weighted, roc_auc, log_loss. They are classification metrics,
+// so Validate(TaskClassification, ...) accepts them; Defaults stays the
+// binary list.
+func MulticlassDefaults() []string {
+	return []string{nameAccuracy, nameBalancedAccuracy, namePrecisionMacro, nameRecallMacro, nameF1Macro, nameF1Weighted, nameROCAUC, nameLogLoss}
 }
 
 // Validate checks that every name is a metric of task and that none is listed
