@@ -2,13 +2,9 @@ package train
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/optimize"
-
-	"github.com/modelci/modelci/internal/config"
 )
 
 // logisticProblem is L2-penalized binary logistic regression on a dense
@@ -124,63 +120,11 @@ type logisticFit struct {
 // done. An iteration costs O(n·p): no p×p matrix is ever formed.
 func fitLogistic(ctx context.Context, lp *logisticProblem, m ModelSettings) (*logisticFit, error) {
 	lp.ctx = ctx
-	theta := make([]float64, lp.dim())
-	fit := &logisticFit{}
-	switch m.Solver {
-	case config.SolverGD:
-		lr := m.LearningRate
-		prev := math.Inf(1)
-		for it := 1; it <= m.MaxIter; it++ {
-			f, g := lp.eval(theta)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if f > prev*(1+1e-12)+1e-300 {
-				return nil, fmt.Errorf("gradient descent diverged at iteration %d (loss rose from %g to %g); lower model.learning_rate (now %g)", it, prev, f, lr)
-			}
-			prev = f
-			fit.iterations = it
-			if maxAbs(g) <= m.Tol {
-				fit.converged = true
-				break
-			}
-			for j := range theta {
-				theta[j] -= lr * g[j]
-			}
-		}
-	default:
-		prob := optimize.Problem{
-			Func: func(x []float64) float64 { f, _ := lp.eval(x); return f },
-			Grad: func(grad, x []float64) { _, g := lp.eval(x); copy(grad, g) },
-		}
-		settings := &optimize.Settings{
-			GradientThreshold: m.Tol,
-			MajorIterations:   m.MaxIter,
-			Converger:         &optimize.FunctionConverge{Absolute: 1e-300, Relative: 1e-300, Iterations: 20},
-			Recorder:          ctxRecorder{ctx},
-		}
-		res, err := optimize.Minimize(prob, theta, settings, &optimize.LBFGS{})
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
-		}
-		if res == nil {
-			return nil, fmt.Errorf("logistic regression: L-BFGS: %w", err)
-		}
-		theta = res.X
-		fit.iterations = res.Stats.MajorIterations
-		_, g := lp.eval(theta)
-		gmax := maxAbs(g)
-		switch {
-		case err == nil && res.Status == optimize.GradientThreshold:
-			fit.converged = true
-		case gmax <= math.Max(m.Tol, 1e-7):
-			// The line search cannot improve further in floating point
-			// although the gradient is already tiny: that is convergence.
-			fit.converged = true
-		case err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure):
-			return nil, fmt.Errorf("logistic regression: L-BFGS: %w", err)
-		}
+	theta, iterations, converged, err := minimizeSmooth(ctx, "logistic regression", make([]float64, lp.dim()), lp.eval, m)
+	if err != nil {
+		return nil, err
 	}
+	fit := &logisticFit{iterations: iterations, converged: converged}
 	f, _ := lp.eval(theta)
 	fit.loss = f
 	fit.coef = append([]float64(nil), theta[:lp.p]...)

@@ -217,9 +217,6 @@ func (t *table) decodeClasses(name string) error {
 	if len(classes) < 2 {
 		return dataErr(name, tc.Name, "the target has only one class (%q); a classifier needs two", classes[0])
 	}
-	if len(classes) > 2 {
-		return dataErr(name, tc.Name, "logistic regression is binary but the target has %d classes (%s); modelci supports two classes", len(classes), dataset.QuoteList(classes[:min(len(classes), 10)]))
-	}
 	t.classes = classes
 	index := make(map[string]float64, len(classes))
 	for k, c := range classes {

@@ -229,7 +229,17 @@ func newDesign(s *Settings, t *table, l *learned, f *dataset.Frame) (*design, er
 		}
 	}
 	m.Columns = model.ColumnNames(m.Features)
-	m.Coefficients = make([]float64, d.p)
+	if k := len(t.classes); k > 2 {
+		// Three or more classes: a multinomial model, schema version 2.
+		m.SchemaVersion, m.Outputs, m.Link = model.MaxSchemaVersion, k, model.LinkSoftmax
+		lin := &model.LinearBlock{Intercepts: make([]float64, k), Coefficients: make([][]float64, k)}
+		for c := range lin.Coefficients {
+			lin.Coefficients[c] = make([]float64, d.p)
+		}
+		m.Predictor = &model.Block{Linear: lin}
+	} else {
+		m.Coefficients = make([]float64, d.p)
+	}
 	pred, err := model.NewPredictor(m)
 	if err != nil {
 		return nil, err
@@ -275,9 +285,12 @@ func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned,
 		return nil, nil, err
 	}
 	var err error
-	if s.Model.Type == config.TypeLogistic {
+	switch {
+	case s.Model.Type == config.TypeLogistic && m.Predictor != nil:
+		err = fitMultinomialModel(ctx, s.Model, d, t, trainSorted, workers, m, &tr)
+	case s.Model.Type == config.TypeLogistic:
 		err = fitLogisticModel(ctx, s.Model, d, t, trainSorted, m, &tr)
-	} else {
+	default:
 		var w []string
 		w, err = fitLinearModel(ctx, s.Model, d, t, l, trainSorted, workers, m, &tr)
 		warnings = append(warnings, w...)
@@ -287,6 +300,12 @@ func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned,
 	}
 	for _, j := range d.constCols {
 		// Zero up to rounding already: the encoded column is all zeros.
+		if m.Predictor != nil {
+			for _, row := range m.Predictor.Linear.Coefficients {
+				row[j] = 0
+			}
+			continue
+		}
 		m.Coefficients[j] = 0
 	}
 	if !tr.Converged {
@@ -302,27 +321,59 @@ func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned,
 // fitLogisticModel fits logistic regression on the dense encoded training
 // rows.
 func fitLogisticModel(ctx context.Context, mc ModelSettings, d *design, t *table, trainSorted []int, m *model.Model, tr *model.Training) error {
-	p := d.p
-	x := make([]float64, len(trainSorted)*p)
-	y := make([]float64, len(trainSorted))
-	for i, pos := range trainSorted {
-		if i%blockRows == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := d.scorer.EncodeRow(t.rows[pos], x[i*p:(i+1)*p]); err != nil {
-			return err
-		}
-		y[i] = t.y[pos]
+	x, y, err := denseRows(ctx, d, t, trainSorted)
+	if err != nil {
+		return err
 	}
-	lf, err := fitLogistic(ctx, &logisticProblem{x: x, y: y, n: len(y), p: p, alpha: mc.Alpha, intercept: mc.FitIntercept}, mc)
+	lf, err := fitLogistic(ctx, &logisticProblem{x: x, y: y, n: len(y), p: d.p, alpha: mc.Alpha, intercept: mc.FitIntercept}, mc)
 	if err != nil {
 		return err
 	}
 	m.Coefficients, m.Intercept = lf.coef, lf.intercept
 	tr.Iterations, tr.Converged, tr.Loss = lf.iterations, lf.converged, lf.loss
 	return nil
+}
+
+// fitMultinomialModel fits multinomial (softmax) logistic regression on
+// the dense encoded training rows, for a target with three or more
+// classes.
+func fitMultinomialModel(ctx context.Context, mc ModelSettings, d *design, t *table, trainSorted []int, workers int, m *model.Model, tr *model.Training) error {
+	x, y, err := denseRows(ctx, d, t, trainSorted)
+	if err != nil {
+		return err
+	}
+	yc := make([]int, len(y))
+	for i, v := range y {
+		yc[i] = int(v)
+	}
+	mp := &multinomialProblem{x: x, y: yc, n: len(yc), p: d.p, k: len(t.classes), alpha: mc.Alpha, intercept: mc.FitIntercept, workers: workers}
+	mf, err := fitMultinomial(ctx, mp, mc)
+	if err != nil {
+		return err
+	}
+	m.Predictor.Linear.Coefficients, m.Predictor.Linear.Intercepts = mf.coef, mf.intercept
+	tr.Iterations, tr.Converged, tr.Loss = mf.iterations, mf.converged, mf.loss
+	return nil
+}
+
+// denseRows encodes the training rows into one dense row-major matrix,
+// with their targets.
+func denseRows(ctx context.Context, d *design, t *table, trainSorted []int) (x, y []float64, err error) {
+	p := d.p
+	x = make([]float64, len(trainSorted)*p)
+	y = make([]float64, len(trainSorted))
+	for i, pos := range trainSorted {
+		if i%blockRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		if err := d.scorer.EncodeRow(t.rows[pos], x[i*p:(i+1)*p]); err != nil {
+			return nil, nil, err
+		}
+		y[i] = t.y[pos]
+	}
+	return x, y, nil
 }
 
 // fitLinearModel fits least squares or ridge on the centred design, with
