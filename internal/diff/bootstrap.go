@@ -308,13 +308,50 @@ type classificationModel struct {
 	pred, hit []int64
 	// logLoss is each row's log-loss term.
 	logLoss []float64
-	// order lists the rows by descending probability and ySorted their
-	// labels in that order; last[k] is true where a run of equal
-	// probabilities ends. ties is false when every probability is distinct.
+	// rank is the score order of P(class 1).
+	rank rankedScores
+}
+
+// rankedScores is one score column's order, computed once and shared by
+// every resample's ROC AUC.
+type rankedScores struct {
+	// order lists the rows by descending score and ySorted their labels (1
+	// positive, 0 negative) in that order; last[k] is true where a run of
+	// equal scores ends. ties is false when every score is distinct.
 	order   []int32
 	ySorted []int64
 	last    []bool
 	ties    bool
+}
+
+// newRankedScores orders the rows by descending score, stably, and records
+// the labels (0 or 1) in that order.
+func newRankedScores(y []int64, score []float64) rankedScores {
+	n := len(y)
+	rs := rankedScores{order: make([]int32, n)}
+	for i := range rs.order {
+		rs.order[i] = int32(i)
+	}
+	slices.SortStableFunc(rs.order, func(a, b int32) int {
+		pa, pb := score[a], score[b]
+		switch {
+		case pa > pb:
+			return -1
+		case pa < pb:
+			return 1
+		}
+		return 0
+	})
+	rs.ySorted = make([]int64, n)
+	rs.last = make([]bool, n)
+	for k, r := range rs.order {
+		rs.ySorted[k] = y[r]
+		rs.last[k] = k == n-1 || score[rs.order[k+1]] != score[r]
+		if !rs.last[k] {
+			rs.ties = true
+		}
+	}
+	return rs
 }
 
 type classificationEvaluator struct {
@@ -360,33 +397,13 @@ func (cm *classificationModel) prepareProba(y []int64, proba []float64) error {
 		return fmt.Errorf("paired bootstrap: roc_auc and log_loss need %d probabilities, got %d", n, len(proba))
 	}
 	cm.logLoss = make([]float64, n)
-	cm.order = make([]int32, n)
 	for i, p := range proba {
 		if math.IsNaN(p) || p < 0 || p > 1 {
 			return fmt.Errorf("paired bootstrap: proba[%d] is %v; probabilities must be in [0, 1]", i, p)
 		}
 		cm.logLoss[i] = metrics.LogLossTerm(int(y[i]), p)
-		cm.order[i] = int32(i)
 	}
-	slices.SortStableFunc(cm.order, func(a, b int32) int {
-		pa, pb := proba[a], proba[b]
-		switch {
-		case pa > pb:
-			return -1
-		case pa < pb:
-			return 1
-		}
-		return 0
-	})
-	cm.ySorted = make([]int64, n)
-	cm.last = make([]bool, n)
-	for k, r := range cm.order {
-		cm.ySorted[k] = y[r]
-		cm.last[k] = k == n-1 || proba[cm.order[k+1]] != proba[r]
-		if !cm.last[k] {
-			cm.ties = true
-		}
-	}
+	cm.rank = newRankedScores(y, proba)
 	return nil
 }
 
@@ -436,7 +453,7 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 			case "log_loss":
 				v = ll / float64(n)
 			case "roc_auc":
-				v = cm.rocAUC(counts, pos, neg)
+				v = cm.rank.rocAUC(counts, pos, neg)
 			}
 			vals[m][j] = v
 		}
@@ -450,25 +467,25 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 // between consecutive distinct scores, highest first, which is
 // Σ fp_g·(2·TP_before + tp_g) / (2·P·N) over runs g of equal scores, in
 // exact integer arithmetic. NaN when the resample has one class.
-func (cm *classificationModel) rocAUC(counts []int32, pos, neg int64) float64 {
+func (rs *rankedScores) rocAUC(counts []int32, pos, neg int64) float64 {
 	if pos == 0 || neg == 0 {
 		return math.NaN()
 	}
 	var area, tpBefore int64
-	ys := cm.ySorted[:len(cm.order)]
-	if !cm.ties {
+	ys := rs.ySorted[:len(rs.order)]
+	if !rs.ties {
 		// Every run is one row: a positive adds to TP, a negative adds
 		// 2·c·TP_before.
-		for k, r := range cm.order {
+		for k, r := range rs.order {
 			c := int64(counts[r])
 			yk := ys[k]
 			area += (1 - yk) * c * 2 * tpBefore
 			tpBefore += yk * c
 		}
 	} else {
-		last := cm.last[:len(cm.order)]
+		last := rs.last[:len(rs.order)]
 		var tpG, fpG int64
-		for k, r := range cm.order {
+		for k, r := range rs.order {
 			c := int64(counts[r])
 			yk := ys[k]
 			tpG += yk * c
