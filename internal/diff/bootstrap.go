@@ -18,11 +18,17 @@ import (
 // true targets.
 type Scores struct {
 	// Pred is the prediction per row: the value for regression, the class
-	// index (0 or 1) for classification.
+	// index for classification (0 or 1 when binary, 0..K-1 when
+	// BootstrapOptions.Classes is K ≥ 3).
 	Pred []float64
-	// Proba is P(class 1) per row; classification only, and needed only for
-	// roc_auc and log_loss.
+	// Proba is P(class 1) per row; binary classification only, and needed
+	// only for roc_auc and log_loss.
 	Proba []float64
+	// Probs holds the class probabilities of a multiclass model
+	// (BootstrapOptions.Classes = K ≥ 3), n×K row-major in class order:
+	// Probs[i*K+k] is P(class k) for row i. Needed only for roc_auc and
+	// log_loss; it must be empty for binary classification and regression.
+	Probs []float64
 }
 
 // BootstrapOptions configure the paired bootstrap.
@@ -36,6 +42,13 @@ type BootstrapOptions struct {
 	// Workers bounds parallelism; 0 means GOMAXPROCS. Results do not depend
 	// on it.
 	Workers int
+	// Classes is the number of classes K of a classification task. 0 or 2
+	// is binary classification (Scores.Pred in {0, 1}, Scores.Proba);
+	// K ≥ 3 is multiclass (class indices 0..K-1, Scores.Probs) with the
+	// metrics of multiclassMetrics. It is an option rather than a field of
+	// Scores because both models must agree on it. It must be 0 for
+	// regression.
+	Classes int
 }
 
 // Interval is the paired bootstrap percentile interval of the change of one
@@ -67,6 +80,11 @@ type Interval struct {
 // by how often each row was drawn, so no resample is materialized or sorted:
 // ROC AUC uses each model's score order, computed once. Values agree with
 // scikit-learn on the resampled arrays to rounding.
+//
+// Classification is binary unless opt.Classes is K ≥ 3: then yTrue and Pred
+// hold class indices 0..K-1, Scores.Probs the class probabilities, and names
+// are validated against the multiclass metrics (see multiclassMetrics), not
+// the binary precision, recall and f1.
 func PairedBootstrap(ctx context.Context, task metrics.Task, yTrue []float64, champion, challenger Scores, names []string, opt BootstrapOptions) ([]Interval, error) {
 	n := len(yTrue)
 	if len(champion.Pred) != n || len(challenger.Pred) != n {
@@ -81,19 +99,9 @@ func PairedBootstrap(ctx context.Context, task metrics.Task, yTrue []float64, ch
 	if !(opt.Confidence > 0 && opt.Confidence < 1) {
 		return nil, fmt.Errorf("paired bootstrap: confidence %g is not in (0, 1)", opt.Confidence)
 	}
-	if err := metrics.Validate(task, names); err != nil {
-		return nil, fmt.Errorf("paired bootstrap: %w", err)
-	}
-	var ev resampleEvaluator
-	switch task {
-	case metrics.TaskRegression:
-		ev = newRegressionEvaluator(yTrue, champion, challenger, names)
-	case metrics.TaskClassification:
-		var err error
-		ev, err = newClassificationEvaluator(yTrue, champion, challenger, names)
-		if err != nil {
-			return nil, err
-		}
+	ev, err := newEvaluator(task, yTrue, champion, challenger, names, opt.Classes)
+	if err != nil {
+		return nil, err
 	}
 	k := len(names)
 	diffs := make([]float64, opt.Resamples*k)
@@ -123,6 +131,30 @@ func PairedBootstrap(ctx context.Context, task metrics.Task, yTrue []float64, ch
 		out[j] = iv
 	}
 	return out, nil
+}
+
+// newEvaluator validates the metric names and the scores for the task and
+// prepares the per-row terms: regression, binary classification (classes 0
+// or 2) or multiclass classification (classes ≥ 3).
+func newEvaluator(task metrics.Task, yTrue []float64, champion, challenger Scores, names []string, classes int) (resampleEvaluator, error) {
+	switch {
+	case classes < 0 || classes == 1:
+		return nil, fmt.Errorf("paired bootstrap: %d classes; want 0 or 2 for binary classification, K ≥ 3 for multiclass", classes)
+	case classes != 0 && task != metrics.TaskClassification:
+		return nil, fmt.Errorf("paired bootstrap: %d classes given for a %s task; classes are for classification", classes, task)
+	case classes >= 3:
+		return newMulticlassEvaluator(yTrue, champion, challenger, names, classes)
+	}
+	if err := metrics.Validate(task, names); err != nil {
+		return nil, fmt.Errorf("paired bootstrap: %w", err)
+	}
+	if len(champion.Probs)+len(challenger.Probs) > 0 {
+		return nil, fmt.Errorf("paired bootstrap: Probs is for multiclass classification (Classes ≥ 3); binary classification takes Proba, P(class 1)")
+	}
+	if task == metrics.TaskRegression {
+		return newRegressionEvaluator(yTrue, champion, challenger, names), nil
+	}
+	return newClassificationEvaluator(yTrue, champion, challenger, names)
 }
 
 // runResamples draws the resamples' row counts in order from one generator
