@@ -18,11 +18,17 @@ import (
 // true targets.
 type Scores struct {
 	// Pred is the prediction per row: the value for regression, the class
-	// index (0 or 1) for classification.
+	// index for classification (0 or 1 when binary, 0..K-1 when
+	// BootstrapOptions.Classes is K ≥ 3).
 	Pred []float64
-	// Proba is P(class 1) per row; classification only, and needed only for
-	// roc_auc and log_loss.
+	// Proba is P(class 1) per row; binary classification only, and needed
+	// only for roc_auc and log_loss.
 	Proba []float64
+	// Probs holds the class probabilities of a multiclass model
+	// (BootstrapOptions.Classes = K ≥ 3), n×K row-major in class order:
+	// Probs[i*K+k] is P(class k) for row i. Needed only for roc_auc and
+	// log_loss; it must be empty for binary classification and regression.
+	Probs []float64
 }
 
 // BootstrapOptions configure the paired bootstrap.
@@ -36,6 +42,13 @@ type BootstrapOptions struct {
 	// Workers bounds parallelism; 0 means GOMAXPROCS. Results do not depend
 	// on it.
 	Workers int
+	// Classes is the number of classes K of a classification task. 0 or 2
+	// is binary classification (Scores.Pred in {0, 1}, Scores.Proba);
+	// K ≥ 3 is multiclass (class indices 0..K-1, Scores.Probs) with the
+	// metrics of multiclassMetrics. It is an option rather than a field of
+	// Scores because both models must agree on it. It must be 0 for
+	// regression.
+	Classes int
 }
 
 // Interval is the paired bootstrap percentile interval of the change of one
@@ -67,6 +80,11 @@ type Interval struct {
 // by how often each row was drawn, so no resample is materialized or sorted:
 // ROC AUC uses each model's score order, computed once. Values agree with
 // scikit-learn on the resampled arrays to rounding.
+//
+// Classification is binary unless opt.Classes is K ≥ 3: then yTrue and Pred
+// hold class indices 0..K-1, Scores.Probs the class probabilities, and names
+// are validated against the multiclass metrics (see multiclassMetrics), not
+// the binary precision, recall and f1.
 func PairedBootstrap(ctx context.Context, task metrics.Task, yTrue []float64, champion, challenger Scores, names []string, opt BootstrapOptions) ([]Interval, error) {
 	n := len(yTrue)
 	if len(champion.Pred) != n || len(challenger.Pred) != n {
@@ -81,19 +99,9 @@ func PairedBootstrap(ctx context.Context, task metrics.Task, yTrue []float64, ch
 	if !(opt.Confidence > 0 && opt.Confidence < 1) {
 		return nil, fmt.Errorf("paired bootstrap: confidence %g is not in (0, 1)", opt.Confidence)
 	}
-	if err := metrics.Validate(task, names); err != nil {
-		return nil, fmt.Errorf("paired bootstrap: %w", err)
-	}
-	var ev resampleEvaluator
-	switch task {
-	case metrics.TaskRegression:
-		ev = newRegressionEvaluator(yTrue, champion, challenger, names)
-	case metrics.TaskClassification:
-		var err error
-		ev, err = newClassificationEvaluator(yTrue, champion, challenger, names)
-		if err != nil {
-			return nil, err
-		}
+	ev, err := newEvaluator(task, yTrue, champion, challenger, names, opt.Classes)
+	if err != nil {
+		return nil, err
 	}
 	k := len(names)
 	diffs := make([]float64, opt.Resamples*k)
@@ -123,6 +131,30 @@ func PairedBootstrap(ctx context.Context, task metrics.Task, yTrue []float64, ch
 		out[j] = iv
 	}
 	return out, nil
+}
+
+// newEvaluator validates the metric names and the scores for the task and
+// prepares the per-row terms: regression, binary classification (classes 0
+// or 2) or multiclass classification (classes ≥ 3).
+func newEvaluator(task metrics.Task, yTrue []float64, champion, challenger Scores, names []string, classes int) (resampleEvaluator, error) {
+	switch {
+	case classes < 0 || classes == 1:
+		return nil, fmt.Errorf("paired bootstrap: %d classes; want 0 or 2 for binary classification, K ≥ 3 for multiclass", classes)
+	case classes != 0 && task != metrics.TaskClassification:
+		return nil, fmt.Errorf("paired bootstrap: %d classes given for a %s task; classes are for classification", classes, task)
+	case classes >= 3:
+		return newMulticlassEvaluator(yTrue, champion, challenger, names, classes)
+	}
+	if err := metrics.Validate(task, names); err != nil {
+		return nil, fmt.Errorf("paired bootstrap: %w", err)
+	}
+	if len(champion.Probs)+len(challenger.Probs) > 0 {
+		return nil, fmt.Errorf("paired bootstrap: Probs is for multiclass classification (Classes ≥ 3); binary classification takes Proba, P(class 1)")
+	}
+	if task == metrics.TaskRegression {
+		return newRegressionEvaluator(yTrue, champion, challenger, names), nil
+	}
+	return newClassificationEvaluator(yTrue, champion, challenger, names)
 }
 
 // runResamples draws the resamples' row counts in order from one generator
@@ -308,13 +340,50 @@ type classificationModel struct {
 	pred, hit []int64
 	// logLoss is each row's log-loss term.
 	logLoss []float64
-	// order lists the rows by descending probability and ySorted their
-	// labels in that order; last[k] is true where a run of equal
-	// probabilities ends. ties is false when every probability is distinct.
+	// rank is the score order of P(class 1).
+	rank rankedScores
+}
+
+// rankedScores is one score column's order, computed once and shared by
+// every resample's ROC AUC.
+type rankedScores struct {
+	// order lists the rows by descending score and ySorted their labels (1
+	// positive, 0 negative) in that order; last[k] is true where a run of
+	// equal scores ends. ties is false when every score is distinct.
 	order   []int32
 	ySorted []int64
 	last    []bool
 	ties    bool
+}
+
+// newRankedScores orders the rows by descending score, stably, and records
+// the labels (0 or 1) in that order.
+func newRankedScores(y []int64, score []float64) rankedScores {
+	n := len(y)
+	rs := rankedScores{order: make([]int32, n)}
+	for i := range rs.order {
+		rs.order[i] = int32(i)
+	}
+	slices.SortStableFunc(rs.order, func(a, b int32) int {
+		pa, pb := score[a], score[b]
+		switch {
+		case pa > pb:
+			return -1
+		case pa < pb:
+			return 1
+		}
+		return 0
+	})
+	rs.ySorted = make([]int64, n)
+	rs.last = make([]bool, n)
+	for k, r := range rs.order {
+		rs.ySorted[k] = y[r]
+		rs.last[k] = k == n-1 || score[rs.order[k+1]] != score[r]
+		if !rs.last[k] {
+			rs.ties = true
+		}
+	}
+	return rs
 }
 
 type classificationEvaluator struct {
@@ -360,33 +429,13 @@ func (cm *classificationModel) prepareProba(y []int64, proba []float64) error {
 		return fmt.Errorf("paired bootstrap: roc_auc and log_loss need %d probabilities, got %d", n, len(proba))
 	}
 	cm.logLoss = make([]float64, n)
-	cm.order = make([]int32, n)
 	for i, p := range proba {
 		if math.IsNaN(p) || p < 0 || p > 1 {
 			return fmt.Errorf("paired bootstrap: proba[%d] is %v; probabilities must be in [0, 1]", i, p)
 		}
 		cm.logLoss[i] = metrics.LogLossTerm(int(y[i]), p)
-		cm.order[i] = int32(i)
 	}
-	slices.SortStableFunc(cm.order, func(a, b int32) int {
-		pa, pb := proba[a], proba[b]
-		switch {
-		case pa > pb:
-			return -1
-		case pa < pb:
-			return 1
-		}
-		return 0
-	})
-	cm.ySorted = make([]int64, n)
-	cm.last = make([]bool, n)
-	for k, r := range cm.order {
-		cm.ySorted[k] = y[r]
-		cm.last[k] = k == n-1 || proba[cm.order[k+1]] != proba[r]
-		if !cm.last[k] {
-			cm.ties = true
-		}
-	}
+	cm.rank = newRankedScores(y, proba)
 	return nil
 }
 
@@ -436,7 +485,7 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 			case "log_loss":
 				v = ll / float64(n)
 			case "roc_auc":
-				v = cm.rocAUC(counts, pos, neg)
+				v = cm.rank.rocAUC(counts, pos, neg)
 			}
 			vals[m][j] = v
 		}
@@ -450,25 +499,25 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 // between consecutive distinct scores, highest first, which is
 // Σ fp_g·(2·TP_before + tp_g) / (2·P·N) over runs g of equal scores, in
 // exact integer arithmetic. NaN when the resample has one class.
-func (cm *classificationModel) rocAUC(counts []int32, pos, neg int64) float64 {
+func (rs *rankedScores) rocAUC(counts []int32, pos, neg int64) float64 {
 	if pos == 0 || neg == 0 {
 		return math.NaN()
 	}
 	var area, tpBefore int64
-	ys := cm.ySorted[:len(cm.order)]
-	if !cm.ties {
+	ys := rs.ySorted[:len(rs.order)]
+	if !rs.ties {
 		// Every run is one row: a positive adds to TP, a negative adds
 		// 2·c·TP_before.
-		for k, r := range cm.order {
+		for k, r := range rs.order {
 			c := int64(counts[r])
 			yk := ys[k]
 			area += (1 - yk) * c * 2 * tpBefore
 			tpBefore += yk * c
 		}
 	} else {
-		last := cm.last[:len(cm.order)]
+		last := rs.last[:len(rs.order)]
 		var tpG, fpG int64
-		for k, r := range cm.order {
+		for k, r := range rs.order {
 			c := int64(counts[r])
 			yk := ys[k]
 			tpG += yk * c
