@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -144,10 +145,16 @@ func TestBadInput(t *testing.T) {
 			substr: []string{`"label"`, "only in the test rows"},
 		},
 		{
-			name:   "three classes for logistic",
-			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: label\nmodel:\n  type: logistic\n", "data.csv": threeClassCSV()},
+			name:   "more than 100 classes for logistic",
+			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: label\nmodel:\n  type: logistic\n", "data.csv": manyClassCSV(150, 2)},
 			code:   exitcode.Failure,
-			substr: []string{`"label"`, "3 classes", "binary"},
+			substr: []string{`"label"`, "150 distinct values", "more than the 100 classes", "task: regression"},
+		},
+		{
+			name:   "a class with a single row",
+			files:  map[string]string{"modelci.yaml": "data:\n  path: data.csv\n  target: label\nmodel:\n  type: logistic\n", "data.csv": threeClassCSV() + "99,lonely\n"},
+			code:   exitcode.Failure,
+			substr: []string{`"label"`, `"lonely"`},
 		},
 		{
 			name:   "huge field",
@@ -225,6 +232,16 @@ func onlyInTestCSV() string {
 			l = "rare"
 		}
 		b.WriteString(ftoa(float64(i)) + "," + l + "\n")
+	}
+	return b.String()
+}
+
+// manyClassCSV has k classes ("c0", "c1", …) of per rows each.
+func manyClassCSV(k, per int) string {
+	var b strings.Builder
+	b.WriteString("x,label\n")
+	for i := 0; i < k*per; i++ {
+		fmt.Fprintf(&b, "%d,c%d\n", i, i%k)
 	}
 	return b.String()
 }

@@ -449,7 +449,7 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 		pos += int64(c) * y[i]
 	}
 	neg := n - pos
-	var vals [2][6]float64
+	vals := [2][]float64{make([]float64, len(e.names)), make([]float64, len(e.names))}
 	for m := range e.models {
 		cm := &e.models[m]
 		pred, hit := cm.pred[:len(counts)], cm.hit[:len(counts)]
@@ -486,6 +486,8 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 				v = ll / float64(n)
 			case "roc_auc":
 				v = cm.rank.rocAUC(counts, pos, neg)
+			default:
+				v = binaryAveraged(name, tp, fp, fn, tn)
 			}
 			vals[m][j] = v
 		}
@@ -493,6 +495,45 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 	for j := range e.names {
 		out[j] = vals[1][j] - vals[0][j]
 	}
+}
+
+// binaryAveraged is one of the class-averaged metrics (balanced_accuracy,
+// precision, recall and f1 as macro and weighted averages) of a binary
+// resample's confusion counts, as scikit-learn computes them with
+// labels=[0, 1], and as the multiclass evaluator does with K = 2.
+func binaryAveraged(name string, tp, fp, fn, tn int64) float64 {
+	n := float64(tp + fp + fn + tn)
+	support := [2]int64{tn + fp, tp + fn}
+	prec := [2]float64{ratio(tn, tn+fn), ratio(tp, tp+fp)}
+	rec := [2]float64{ratio(tn, tn+fp), ratio(tp, tp+fn)}
+	f1 := [2]float64{metrics.F1(prec[0], rec[0]), metrics.F1(prec[1], rec[1])}
+	macro := func(v [2]float64) float64 { return (v[0] + v[1]) / 2 }
+	weighted := func(v [2]float64) float64 {
+		return (v[0]*float64(support[0]) + v[1]*float64(support[1])) / n
+	}
+	switch name {
+	case "balanced_accuracy":
+		switch {
+		case support[0] == 0:
+			return rec[1]
+		case support[1] == 0:
+			return rec[0]
+		}
+		return (rec[0] + rec[1]) / 2
+	case "precision_macro":
+		return macro(prec)
+	case "precision_weighted":
+		return weighted(prec)
+	case "recall_macro":
+		return macro(rec)
+	case "recall_weighted":
+		return weighted(rec)
+	case "f1_macro":
+		return macro(f1)
+	case "f1_weighted":
+		return weighted(f1)
+	}
+	return math.NaN()
 }
 
 // rocAUC is the area under the ROC curve of the resample: the trapezoids

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelci/modelci/internal/metrics"
+	"github.com/modelci/modelci/internal/split"
 )
 
 // bootstrapGolden is testdata/bootstrap.json, written by
@@ -217,4 +218,62 @@ func toInts(xs []float64) []int {
 		out[i] = int(x)
 	}
 	return out
+}
+
+// TestBinaryAveragedMetrics: a binary model's class-averaged metrics
+// (balanced_accuracy, the macro and weighted averages) on resampled rows
+// equal internal/metrics' on the materialised resample, which match
+// scikit-learn's with labels=[0, 1].
+func TestBinaryAveragedMetrics(t *testing.T) {
+	t.Parallel()
+	names := []string{"balanced_accuracy", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "f1_macro", "f1_weighted", "accuracy", "f1"}
+	g := loadBootstrapGolden(t)
+	rs := split.NewRandomState(7)
+	tested := 0
+	for _, c := range g.Cases {
+		if c.Task == "regression" {
+			continue
+		}
+		champ := Scores{Pred: c.Champion.Pred}
+		chal := Scores{Pred: c.Challenger.Pred}
+		ev, err := newClassificationEvaluator(c.YTrue, champ, chal, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(c.YTrue)
+		for b := range 20 {
+			counts := make([]int32, n)
+			var yt, pa, pb []int
+			for range n {
+				i := rs.RandInt(n)
+				counts[i]++
+			}
+			for i, k := range counts {
+				for range k {
+					yt = append(yt, int(c.YTrue[i]))
+					pa = append(pa, int(champ.Pred[i]))
+					pb = append(pb, int(chal.Pred[i]))
+				}
+			}
+			a, _, err := metrics.Classification(yt, pa, nil, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bv, _, err := metrics.Classification(yt, pb, nil, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float64, len(names))
+			ev.diffs(counts, got)
+			for j, name := range names {
+				if want := bv[j].Value - a[j].Value; math.Abs(got[j]-want) > 1e-12 {
+					t.Errorf("%s resample %d: %s weighted diff %.17g, metrics package %.17g", c.Name, b, name, got[j], want)
+				}
+			}
+			tested++
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no classification case in the golden file")
+	}
 }

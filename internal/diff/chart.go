@@ -22,19 +22,7 @@ const (
 // when there is no comparable champion.
 func chart(m, champ *model.Model, champEval, chalEval *evaluate.Result) *Chart {
 	if m.IsClassifier() {
-		c := &Chart{
-			Kind:   ChartPerClass,
-			Title:  "Precision, recall and F1 per class",
-			YLabel: "score",
-		}
-		for _, cls := range m.Classes {
-			c.Labels = append(c.Labels, cls+" P", cls+" R", cls+" F1")
-		}
-		c.Challenger = perClass(chalEval.Confusion)
-		if champEval != nil {
-			c.Champion = perClass(champEval.Confusion)
-		}
-		return c
+		return classChart(m.Classes, champEval, chalEval)
 	}
 	k := min(10, len(chalEval.Rows))
 	if k == 0 {
@@ -82,24 +70,72 @@ func residualGroups(r *evaluate.Result, k int) []float64 {
 	return out
 }
 
-// perClass returns precision, recall and F1 of class 0 and class 1 from a
-// 2×2 confusion matrix (rows: true, columns: predicted); 0/0 is 0.
-func perClass(cm [][]int) []float64 {
-	if len(cm) != 2 {
-		return nil
+// Most classes the chart shows precision, recall and F1 for; with more it
+// shows F1 only, for at most maxChartClasses classes.
+const (
+	maxPRFClasses   = 8
+	maxChartClasses = 30
+)
+
+// classChart is the per-class chart of a classifier: precision, recall and
+// F1 of each class, or F1 alone when there are many classes.
+func classChart(classes []string, champEval, chalEval *evaluate.Result) *Chart {
+	c := &Chart{Kind: ChartPerClass, Title: "Precision, recall and F1 per class", YLabel: "score"}
+	shown := classes
+	all := len(classes) <= maxPRFClasses
+	if !all {
+		c.Title = "F1 per class"
+		if len(shown) > maxChartClasses {
+			shown = shown[:maxChartClasses]
+			c.Title = fmt.Sprintf("F1 of the first %d of %d classes", maxChartClasses, len(classes))
+		}
 	}
-	var out []float64
-	for c := 0; c < 2; c++ {
+	for _, cls := range shown {
+		if all {
+			c.Labels = append(c.Labels, cls+" P", cls+" R", cls+" F1")
+		} else {
+			c.Labels = append(c.Labels, cls)
+		}
+	}
+	series := func(cm [][]int) []float64 {
+		var out []float64
+		for k, prf := range perClass(cm) {
+			if k == len(shown) {
+				break
+			}
+			if all {
+				out = append(out, prf[0], prf[1], prf[2])
+			} else {
+				out = append(out, prf[2])
+			}
+		}
+		return out
+	}
+	c.Challenger = series(chalEval.Confusion)
+	if champEval != nil {
+		c.Champion = series(champEval.Confusion)
+	}
+	return c
+}
+
+// perClass returns the precision, recall and F1 of every class from a K×K
+// confusion matrix (rows: true, columns: predicted); 0/0 is 0.
+func perClass(cm [][]int) [][3]float64 {
+	out := make([][3]float64, len(cm))
+	for c := range cm {
 		tp := cm[c][c]
-		predicted := cm[0][c] + cm[1][c]
-		actual := cm[c][0] + cm[c][1]
+		var predicted, actual int
+		for t := range cm {
+			predicted += cm[t][c]
+			actual += cm[c][t]
+		}
 		p := ratio(int64(tp), int64(predicted))
 		r := ratio(int64(tp), int64(actual))
 		f := 0.0
 		if p+r > 0 {
 			f = 2 * p * r / (p + r)
 		}
-		out = append(out, p, r, f)
+		out[c] = [3]float64{p, r, f}
 	}
 	return out
 }

@@ -101,7 +101,7 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 	}
 	m := chal.Model
 	task := metrics.Task(m.Task)
-	names, err := metricNames(task, in.Options)
+	names, err := metricNames(m, in.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +178,9 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 			return nil, err
 		}
 	}
+	if nc == nil && !slices.Equal(champ.Model.Classes, m.Classes) {
+		nc = &NotComparable{Reason: fmt.Sprintf("the models have different classes: the champion %s, the challenger %s", quoteList(champ.Model.Classes), quoteList(m.Classes))}
+	}
 	if nc == nil && !slices.Equal(champEval.YTrue, chalEval.YTrue) {
 		nc = &NotComparable{Reason: "the two models read different target values from the same rows"}
 	}
@@ -211,9 +214,13 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 		}
 		var intervals map[string]Interval
 		if bo := in.Options.Bootstrap; bo.Resamples > 0 {
-			ivs, err := PairedBootstrap(ctx, task, chalEval.YTrue,
-				Scores{Pred: champEval.Pred, Proba: champEval.Proba},
-				Scores{Pred: chalEval.Pred, Proba: chalEval.Proba}, names, bo)
+			champScores, chalScores := Scores{Pred: champEval.Pred, Proba: champEval.Proba}, Scores{Pred: chalEval.Pred, Proba: chalEval.Proba}
+			if k := len(m.Classes); k > 2 {
+				bo.Classes = k
+				champScores = Scores{Pred: champEval.Pred, Probs: champEval.Probs}
+				chalScores = Scores{Pred: chalEval.Pred, Probs: chalEval.Probs}
+			}
+			ivs, err := PairedBootstrap(ctx, task, chalEval.YTrue, champScores, chalScores, names, bo)
 			if err != nil {
 				return nil, err
 			}
@@ -251,10 +258,11 @@ func Compare(ctx context.Context, in Input) (*Result, error) {
 }
 
 // metricNames is the requested metrics plus those the gates need.
-func metricNames(task metrics.Task, o Options) ([]string, error) {
+func metricNames(m *model.Model, o Options) ([]string, error) {
+	task := metrics.Task(m.Task)
 	names := slices.Clone(o.Metrics)
 	if len(names) == 0 {
-		names = metrics.Defaults(task)
+		names = evaluate.DefaultMetrics(m)
 	}
 	for _, g := range o.Gates {
 		if !slices.Contains(names, g.Metric) {
@@ -518,7 +526,7 @@ func scoreChampion(m *model.Model, f *dataset.Frame, rows []int, names []string)
 
 // restrict recomputes an evaluation on a subsequence of its rows.
 func restrict(m *model.Model, r *evaluate.Result, rows []int, names []string) (*evaluate.Result, error) {
-	out := &evaluate.Result{Rows: rows, Unseen: r.Unseen, Imputed: r.Imputed, DroppedMissing: r.DroppedMissing}
+	out := &evaluate.Result{Rows: rows, Classes: r.Classes, Unseen: r.Unseen, Imputed: r.Imputed, DroppedMissing: r.DroppedMissing}
 	k := 0
 	for i, row := range r.Rows {
 		if k < len(rows) && rows[k] == row {
@@ -526,6 +534,9 @@ func restrict(m *model.Model, r *evaluate.Result, rows []int, names []string) (*
 			out.Pred = append(out.Pred, r.Pred[i])
 			if r.Proba != nil {
 				out.Proba = append(out.Proba, r.Proba[i])
+			}
+			if r.Probs != nil {
+				out.Probs = append(out.Probs, r.Probs[i*r.Classes:(i+1)*r.Classes]...)
 			}
 			k++
 		}

@@ -558,32 +558,67 @@ func Evaluate(p *model.Predictor, f *dataset.Frame, rows []int, names []string) 
 	return res, nil
 }
 
-// ComputeMetrics fills Metrics, Skipped and Confusion from YTrue, Pred and
-// Proba.
+// DefaultMetrics are the metrics computed when none are named: the task's
+// defaults, and for a classifier with three or more classes the
+// multiclass ones (metrics.MulticlassDefaults).
+func DefaultMetrics(m *model.Model) []string {
+	switch {
+	case !m.IsClassifier():
+		return metrics.Defaults(metrics.TaskRegression)
+	case len(m.Classes) > 2:
+		return metrics.MulticlassDefaults()
+	}
+	return metrics.Defaults(metrics.TaskClassification)
+}
+
+// Monitored is the value of each scored row's prediction that drift
+// monitoring follows: the prediction (regression), P(Classes[1]) (binary),
+// the predicted class's probability (multiclass, model.Confidence).
+func (r *Result) Monitored() []float64 {
+	switch {
+	case r.Classes == 0:
+		return r.Pred
+	case r.Classes == 2:
+		return r.Proba
+	}
+	out := make([]float64, len(r.Rows))
+	for i := range out {
+		out[i] = model.Confidence(r.Probs[i*r.Classes : (i+1)*r.Classes])
+	}
+	return out
+}
+
+// ComputeMetrics fills Metrics, Skipped and Confusion from YTrue, Pred,
+// Proba (binary) and Probs (multiclass).
 func (r *Result) ComputeMetrics(m *model.Model, names []string) error {
 	task := metrics.TaskRegression
 	if m.IsClassifier() {
 		task = metrics.TaskClassification
 	}
 	if len(names) == 0 {
-		names = metrics.Defaults(task)
+		names = DefaultMetrics(m)
 	}
 	if err := metrics.Validate(task, names); err != nil {
 		return err
 	}
 	var err error
 	if m.IsClassifier() {
+		k := len(m.Classes)
 		yt := make([]int, len(r.YTrue))
 		yp := make([]int, len(r.Pred))
 		for i := range r.YTrue {
 			yt[i] = int(r.YTrue[i])
 			yp[i] = int(r.Pred[i])
 		}
-		r.Metrics, r.Skipped, err = metrics.Classification(yt, yp, r.Proba, names)
+		if k == 2 {
+			r.Metrics, r.Skipped, err = metrics.Classification(yt, yp, r.Proba, names)
+		} else {
+			r.Metrics, r.Skipped, err = metrics.Multiclass(yt, yp, r.Probs, k, names)
+		}
 		if err != nil {
 			return err
 		}
-		r.Confusion = metrics.ConfusionMatrix(yt, yp, 2)
+		r.Confusion = metrics.ConfusionMatrix(yt, yp, k)
 		return nil
 	}
 	r.Metrics, r.Skipped, err = metrics.Regression(r.YTrue, r.Pred, names)

@@ -669,9 +669,14 @@ func optSigned(v *float64, p int) string {
 	return signed(*v, p)
 }
 
+// MaxConfusionClasses is the most classes whose confusion matrix the
+// report shows; the JSON report has every matrix.
+const MaxConfusionClasses = 12
+
 func confusionSection(res *diff.Result) string {
 	chal := res.Challenger
-	if len(chal.ConfusionMatrix) != 2 || len(chal.Classes) != 2 {
+	k := len(chal.Classes)
+	if k < 2 || k > MaxConfusionClasses || len(chal.ConfusionMatrix) != k {
 		return ""
 	}
 	var b strings.Builder
@@ -681,13 +686,21 @@ func confusionSection(res *diff.Result) string {
 	}
 	b.WriteString(details("Confusion matrices on " + where))
 	matrix := func(title string, cm [][]int, classes []string) {
-		fmt.Fprintf(&b, "**%s**\n\n| true ↓ · predicted → | %s | %s |\n|:--|--:|--:|\n", title, code(classes[0]), code(classes[1]))
+		fmt.Fprintf(&b, "**%s**\n\n| true ↓ · predicted → |", title)
+		for _, c := range classes {
+			fmt.Fprintf(&b, " %s |", code(c))
+		}
+		b.WriteString("\n|:--|" + strings.Repeat("--:|", len(classes)) + "\n")
 		for i, row := range cm {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", code(classes[i]), count(row[0]), count(row[1]))
+			fmt.Fprintf(&b, "| %s |", code(classes[i]))
+			for _, v := range row {
+				fmt.Fprintf(&b, " %s |", count(v))
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}
-	if c := res.Champion; c != nil && len(c.ConfusionMatrix) == 2 && len(c.Classes) == 2 {
+	if c := res.Champion; c != nil && len(c.Classes) == len(c.ConfusionMatrix) && len(c.Classes) >= 2 && len(c.Classes) <= MaxConfusionClasses {
 		matrix("Champion", c.ConfusionMatrix, c.Classes)
 	}
 	matrix("Challenger", chal.ConfusionMatrix, chal.Classes)

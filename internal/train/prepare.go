@@ -211,9 +211,6 @@ func (t *table) decodeClasses(name string) error {
 		classes = append(classes, l)
 	}
 	sortLabels(classes)
-	if len(classes) > MaxClasses {
-		return dataErr(name, tc.Name, "the target has %d distinct values (%s, …), more than the %d classes a classifier takes; a target with that many values is continuous: set task: regression (and a regression model.type) to fit it", len(classes), dataset.QuoteList(classes[:10]), MaxClasses)
-	}
 	if len(classes) < 2 {
 		return dataErr(name, tc.Name, "the target has only one class (%q); a classifier needs two", classes[0])
 	}
@@ -228,13 +225,17 @@ func (t *table) decodeClasses(name string) error {
 	return nil
 }
 
-// singleMembers lists the class labels that only one row of the target
-// has, sorted.
-func (t *table) singleMembers() []string {
+// classCounts counts the rows of each class label of the target.
+func (t *table) classCounts() map[string]int {
 	count := map[string]int{}
 	for _, r := range t.rows {
 		count[label(t.target, r)]++
 	}
+	return count
+}
+
+// singleMembers lists the labels of count that one row has, sorted.
+func singleMembers(count map[string]int) []string {
 	var out []string
 	for l, n := range count {
 		if n == 1 {
@@ -243,6 +244,20 @@ func (t *table) singleMembers() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// tooManyClasses refuses a classifier's target with more than MaxClasses
+// distinct values, with a hint to regress.
+func (t *table) tooManyClasses(count map[string]int) error {
+	if len(count) <= MaxClasses {
+		return nil
+	}
+	labels := make([]string, 0, len(count))
+	for l := range count {
+		labels = append(labels, l)
+	}
+	sortLabels(labels)
+	return dataErr(t.frame.Name, t.target.Name, "the target has %d distinct values (%s, …), more than the %d classes a classifier takes; a target with that many values is continuous: set task: regression (and a regression model.type) to fit it", len(labels), dataset.QuoteList(labels[:10]), MaxClasses)
 }
 
 func sortLabels(ls []string) {

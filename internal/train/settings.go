@@ -16,7 +16,8 @@ type Settings struct {
 	// errors; DataPath is the data file as written in the config.
 	Name, Task, Target, File, DataPath string
 	// MetricTask is the metrics package's task; Metrics are the metric
-	// names to compute (the config's, else the task's defaults).
+	// names to compute: the config's, or none for the model's defaults
+	// (evaluate.DefaultMetrics, which depend on the number of classes).
 	MetricTask metrics.Task
 	Metrics    []string
 	Model      ModelSettings
@@ -53,10 +54,9 @@ func Resolve(cfg *config.Config) (Settings, error) {
 	if cfg.Task() == model.TaskClassification {
 		task = metrics.TaskClassification
 	}
+	// No metrics named: the model's defaults, which depend on its number
+	// of classes (evaluate.DefaultMetrics).
 	names := cfg.Metrics
-	if len(names) == 0 {
-		names = metrics.Defaults(task)
-	}
 	if err := metrics.Validate(task, names); err != nil {
 		return Settings{}, fmt.Errorf("%s: metrics: %w: %w", cfg.File, config.ErrInvalid, err)
 	}

@@ -528,6 +528,10 @@ func unseenWarnings(unseen map[string]int) []string {
 // that a single row has, before decoding the labels of a classifier.
 func (t *table) checkClasses(testPos, trainPos []int) error {
 	tc := t.target
+	count := t.classCounts()
+	if err := t.tooManyClasses(count); err != nil {
+		return err
+	}
 	inTrain := map[string]bool{}
 	for _, p := range trainPos {
 		inTrain[label(tc, t.rows[p])] = true
@@ -545,7 +549,7 @@ func (t *table) checkClasses(testPos, trainPos []int) error {
 		sort.Strings(only)
 		return dataErr(t.frame.Name, tc.Name, "class label(s) %s appear only in the test rows, so the model cannot learn them; add rows with these labels or change split.seed/split.test_size", dataset.QuoteList(only))
 	}
-	if one := t.singleMembers(); len(one) > 0 {
+	if one := singleMembers(count); len(one) > 0 {
 		return dataErr(t.frame.Name, tc.Name, "class label(s) %s have a single row each: a class needs rows to learn from and rows to test on; add rows with these labels, merge them into another class, or drop those rows", dataset.QuoteList(one))
 	}
 	return t.decodeClasses(t.frame.Name)
@@ -631,7 +635,7 @@ func buildProfile(pred *model.Predictor, f *dataset.Frame, trainRows []int, l *l
 		}
 		tp := profile.CategoricalFeature(m.Target, codes, m.Classes)
 		prof.Target = &tp
-		pp := profile.NumericFeature("probability", sc.Proba, profile.DefaultBins)
+		pp := profile.NumericFeature("probability", sc.Monitored(), profile.DefaultBins)
 		prof.Prediction = &pp
 	} else {
 		tp := profile.NumericFeature(m.Target, y, profile.DefaultBins)
