@@ -1,0 +1,127 @@
+package boost
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// binStride is the histogram length of every feature: MaxBins (at most
+// 255) bins of non-missing values and the missing-value bin MaxBins, so a
+// uint8 bin always indexes it.
+const binStride = 256
+
+// binMapper is scikit-learn's _BinMapper for numeric features.
+type binMapper struct {
+	// thresholds[j] are feature j's bin thresholds, ascending: a value v
+	// falls in bin b = the number of thresholds below v, so v <= t[b].
+	thresholds [][]float64
+	// nonMissing[j] is the number of bins of non-missing values
+	// (len(thresholds[j]) + 1).
+	nonMissing []int
+	// missingBin is the bin of a missing value: MaxBins.
+	missingBin uint8
+}
+
+// subsampleRows returns the rows whose values fit the bin thresholds:
+// rows itself when there are at most subsampleBins, else subsampleBins of
+// them drawn without replacement with a PCG generator seeded from seed,
+// ascending.
+func subsampleRows(rows []int, seed uint32) []int {
+	if len(rows) <= subsampleBins {
+		return rows
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	pick := slices.Clone(rows)
+	for i := range subsampleBins {
+		j := i + rng.IntN(len(pick)-i)
+		pick[i], pick[j] = pick[j], pick[i]
+	}
+	pick = pick[:subsampleBins]
+	slices.Sort(pick)
+	return pick
+}
+
+// findThresholds is _find_binning_thresholds: the midpoints of the
+// distinct non-missing values of col at rows when there are at most
+// maxBins of them, else numpy's "midpoint" percentiles
+// linspace(0, 100, maxBins+1)[1:-1] of those values; clipped to almostInf.
+func findThresholds(col []float64, rows []int, maxBins int, buf []float64) []float64 {
+	vals := buf[:0]
+	for _, r := range rows {
+		if v := col[r]; !math.IsNaN(v) {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	sort.Float64s(vals)
+	distinct := 1
+	for i := 1; i < len(vals); i++ {
+		if vals[i] != vals[i-1] {
+			distinct++
+		}
+	}
+	var mid []float64
+	if distinct <= maxBins {
+		mid = make([]float64, 0, distinct-1)
+		prev := vals[0]
+		for _, v := range vals[1:] {
+			if v != prev {
+				mid = append(mid, (prev+v)*0.5)
+				prev = v
+			}
+		}
+	} else {
+		mid = make([]float64, maxBins-1)
+		n := float64(len(vals))
+		step := 100 / float64(maxBins)
+		for i := range mid {
+			q := float64(i+1) * step / 100
+			mid[i] = percentileMidpoint(vals, n, q)
+		}
+	}
+	for i, t := range mid {
+		mid[i] = math.Min(t, almostInf)
+	}
+	return mid
+}
+
+// percentileMidpoint is numpy's percentile(a, 100·q, method="midpoint") of
+// sorted a (n = len(a)), with numpy's arithmetic.
+func percentileMidpoint(a []float64, n, q float64) float64 {
+	x := (n - 1) * q
+	lo := math.Floor(x)
+	vi := 0.5 * (lo + math.Ceil(x))
+	i := int(math.Floor(vi))
+	if vi == math.Floor(vi) {
+		return a[i]
+	}
+	j := min(i+1, len(a)-1)
+	lower, upper := a[i], a[j]
+	diff := upper - lower
+	return upper - diff*0.5
+}
+
+// binColumn writes the bins of col at rows into dst (len(rows)).
+func binColumn(col []float64, rows []int, thresholds []float64, missing uint8, dst []uint8) {
+	for i, r := range rows {
+		v := col[r]
+		if math.IsNaN(v) {
+			dst[i] = missing
+			continue
+		}
+		lo, hi := 0, len(thresholds)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if v <= thresholds[m] {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		dst[i] = uint8(lo)
+	}
+}
