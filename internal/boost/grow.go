@@ -385,7 +385,14 @@ func (f *fitter) partition(n *node, s *splitInfo) int {
 	rows := f.part[n.start:n.stop]
 	buf := f.buf[n.start:n.stop]
 	col := f.bins[s.feature]
-	bin, ml, mb := s.bin, s.missingLeft, f.bm.missingBin
+	// left[b] is 1 when bin b goes left: a table, so the loop below has no
+	// branch the data could mispredict.
+	var left [binStride]int
+	for b := range left {
+		if goesLeft(uint8(b), s.bin, s.missingLeft, f.bm.missingBin) {
+			left[b] = 1
+		}
+	}
 	w := f.rowWorkers(len(rows))
 	nl := make([]int, w)
 	nr := make([]int, w)
@@ -393,29 +400,28 @@ func (f *fitter) partition(n *node, s *splitInfo) int {
 		in, out := rows[lo:hi], buf[lo:hi]
 		l, r := 0, 0
 		for _, row := range in {
-			if goesLeft(col[row], bin, ml, mb) {
-				in[l] = row
-				l++
-			} else {
-				out[r] = row
-				r++
-			}
+			// in[l] with l <= the current index was read already.
+			isLeft := left[col[row]]
+			in[l] = row
+			out[r] = row
+			l += isLeft
+			r += 1 - isLeft
 		}
 		nl[seg], nr[seg] = l, r
 	})
-	left := 0
+	nLeft := 0
 	for i := range w {
 		lo := i * len(rows) / w
-		copy(rows[left:], rows[lo:lo+nl[i]])
-		left += nl[i]
+		copy(rows[nLeft:], rows[lo:lo+nl[i]])
+		nLeft += nl[i]
 	}
-	at := left
+	at := nLeft
 	for i := range w {
 		lo := i * len(rows) / w
 		copy(rows[at:], buf[lo:lo+nr[i]])
 		at += nr[i]
 	}
-	return left
+	return nLeft
 }
 
 // binTree is a tree over bins, to score the binned validation rows.
