@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/modelci/modelci/internal/boost"
@@ -35,7 +36,19 @@ func run() error {
 	dir := flag.String("dir", "", "directory of the data set")
 	task := flag.String("task", "regression", "regression or binary")
 	workers := flag.Int("workers", 0, "boost.Params.Workers")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var n, p, nt int
 	meta, err := os.ReadFile(filepath.Join(*dir, "meta.txt"))
 	if err != nil {

@@ -113,13 +113,18 @@ func binColumn(col []float64, rows []int, thresholds []float64, missing uint8, d
 			dst[i] = missing
 			continue
 		}
-		lo, hi := 0, len(thresholds)
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if v <= thresholds[m] {
-				hi = m
-			} else {
-				lo = m + 1
+		lo := 0
+		if n := len(thresholds); n > 0 {
+			// Branch-free lower bound: the number of thresholds below v.
+			for n > 1 {
+				half := n / 2
+				if thresholds[lo+half] < v {
+					lo += half
+				}
+				n -= half
+			}
+			if thresholds[lo] < v {
+				lo++
 			}
 		}
 		dst[i] = uint8(lo)

@@ -95,7 +95,21 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) {
 				node4(h0, h1, h2, h3, c0, c1, c2, c3, rows, g)
 			}
 		}
-		for ; j < hi; j++ {
+		if j+2 <= hi {
+			h0, h1, c0, c1 := at(j), at(j+1), f.bins[j], f.bins[j+1]
+			switch {
+			case root && hess:
+				rootHess2(h0, h1, c0, c1, g, h)
+			case root:
+				root2(h0, h1, c0, c1, g)
+			case hess:
+				nodeHess2(h0, h1, c0, c1, rows, g, h)
+			default:
+				node2(h0, h1, c0, c1, rows, g)
+			}
+			j += 2
+		}
+		if j < hi {
 			h0, c0 := at(j), f.bins[j]
 			switch {
 			case root && hess:
@@ -220,5 +234,59 @@ func nodeHess1(h0 *hist256, c0 []uint8, rows []uint32, g, h []float32) {
 		b.g += float64(g[i])
 		b.h += float64(h[i])
 		b.n++
+	}
+}
+
+func root2(h0, h1 *hist256, c0, c1 []uint8, g []float32) {
+	n := len(g)
+	c0, c1 = c0[:n], c1[:n]
+	for i, v := range g {
+		gi := float64(v)
+		b0, b1 := &h0[c0[i]], &h1[c1[i]]
+		b0.g += gi
+		b0.n++
+		b1.g += gi
+		b1.n++
+	}
+}
+
+func rootHess2(h0, h1 *hist256, c0, c1 []uint8, g, h []float32) {
+	n := len(g)
+	c0, c1, h = c0[:n], c1[:n], h[:n]
+	for i, v := range g {
+		gi, hi := float64(v), float64(h[i])
+		b0, b1 := &h0[c0[i]], &h1[c1[i]]
+		b0.g += gi
+		b0.h += hi
+		b0.n++
+		b1.g += gi
+		b1.h += hi
+		b1.n++
+	}
+}
+
+func node2(h0, h1 *hist256, c0, c1 []uint8, rows []uint32, g []float32) {
+	g = g[:len(rows)]
+	for i, r := range rows {
+		gi := float64(g[i])
+		b0, b1 := &h0[c0[r]], &h1[c1[r]]
+		b0.g += gi
+		b0.n++
+		b1.g += gi
+		b1.n++
+	}
+}
+
+func nodeHess2(h0, h1 *hist256, c0, c1 []uint8, rows []uint32, g, h []float32) {
+	g, h = g[:len(rows)], h[:len(rows)]
+	for i, r := range rows {
+		gi, hi := float64(g[i]), float64(h[i])
+		b0, b1 := &h0[c0[r]], &h1[c1[r]]
+		b0.g += gi
+		b0.h += hi
+		b0.n++
+		b1.g += gi
+		b1.h += hi
+		b1.n++
 	}
 }
