@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/modelci/modelci/internal/dataset"
 	"github.com/modelci/modelci/internal/revision"
 
 	"fmt"
@@ -70,7 +71,15 @@ Writes model.json, metrics.json and profile.json to --out atomically.`,
 func printTrainResult(w io.Writer, res *train.Result, out string, took time.Duration) {
 	m := res.Model
 	mf := res.Metrics
-	fmt.Fprintf(w, "model %s: %s (%s solver), %d features → %d columns\n", m.Name, m.Algorithm, m.Training.Solver, len(m.Features), len(m.Columns))
+	fit := m.Training.Solver + " solver"
+	if b := m.Training.Boosting; b != nil {
+		trees, leaves := m.Predictor.Trees.Leaves()
+		fit = fmt.Sprintf("%s, %d trees, %d leaves", b.Loss, trees, leaves)
+		if b.EarlyStopping {
+			fit += fmt.Sprintf(", early stopping after %d iterations", m.Training.Iterations)
+		}
+	}
+	fmt.Fprintf(w, "model %s: %s (%s), %d features → %d columns\n", m.Name, m.Algorithm, fit, len(m.Features), len(m.Columns))
 	fmt.Fprintf(w, "data  %s: %d rows, sha256 %s\n", mf.Data.Path, mf.Data.Rows, revision.Short(mf.Data.SHA256))
 	if mf.Data.DroppedMissingTarget > 0 {
 		fmt.Fprintf(w, "      dropped %d row(s) with a missing target\n", mf.Data.DroppedMissingTarget)
@@ -91,10 +100,14 @@ func printTrainResult(w io.Writer, res *train.Result, out string, took time.Dura
 	}
 	fmt.Fprintln(w)
 	printMetrics(w, res.Test.Metrics, mf.Skipped)
-	if len(mf.ConfusionMatrix) == 2 {
-		fmt.Fprintf(w, "\nconfusion matrix (rows: true, columns: predicted; classes %q, %q)\n", mf.Classes[0], mf.Classes[1])
+	if k := len(mf.ConfusionMatrix); k >= 2 && k <= 12 && len(mf.Classes) == k {
+		fmt.Fprintf(w, "\nconfusion matrix (rows: true, columns: predicted; classes %s)\n", dataset.QuoteList(mf.Classes))
 		for _, row := range mf.ConfusionMatrix {
-			fmt.Fprintf(w, "  %8d %8d\n", row[0], row[1])
+			fmt.Fprint(w, " ")
+			for _, v := range row {
+				fmt.Fprintf(w, " %8d", v)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	for _, warn := range mf.Warnings {

@@ -30,6 +30,16 @@ const (
 	TypeLinear   = "linear"
 	TypeRidge    = "ridge"
 	TypeLogistic = "logistic"
+	// TypeGradientBoosting is histogram-based gradient boosting
+	// (scikit-learn's HistGradientBoostingRegressor and Classifier).
+	TypeGradientBoosting = "gradient_boosting"
+)
+
+// Early stopping modes of gradient boosting.
+const (
+	EarlyStoppingAuto  = "auto"
+	EarlyStoppingTrue  = "true"
+	EarlyStoppingFalse = "false"
 )
 
 // Solvers.
@@ -47,6 +57,10 @@ const (
 	MissingMostFrequent = "most_frequent"
 	MissingDrop         = "drop"
 	MissingError        = "error"
+	// MissingKeep leaves missing values to the model: gradient boosting's
+	// trees send them to the side of each split that gains most. It is
+	// gradient_boosting's default, and only gradient_boosting takes it.
+	MissingKeep = "keep"
 )
 
 // Defaults.
@@ -61,6 +75,17 @@ const (
 	DefaultMaxIterLBFGS  = 1000
 	DefaultTolGD         = 1e-10
 	DefaultTolLBFGS      = 1e-10
+	// Gradient boosting's defaults, scikit-learn's.
+	DefaultMaxIterBoosting    = 100
+	DefaultTolBoosting        = 1e-7
+	DefaultMaxLeafNodes       = 31
+	DefaultMinSamplesLeaf     = 20
+	DefaultMaxBins            = 255
+	DefaultValidationFraction = 0.1
+	DefaultNIterNoChange      = 10
+	// EarlyStoppingRows is the number of rows above which early_stopping
+	// auto stops early, as scikit-learn's does.
+	EarlyStoppingRows = 10000
 )
 
 // ErrInvalid marks configuration errors (exit code 2).
@@ -148,6 +173,72 @@ type Model struct {
 	Tol          *float64 `yaml:"tol"`
 	FitIntercept *bool    `yaml:"fit_intercept"`
 	Standardize  *bool    `yaml:"standardize"`
+	// Gradient boosting, with scikit-learn's names. MaxDepth nil is no
+	// limit; Seed defaults to split.seed.
+	MaxLeafNodes       *int     `yaml:"max_leaf_nodes"`
+	MaxDepth           *int     `yaml:"max_depth"`
+	MinSamplesLeaf     *int     `yaml:"min_samples_leaf"`
+	L2Regularization   *float64 `yaml:"l2_regularization"`
+	MaxBins            *int     `yaml:"max_bins"`
+	EarlyStopping      string   `yaml:"early_stopping"`
+	ValidationFraction *float64 `yaml:"validation_fraction"`
+	NIterNoChange      *int     `yaml:"n_iter_no_change"`
+	Seed               *uint32  `yaml:"seed"`
+}
+
+// validateBoosting checks gradient_boosting's settings against
+// scikit-learn's ranges.
+func (c *Config) validateBoosting(bad func(field, format string, args ...any)) {
+	m := &c.Model
+	if *m.Alpha != 0 {
+		bad("model.alpha", "is for ridge and logistic; gradient_boosting's penalty is model.l2_regularization")
+	}
+	if v := *m.MaxLeafNodes; v < 2 {
+		bad("model.max_leaf_nodes", "want at least 2 leaves, got %d", v)
+	}
+	if m.MaxDepth != nil && *m.MaxDepth < 1 {
+		bad("model.max_depth", "want at least 1 (or leave it out for no limit), got %d", *m.MaxDepth)
+	}
+	if v := *m.MinSamplesLeaf; v < 1 {
+		bad("model.min_samples_leaf", "want at least 1 row per leaf, got %d", v)
+	}
+	if v := *m.L2Regularization; !(v >= 0) || math.IsInf(v, 0) {
+		bad("model.l2_regularization", "want a finite number ≥ 0, got %g", v)
+	}
+	if v := *m.MaxBins; v < 2 || v > 255 {
+		bad("model.max_bins", "want 2 to 255 bins (one more holds missing values), got %d", v)
+	}
+	switch m.EarlyStopping {
+	case EarlyStoppingAuto, EarlyStoppingTrue, EarlyStoppingFalse:
+	default:
+		bad("model.early_stopping", "want auto (on above %d rows), true or false; got %q", EarlyStoppingRows, m.EarlyStopping)
+	}
+	if v := *m.ValidationFraction; !(v > 0 && v < 1) {
+		bad("model.validation_fraction", "want a fraction in (0, 1), got %g", v)
+	}
+	if v := *m.NIterNoChange; v < 1 {
+		bad("model.n_iter_no_change", "want at least 1, got %d", v)
+	}
+}
+
+// boostingKeys are the model keys only gradient_boosting takes.
+func (m *Model) boostingKeys() []string {
+	var set []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{
+		{"max_leaf_nodes", m.MaxLeafNodes != nil}, {"max_depth", m.MaxDepth != nil},
+		{"min_samples_leaf", m.MinSamplesLeaf != nil}, {"l2_regularization", m.L2Regularization != nil},
+		{"max_bins", m.MaxBins != nil}, {"early_stopping", m.EarlyStopping != ""},
+		{"validation_fraction", m.ValidationFraction != nil}, {"n_iter_no_change", m.NIterNoChange != nil},
+		{"seed", m.Seed != nil},
+	} {
+		if k.set {
+			set = append(set, k.name)
+		}
+	}
+	return set
 }
 
 // Gate is one quality gate, e.g. {metric: rmse, max_increase: "2%"}.
@@ -340,15 +431,48 @@ func yamlError(name string, err error) error {
 	return fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
 }
 
+// applyBoostingDefaults fills gradient_boosting's settings with
+// scikit-learn's defaults (the seed is split.seed's).
+func (c *Config) applyBoostingDefaults() {
+	m := &c.Model
+	if m.MaxIter == nil {
+		m.MaxIter = ptr(DefaultMaxIterBoosting)
+	}
+	if m.Tol == nil {
+		m.Tol = ptr(DefaultTolBoosting)
+	}
+	if m.MaxLeafNodes == nil {
+		m.MaxLeafNodes = ptr(DefaultMaxLeafNodes)
+	}
+	if m.MinSamplesLeaf == nil {
+		m.MinSamplesLeaf = ptr(DefaultMinSamplesLeaf)
+	}
+	if m.L2Regularization == nil {
+		m.L2Regularization = ptr(0.0)
+	}
+	if m.MaxBins == nil {
+		m.MaxBins = ptr(DefaultMaxBins)
+	}
+	if m.EarlyStopping == "" {
+		m.EarlyStopping = EarlyStoppingAuto
+	}
+	if m.ValidationFraction == nil {
+		m.ValidationFraction = ptr(DefaultValidationFraction)
+	}
+	if m.NIterNoChange == nil {
+		m.NIterNoChange = ptr(DefaultNIterNoChange)
+	}
+	if m.Seed == nil {
+		m.Seed = ptr(*c.Split.Seed)
+	}
+}
+
 func (c *Config) applyDefaults() {
 	if c.Name == "" {
 		c.Name = filepath.Base(c.Dir)
 		if c.Name == "." || c.Name == string(filepath.Separator) || c.Name == "" {
 			c.Name = "model"
 		}
-	}
-	if c.Data.Missing == "" {
-		c.Data.Missing = MissingMean
 	}
 	if c.Data.MaxCategories == nil {
 		c.Data.MaxCategories = ptr(DefaultMaxCategories)
@@ -366,7 +490,17 @@ func (c *Config) applyDefaults() {
 			m.Type = TypeLogistic
 		}
 	}
-	if m.Solver == "" {
+	boosting := m.Type == TypeGradientBoosting
+	if c.Data.Missing == "" {
+		c.Data.Missing = MissingMean
+		if boosting {
+			c.Data.Missing = MissingKeep
+		}
+	}
+	if boosting {
+		c.applyBoostingDefaults()
+	}
+	if m.Solver == "" && !boosting {
 		if m.Type == TypeLogistic {
 			m.Solver = SolverLBFGS
 		} else {
@@ -402,7 +536,8 @@ func (c *Config) applyDefaults() {
 		m.FitIntercept = ptr(true)
 	}
 	if m.Standardize == nil {
-		m.Standardize = ptr(true)
+		// Trees split on the raw values; scaling changes nothing for them.
+		m.Standardize = ptr(!boosting)
 	}
 	b := &c.Baseline
 	if b.Ref == "" {
@@ -436,8 +571,13 @@ const (
 
 // Task returns "regression" or "classification" for the model type.
 func (c *Config) Task() string {
-	if c.Model.Type == TypeLogistic {
+	switch c.Model.Type {
+	case TypeLogistic:
 		return TaskClassification
+	case TypeGradientBoosting:
+		if c.TaskKind == TaskClassification {
+			return TaskClassification
+		}
 	}
 	return TaskRegression
 }
@@ -507,8 +647,12 @@ func (c *Config) Validate() error {
 	}
 	switch c.Data.Missing {
 	case MissingMean, MissingMedian, MissingMostFrequent, MissingDrop, MissingError:
+	case MissingKeep:
+		if c.Model.Type != TypeGradientBoosting {
+			bad("data.missing", "keep leaves missing values to the trees of model.type gradient_boosting; model type %s needs mean, median, most_frequent, drop or error", c.Model.Type)
+		}
 	default:
-		bad("data.missing", "want one of mean, median, most_frequent, drop, error; got %q", c.Data.Missing)
+		bad("data.missing", "want one of mean, median, most_frequent, drop, error, keep; got %q", c.Data.Missing)
 	}
 	if _, err := parseDelimiter(c.Data.Delimiter); err != nil {
 		errs = append(errs, err)
@@ -586,8 +730,18 @@ func (c *Config) Validate() error {
 		default:
 			bad("model.solver", "model type logistic takes lbfgs or gd; got %q", m.Solver)
 		}
+	case TypeGradientBoosting:
+		if m.Solver != "" {
+			bad("model.solver", "gradient_boosting has no solver; remove it")
+		}
+		c.validateBoosting(bad)
 	default:
-		bad("model.type", "want linear, ridge or logistic; got %q", m.Type)
+		bad("model.type", "want linear, ridge, logistic or gradient_boosting; got %q%s", m.Type, didYouMean(m.Type, []string{TypeLinear, TypeRidge, TypeLogistic, TypeGradientBoosting}))
+	}
+	if m.Type != TypeGradientBoosting {
+		for _, k := range m.boostingKeys() {
+			bad("model."+k, "is a gradient_boosting setting; model type %s does not take it", m.Type)
+		}
 	}
 	if a := *m.Alpha; a < 0 || math.IsNaN(a) || math.IsInf(a, 0) {
 		bad("model.alpha", "want a finite number ≥ 0, got %g", a)
@@ -602,7 +756,7 @@ func (c *Config) Validate() error {
 	if *m.MaxIter < 1 {
 		bad("model.max_iter", "want ≥ 1, got %d", *m.MaxIter)
 	}
-	if tol := *m.Tol; !(tol > 0) || math.IsInf(tol, 0) {
+	if tol := *m.Tol; (!(tol > 0) && !(tol == 0 && m.Type == TypeGradientBoosting)) || math.IsInf(tol, 0) {
 		bad("model.tol", "want a number > 0, got %g", tol)
 	}
 	if dup := firstDuplicate(c.Metrics); dup != "" {

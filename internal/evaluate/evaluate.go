@@ -235,7 +235,8 @@ func (s *Scorer) encode(r int, dst []float64, st *rowState) error {
 			return err
 		}
 		if j < 0 {
-			if st != nil {
+			// No category: unseen in training, or missing and kept.
+			if st != nil && !imputed {
 				st.unseen[i]++
 			}
 			continue

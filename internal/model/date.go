@@ -185,9 +185,10 @@ func ColumnNames(features []Feature) []string {
 	return out
 }
 
-// MissingKeep is the missing-value policy of a numeric feature whose
-// missing values reach the predictor as NaN: trees send them down their
-// learned direction.
+// MissingKeep is the missing-value policy of a feature whose missing
+// values reach the predictor as they are: a numeric value (or date part) as
+// NaN, which trees send down their learned direction; a categorical value
+// as no category (all zeros in its one-hot block).
 const MissingKeep = "keep"
 
 // keepsMissing reports whether a numeric feature or date part keeps its

@@ -154,6 +154,27 @@ type Training struct {
 	Decimal string `json:"decimal,omitempty"`
 	// DataSHA256 is the fingerprint of the training data file.
 	DataSHA256 string `json:"data_sha256"`
+	// Boosting records a gradient-boosted model's settings (scikit-learn's
+	// names); nil for other models.
+	Boosting *BoostingTraining `json:"boosting,omitempty"`
+}
+
+// BoostingTraining are the settings a gradient-boosted model was fitted
+// with, and whether early stopping ended it.
+type BoostingTraining struct {
+	Loss             string  `json:"loss"`
+	MaxLeafNodes     int     `json:"max_leaf_nodes"`
+	MaxDepth         int     `json:"max_depth,omitempty"`
+	MinSamplesLeaf   int     `json:"min_samples_leaf"`
+	L2Regularization float64 `json:"l2_regularization"`
+	MaxBins          int     `json:"max_bins"`
+	// EarlyStopping says a validation split of ValidationFraction of the
+	// training rows ended the fit once NIterNoChange rounds did not improve
+	// its loss by more than Tol.
+	EarlyStopping      bool    `json:"early_stopping"`
+	ValidationFraction float64 `json:"validation_fraction,omitempty"`
+	NIterNoChange      int     `json:"n_iter_no_change,omitempty"`
+	Seed               uint32  `json:"seed"`
 }
 
 // IsClassifier reports whether the model predicts class labels.

@@ -103,7 +103,11 @@ func (e *Encoder) Scaling(i int) (center, scale float64) {
 func (e *Encoder) Category(i int, s string) (int, error) {
 	f := &e.features[i]
 	if IsMissing(s) {
-		if f.ImputeCategory == nil {
+		switch {
+		case f.Missing == MissingKeep:
+			// Kept for the trees: all zeros, as no category.
+			return -1, nil
+		case f.ImputeCategory == nil:
 			return 0, fmt.Errorf("feature %q: %w (policy %q)", f.Name, ErrMissingValue, f.Missing)
 		}
 		s = *f.ImputeCategory
@@ -146,7 +150,9 @@ func (e *Encoder) EncodeRow(num []float64, str []string, dst []float64) (unknown
 			return unknown, err
 		}
 		if j < 0 {
-			unknown++
+			if !IsMissing(str[i]) {
+				unknown++
+			}
 			continue
 		}
 		dst[off+j] = 1

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/modelci/modelci/internal/model"
 	"github.com/modelci/modelci/internal/revision"
 
 	"fmt"
@@ -740,12 +741,50 @@ func trainingSection(res *diff.Result, p int) string {
 		}
 		return "no"
 	}
+	orDash := func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		return s
+	}
 	row("model", text(champ.Algorithm), text(chal.Algorithm))
 	row("target", optCode(champ.Target), optCode(chal.Target))
-	row("solver", text(ht.Solver), text(ct.Solver))
+	row("solver", orDash(text(ht.Solver)), orDash(text(ct.Solver)))
 	row("alpha", num(ht.Alpha, p), num(ct.Alpha, p))
 	row("fit intercept", yes(ht.FitIntercept), yes(ct.FitIntercept))
 	row("standardize", yes(ht.Standardize), yes(ct.Standardize))
+	if hb, cb := ht.Boosting, ct.Boosting; hb != nil || cb != nil {
+		boosting := func(b *model.BoostingTraining, f func(*model.BoostingTraining) string) string {
+			if b == nil {
+				return "—"
+			}
+			return f(b)
+		}
+		for _, r := range []struct {
+			name string
+			f    func(*model.BoostingTraining) string
+		}{
+			{"loss", func(b *model.BoostingTraining) string { return text(b.Loss) }},
+			{"max leaf nodes / depth", func(b *model.BoostingTraining) string {
+				depth := "none"
+				if b.MaxDepth > 0 {
+					depth = count(b.MaxDepth)
+				}
+				return count(b.MaxLeafNodes) + " / " + depth
+			}},
+			{"min samples leaf", func(b *model.BoostingTraining) string { return count(b.MinSamplesLeaf) }},
+			{"l2 regularization", func(b *model.BoostingTraining) string { return num(b.L2Regularization, p) }},
+			{"max bins", func(b *model.BoostingTraining) string { return count(b.MaxBins) }},
+			{"early stopping", func(b *model.BoostingTraining) string {
+				if !b.EarlyStopping {
+					return "no"
+				}
+				return fmt.Sprintf("yes (%s validation, %d rounds)", num(b.ValidationFraction, p), b.NIterNoChange)
+			}},
+		} {
+			row(r.name, boosting(hb, r.f), boosting(cb, r.f))
+		}
+	}
 	if ht.LearningRate != 0 || ct.LearningRate != 0 {
 		row("learning rate", num(ht.LearningRate, p), num(ct.LearningRate, p))
 	}

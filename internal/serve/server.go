@@ -678,7 +678,7 @@ func (s *Server) countUnknown(st *reqState, str []string) {
 		if !cat || s.m.Features[i].Type != model.Categorical {
 			continue
 		}
-		if j, err := enc.Category(i, str[i]); err == nil && j < 0 {
+		if j, err := enc.Category(i, str[i]); err == nil && j < 0 && !model.IsMissing(str[i]) {
 			st.unknown[i]++
 		}
 	}

@@ -36,6 +36,11 @@ func fitBytes(m ModelSettings, n, p, workers int) float64 {
 	fn, fp, w := float64(n), float64(p), float64(p+1)
 	var floats float64
 	switch {
+	case m.Type == config.TypeGradientBoosting:
+		// The encoded columns (float64) and their bins (one byte each),
+		// gradients, hessians and raw scores per row and output, and the
+		// histograms (small).
+		return fn*fp*9 + fn*8*3*float64(max(m.Outputs, 1))
 	case m.Type == config.TypeLogistic:
 		// The dense design and targets, and L-BFGS's correction pairs and
 		// work vectors of p+1 values.

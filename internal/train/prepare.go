@@ -91,7 +91,7 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 	if tc.Missing == f.Rows {
 		return nil, dataErr(name, tc.Name, "the target is missing in every row")
 	}
-	classifier := cfg.Model.Type == config.TypeLogistic
+	classifier := cfg.Task() == config.TaskClassification
 	if !classifier && tc.Kind != dataset.Numeric && dataset.LooksDecimalComma(tc.Levels) {
 		return nil, dataErr(name, tc.Name, "the target holds numbers written with a decimal comma, such as %q; set data.decimal: \",\" (with a delimiter other than ',')", firstLevel(tc))
 	}
@@ -110,7 +110,11 @@ func buildTable(cfg *config.Config, f *dataset.Frame, features []string) (*table
 		}
 	}
 	if !classifier && tc.Kind != dataset.Numeric {
-		return nil, dataErr(name, tc.Name, "a %s model needs a numeric target, but the column holds text such as %q; use model.type: logistic for class labels", cfg.Model.Type, firstLevel(tc))
+		hint := "use model.type: logistic for class labels"
+		if cfg.Model.Type == config.TypeGradientBoosting {
+			hint = "set task: classification for class labels"
+		}
+		return nil, dataErr(name, tc.Name, "a %s model needs a numeric target, but the column holds text such as %q; %s", cfg.Model.Type, firstLevel(tc), hint)
 	}
 	policy := cfg.Data.Missing
 	t.rows = make([]int, 0, f.Rows)

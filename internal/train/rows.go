@@ -47,7 +47,7 @@ func selectRows(cfg *config.Config, f *dataset.Frame) (*table, *Selection, []int
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: split %d rows: %w: %w", f.Name, len(t.rows), ErrData, err)
 	}
-	if cfg.Model.Type == config.TypeLogistic {
+	if cfg.Task() == config.TaskClassification {
 		if err := t.checkClasses(testPos, trainPos); err != nil {
 			return nil, nil, nil, err
 		}

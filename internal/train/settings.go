@@ -39,6 +39,21 @@ type ModelSettings struct {
 	MaxIter                  int
 	FitIntercept             bool
 	Standardize              bool
+	// Boosting are gradient_boosting's settings.
+	Boosting BoostingSettings
+	// Outputs is the number of raw scores per row the fit keeps (1, or
+	// the number of classes of a multiclass target); set once the target
+	// is known.
+	Outputs int
+}
+
+// BoostingSettings are gradient_boosting's settings, scikit-learn's names.
+// MaxDepth 0 is no limit; EarlyStopping is auto, true or false.
+type BoostingSettings struct {
+	MaxLeafNodes, MaxDepth, MinSamplesLeaf, MaxBins, NIterNoChange int
+	L2Regularization, ValidationFraction                           float64
+	EarlyStopping                                                  string
+	Seed                                                           uint32
 }
 
 // Resolve returns the settings of cfg, which config.Load (or
@@ -77,6 +92,7 @@ func Resolve(cfg *config.Config) (Settings, error) {
 			MaxIter:      *mc.MaxIter,
 			FitIntercept: *mc.FitIntercept,
 			Standardize:  *mc.Standardize,
+			Boosting:     boostingSettings(mc),
 		},
 		TestSize:      *cfg.Split.TestSize,
 		Seed:          *cfg.Split.Seed,
@@ -85,4 +101,26 @@ func Resolve(cfg *config.Config) (Settings, error) {
 		Decimal:       decimalSetting(cfg),
 		Dates:         cfg.Data.Dates,
 	}, nil
+}
+
+// boostingSettings resolves gradient_boosting's settings; zero for other
+// models.
+func boostingSettings(mc config.Model) BoostingSettings {
+	if mc.Type != config.TypeGradientBoosting {
+		return BoostingSettings{}
+	}
+	b := BoostingSettings{
+		MaxLeafNodes:       *mc.MaxLeafNodes,
+		MinSamplesLeaf:     *mc.MinSamplesLeaf,
+		MaxBins:            *mc.MaxBins,
+		NIterNoChange:      *mc.NIterNoChange,
+		L2Regularization:   *mc.L2Regularization,
+		ValidationFraction: *mc.ValidationFraction,
+		EarlyStopping:      mc.EarlyStopping,
+		Seed:               *mc.Seed,
+	}
+	if mc.MaxDepth != nil {
+		b.MaxDepth = *mc.MaxDepth
+	}
+	return b
 }

@@ -70,7 +70,7 @@ func LoadData(ctx context.Context, cfg *config.Config, workers int) (*dataset.Fr
 		DecimalComma: cfg.DecimalComma(),
 	}
 	opts.MaxBytes, opts.MaxRows = cfg.Data.Limits()
-	if cfg.Model.Type == config.TypeLogistic {
+	if cfg.Task() == config.TaskClassification {
 		// Class labels are labels, even when they look like numbers.
 		opts.Categorical = append(opts.Categorical, cfg.Data.Target)
 	}
@@ -229,7 +229,9 @@ func newDesign(s *Settings, t *table, l *learned, f *dataset.Frame) (*design, er
 		}
 	}
 	m.Columns = model.ColumnNames(m.Features)
-	if k := len(t.classes); k > 2 {
+	if s.Model.Type == config.TypeGradientBoosting {
+		boostingSkeleton(m, len(t.classes))
+	} else if k := len(t.classes); k > 2 {
 		// Three or more classes: a multinomial model, schema version 2.
 		m.SchemaVersion, m.Outputs, m.Link = model.MaxSchemaVersion, k, model.LinkSoftmax
 		lin := &model.LinearBlock{Intercepts: make([]float64, k), Coefficients: make([][]float64, k)}
@@ -286,6 +288,8 @@ func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned,
 	}
 	var err error
 	switch {
+	case s.Model.Type == config.TypeGradientBoosting:
+		err = fitBoostingModel(ctx, s.Model, d, t, trainSorted, workers, m, &tr)
 	case s.Model.Type == config.TypeLogistic && m.Predictor != nil:
 		err = fitMultinomialModel(ctx, s.Model, d, t, trainSorted, workers, m, &tr)
 	case s.Model.Type == config.TypeLogistic:
@@ -301,6 +305,9 @@ func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned,
 	for _, j := range d.constCols {
 		// Zero up to rounding already: the encoded column is all zeros.
 		if m.Predictor != nil {
+			if m.Predictor.Linear == nil {
+				break // trees never split on a constant column
+			}
 			for _, row := range m.Predictor.Linear.Coefficients {
 				row[j] = 0
 			}
@@ -580,6 +587,9 @@ func oneHotBlocks(enc *model.Encoder, fs []model.Feature) [][2]int {
 func countImputed(t *table, fs []model.Feature, trainRows, testRows []int) map[string]int {
 	out := map[string]int{}
 	for i, c := range t.features {
+		if fs[i].Missing == model.MissingKeep {
+			continue // left to the trees, not imputed
+		}
 		var notDate []bool
 		if fs[i].Type == model.Date {
 			notDate = make([]bool, len(c.Levels))
