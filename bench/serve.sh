@@ -6,7 +6,8 @@
 #   apt-get install -y python3-flask gunicorn   # optional reference
 #   bench/serve.sh
 #
-# It trains the example model, builds modelci-serve as the image does
+# It trains the example model (and a 100-tree, 31-leaf gradient-boosted
+# model of the same data), builds modelci-serve as the image does
 # (CGO_ENABLED=0, -trimpath) and bench/barehttp (a handler that only reads
 # the body and writes a constant answer), starts both on loopback and drives
 # each case with wrk (POST bodies via a Lua script). It prints requests/s,
@@ -30,6 +31,7 @@ BATCH=${BATCH:-10000}
 PORT_RUNTIME=${PORT_RUNTIME:-18080}
 PORT_BARE=${PORT_BARE:-18081}
 PORT_FLASK=${PORT_FLASK:-18082}
+PORT_TREES=${PORT_TREES:-18083}
 
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench/serve.sh: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
@@ -45,6 +47,24 @@ trap cleanup EXIT
 
 echo "# building and training in $tmp" >&2
 go run ./cmd/modelci train --config examples/house-prices/modelci.yaml --out "$tmp/model" >/dev/null
+# A 100-tree, 31-leaf gradient-boosted model on the same data and features.
+mkdir -p "$tmp/trees"
+cp examples/house-prices/data.csv "$tmp/trees/"
+cat >"$tmp/trees/modelci.yaml" <<'YAML'
+name: house-prices
+data:
+  path: data.csv
+  target: price
+  categorical: [city]
+model:
+  type: gradient_boosting
+  max_iter: 100
+  max_leaf_nodes: 31
+  min_samples_leaf: 2
+  early_stopping: false
+YAML
+go run ./cmd/modelci train --config "$tmp/trees/modelci.yaml" --out "$tmp/trees/model" >"$tmp/trees/train.log"
+echo "# tree model: $(head -1 "$tmp/trees/train.log")" >&2
 CGO_ENABLED=0 go build -trimpath -o "$tmp/modelci-serve" ./cmd/modelci-serve
 go build -o "$tmp/barehttp" ./bench/barehttp
 echo "# modelci-serve binary: $(stat -c %s "$tmp/modelci-serve") bytes" >&2
@@ -52,6 +72,8 @@ echo "# modelci-serve binary: $(stat -c %s "$tmp/modelci-serve") bytes" >&2
 "$tmp/modelci-serve" --model "$tmp/model" --addr "127.0.0.1:$PORT_RUNTIME" --max-rows 100000 --log-format json 2>"$tmp/serve.log" &
 pids+=($!)
 "$tmp/barehttp" -addr "127.0.0.1:$PORT_BARE" &
+pids+=($!)
+"$tmp/modelci-serve" --model "$tmp/trees/model" --addr "127.0.0.1:$PORT_TREES" --max-rows 100000 --log-format json 2>"$tmp/serve-trees.log" &
 pids+=($!)
 
 wait_up() { # url
@@ -64,6 +86,7 @@ wait_up() { # url
 }
 wait_up "http://127.0.0.1:$PORT_RUNTIME/v2/health/ready"
 wait_up "http://127.0.0.1:$PORT_BARE/"
+wait_up "http://127.0.0.1:$PORT_TREES/v2/health/ready"
 
 # Request bodies, from rows of the example data.
 /usr/bin/python3 - "$tmp" "$BATCH" <<'EOF'
@@ -132,6 +155,7 @@ record() { # name rows "rps p50 p99 errors"
 
 RT=http://127.0.0.1:$PORT_RUNTIME
 BARE=http://127.0.0.1:$PORT_BARE
+TREES=http://127.0.0.1:$PORT_TREES
 # The single-row cases are interleaved REPEAT times, so that the machine's
 # other load affects them alike; the table shows each case's median run.
 REPEAT=${REPEAT:-3}
@@ -139,10 +163,12 @@ for _ in $(seq 1 "$REPEAT"); do
 	record "bare net/http, 1-row body" 1 "$(measure "$BARE/" "$tmp/v2-1.json")"
 	record "V2 /infer, 1 row" 1 "$(measure "$RT/v2/models/house-prices/infer" "$tmp/v2-1.json")"
 	record "MLflow /invocations, 1 row" 1 "$(measure "$RT/invocations" "$tmp/mlflow-1.json")"
+	record "V2 /infer, 1 row, 100 trees" 1 "$(measure "$TREES/v2/models/house-prices/infer" "$tmp/v2-1.json")"
 done
 record "bare net/http, $BATCH-row body" "$BATCH" "$(measure "$BARE/" "$tmp/v2-batch.json")"
 record "V2 /infer, $BATCH rows" "$BATCH" "$(measure "$RT/v2/models/house-prices/infer" "$tmp/v2-batch.json")"
 record "MLflow /invocations, $BATCH rows" "$BATCH" "$(measure "$RT/invocations" "$tmp/mlflow-batch.json")"
+record "V2 /infer, $BATCH rows, 100 trees" "$BATCH" "$(measure "$TREES/v2/models/house-prices/infer" "$tmp/v2-batch.json")"
 
 have_python=0
 if [[ -z "${NO_PYTHON:-}" ]] && command -v gunicorn >/dev/null && /usr/bin/python3 -c 'import flask, sklearn, pandas' 2>/dev/null; then
@@ -203,6 +229,8 @@ echo
 echo "V2 1 row / bare:                $(ratio "${RPS[V2 /infer, 1 row]}" "${RPS[bare net/http, 1-row body]}")   (target >= 0.8)"
 echo "/invocations 1 row / bare:      $(ratio "${RPS[MLflow /invocations, 1 row]}" "${RPS[bare net/http, 1-row body]}")   (target >= 0.8)"
 echo "V2 $BATCH rows: rows/s          $(awk -v r="${RPS[V2 /infer, $BATCH rows]}" -v n="$BATCH" 'BEGIN {printf "%.0f", r * n}')   (target >= 1000000)"
+echo "V2 1 row, 100 trees / bare:     $(ratio "${RPS[V2 /infer, 1 row, 100 trees]}" "${RPS[bare net/http, 1-row body]}")   (target >= 0.8)"
+echo "V2 $BATCH rows, 100 trees: rows/s $(awk -v r="${RPS[V2 /infer, $BATCH rows, 100 trees]}" -v n="$BATCH" 'BEGIN {printf "%.0f", r * n}')   (target >= 1000000)"
 if [[ $have_python == 1 ]]; then
 	echo "/invocations 1 row / Flask:     $(ratio "${RPS[MLflow /invocations, 1 row]}" "${RPS[Flask+gunicorn+sklearn, 1 row]}")"
 fi

@@ -325,7 +325,7 @@ func (p *Program) Raw(x, out []float64) {
 // each tree for several rows at once.
 func (p *Program) RawRows(x []float64, n int, out []float64) {
 	w, k := p.width, p.k
-	if p.linear == nil && p.trees.plain {
+	if p.linear == nil && p.trees.plain && n >= minBatchRows {
 		p.trees.rawRows(x, w, n, out)
 		return
 	}
@@ -373,6 +373,11 @@ func Confidence(probs []float64) float64 {
 	}
 	return best
 }
+
+// minBatchRows is the fewest rows RawRows walks together: the batch walk
+// takes every tree to its full depth for every row, which pays off once a
+// few rows share each visit; a single row stops at its leaf instead.
+const minBatchRows = 4
 
 // Softmax writes the softmax of z into dst, computed without overflow.
 func Softmax(z, dst []float64) {
