@@ -50,27 +50,26 @@ type grower struct {
 func (f *fitter) grow(k int) (*model.Tree, *binTree, error) {
 	gr := &grower{f: f, k: k, g: f.g[k], h: f.h[k], maxLeaves: f.p.MaxLeafNodes}
 	n := len(f.part)
-	for i := range f.part {
-		f.part[i] = uint32(i)
-	}
-	root := &node{start: 0, stop: n}
-	for _, v := range gr.g {
-		root.sumG += float64(v)
-	}
-	if f.constHess {
-		root.sumH = float64(n) // hessians[0] * n_samples
-	} else {
-		for _, v := range gr.h {
-			root.sumH += float64(v)
+	part := f.part
+	f.parallel(n, f.rowWorkers(n), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			part[i] = uint32(i)
 		}
-	}
-	switch {
-	case n < 2*f.p.MinSamplesLeaf, root.sumH < minHessianToSplit:
+	})
+	root := &node{start: 0, stop: n}
+	if n < 2*f.p.MinSamplesLeaf {
+		root.sumG, root.sumH = f.rootSums(gr.g, gr.h)
 		gr.finalize(root)
-	default:
+	} else {
+		// buildHist sums the root's gradients and hessians while it reads
+		// them, in row order.
 		root.hist = f.getHist()
-		f.buildHist(root, gr.g, gr.h, true)
-		gr.splitAndPush(root)
+		root.sumG, root.sumH = f.buildHist(root, gr.g, gr.h, true)
+		if root.sumH < minHessianToSplit {
+			gr.finalize(root)
+		} else {
+			gr.splitAndPush(root)
+		}
 	}
 	for len(gr.heap) > 0 {
 		if err := f.ctx.Err(); err != nil {
@@ -82,10 +81,17 @@ func (f *fitter) grow(k int) (*model.Tree, *binTree, error) {
 	acc := f.acc[k]
 	for _, l := range gr.leaves {
 		l.value *= lr
-		for _, r := range f.part[l.start:l.stop] {
-			acc[r] += l.value
-		}
 	}
+	// Every row is in one leaf, so the row segments add independently.
+	leaves := gr.leaves
+	f.parallel(n, f.rowWorkers(n), func(_, lo, hi int) {
+		for _, l := range leaves {
+			a, b := max(l.start, lo), min(l.stop, hi)
+			for _, r := range part[a:max(a, b)] {
+				acc[r] += l.value
+			}
+		}
+	})
 	t, bt := f.emit(root)
 	return t, bt, nil
 }

@@ -45,14 +45,30 @@ func subtractHist(parent, child []histBin) {
 // goroutine.
 const histWork = 1 << 16
 
+// rootSums is the sum of g and of h (the row count when the hessian is
+// constant), in row order.
+func (f *fitter) rootSums(g, h []float32) (sumG, sumH float64) {
+	for _, v := range g {
+		sumG += float64(v)
+	}
+	if f.constHess {
+		return sumG, float64(len(g)) // hessians[0] * n_samples
+	}
+	for _, v := range h {
+		sumH += float64(v)
+	}
+	return sumG, sumH
+}
+
 // buildHist fills n.hist from the node's rows. The root reads the
 // gradients in row order; any other node first gathers its rows'
 // gradients (scikit-learn's ordered_gradients). Workers take contiguous
 // ranges of features, and each feature's bins sum its rows in partition
 // order, so the sums do not depend on the number of workers. Four
 // features go through one pass over the rows, so their updates are
-// independent chains the CPU overlaps.
-func (f *fitter) buildHist(n *node, g, h []float32, root bool) {
+// independent chains the CPU overlaps. For the root it returns
+// rootSums(g, h), summed in the pass over the first four features.
+func (f *fitter) buildHist(n *node, g, h []float32, root bool) (sumG, sumH float64) {
 	rows := f.part[n.start:n.stop]
 	hess := !f.constHess
 	if !root {
@@ -79,8 +95,21 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) {
 	}
 	hist := n.hist
 	at := func(j int) *hist256 { return (*hist256)(hist[j*binStride : (j+1)*binStride]) }
+	summed := false
 	f.parallel(p, w, func(_, lo, hi int) {
 		j := lo
+		if root && lo == 0 && hi >= 4 {
+			h0, h1, h2, h3 := at(0), at(1), at(2), at(3)
+			c0, c1, c2, c3 := f.bins[0], f.bins[1], f.bins[2], f.bins[3]
+			if hess {
+				sumG, sumH = rootHessSum4(h0, h1, h2, h3, c0, c1, c2, c3, g, h)
+			} else {
+				sumG = rootSum4(h0, h1, h2, h3, c0, c1, c2, c3, g)
+				sumH = float64(len(g)) // hessians[0] * n_samples
+			}
+			summed = true
+			j = 4
+		}
 		for ; j+4 <= hi; j += 4 {
 			h0, h1, h2, h3 := at(j), at(j+1), at(j+2), at(j+3)
 			c0, c1, c2, c3 := f.bins[j], f.bins[j+1], f.bins[j+2], f.bins[j+3]
@@ -123,6 +152,57 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) {
 			}
 		}
 	})
+	if root && !summed {
+		sumG, sumH = f.rootSums(g, h)
+	}
+	return sumG, sumH
+}
+
+// rootSum4 is root4 that also returns the sum of g, in row order.
+func rootSum4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g []float32) float64 {
+	n := len(g)
+	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
+	var s float64
+	for i, v := range g {
+		gi := float64(v)
+		s += gi
+		b0, b1, b2, b3 := &h0[c0[i]], &h1[c1[i]], &h2[c2[i]], &h3[c3[i]]
+		b0.g += gi
+		b0.n++
+		b1.g += gi
+		b1.n++
+		b2.g += gi
+		b2.n++
+		b3.g += gi
+		b3.n++
+	}
+	return s
+}
+
+// rootHessSum4 is rootHess4 that also returns the sums of g and h, in row
+// order.
+func rootHessSum4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g, h []float32) (sg, sh float64) {
+	n := len(g)
+	c0, c1, c2, c3, h = c0[:n], c1[:n], c2[:n], c3[:n], h[:n]
+	for i, v := range g {
+		gi, hi := float64(v), float64(h[i])
+		sg += gi
+		sh += hi
+		b0, b1, b2, b3 := &h0[c0[i]], &h1[c1[i]], &h2[c2[i]], &h3[c3[i]]
+		b0.g += gi
+		b0.h += hi
+		b0.n++
+		b1.g += gi
+		b1.h += hi
+		b1.n++
+		b2.g += gi
+		b2.h += hi
+		b2.n++
+		b3.g += gi
+		b3.h += hi
+		b3.n++
+	}
+	return sg, sh
 }
 
 func root4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g []float32) {
