@@ -105,28 +105,68 @@ func percentileMidpoint(a []float64, n, q float64) float64 {
 	return upper - diff*0.5
 }
 
-// binColumn writes the bins of col at rows into dst (len(rows)).
+// binColumn writes the bins of col at rows into dst (len(rows)). Four
+// values go through the branch-free lower bound together, so their
+// searches' loads overlap.
 func binColumn(col []float64, rows []int, thresholds []float64, missing uint8, dst []uint8) {
-	for i, r := range rows {
-		v := col[r]
-		if math.IsNaN(v) {
-			dst[i] = missing
-			continue
-		}
-		lo := 0
-		if n := len(thresholds); n > 0 {
-			// Branch-free lower bound: the number of thresholds below v.
-			for n > 1 {
-				half := n / 2
-				if thresholds[lo+half] < v {
-					lo += half
-				}
-				n -= half
-			}
-			if thresholds[lo] < v {
-				lo++
+	dst = dst[:len(rows)]
+	nt := len(thresholds)
+	if nt == 0 {
+		for i, r := range rows {
+			dst[i] = 0
+			if math.IsNaN(col[r]) {
+				dst[i] = missing
 			}
 		}
-		dst[i] = uint8(lo)
+		return
 	}
+	i := 0
+	for ; i+4 <= len(rows); i += 4 {
+		v0, v1, v2, v3 := col[rows[i]], col[rows[i+1]], col[rows[i+2]], col[rows[i+3]]
+		l0, l1, l2, l3 := 0, 0, 0, 0
+		// The number of thresholds below each value.
+		for n := nt; n > 1; {
+			half := n / 2
+			if thresholds[l0+half] < v0 {
+				l0 += half
+			}
+			if thresholds[l1+half] < v1 {
+				l1 += half
+			}
+			if thresholds[l2+half] < v2 {
+				l2 += half
+			}
+			if thresholds[l3+half] < v3 {
+				l3 += half
+			}
+			n -= half
+		}
+		dst[i] = finishBin(thresholds, l0, v0, missing)
+		dst[i+1] = finishBin(thresholds, l1, v1, missing)
+		dst[i+2] = finishBin(thresholds, l2, v2, missing)
+		dst[i+3] = finishBin(thresholds, l3, v3, missing)
+	}
+	for ; i < len(rows); i++ {
+		v := col[rows[i]]
+		lo := 0
+		for n := nt; n > 1; {
+			half := n / 2
+			if thresholds[lo+half] < v {
+				lo += half
+			}
+			n -= half
+		}
+		dst[i] = finishBin(thresholds, lo, v, missing)
+	}
+}
+
+// finishBin ends the lower bound of v at lo, or returns missing for NaN.
+func finishBin(thresholds []float64, lo int, v float64, missing uint8) uint8 {
+	if thresholds[lo] < v {
+		lo++
+	}
+	if math.IsNaN(v) {
+		return missing
+	}
+	return uint8(lo)
 }
