@@ -112,7 +112,8 @@ func loadAndFit(dir, task string, workers, n, p int) (*boost.Result, time.Durati
 	}
 	load := time.Since(t0)
 	params := boost.DefaultParams(boost.SquaredError)
-	d := boost.Data{Columns: x, Y: y[0]}
+	// Fit may drop each float64 column once binned: x is not used again.
+	d := boost.Data{Columns: x, Y: y[0], ReleaseColumns: true}
 	if task == "binary" {
 		params = boost.DefaultParams(boost.LogLoss)
 		d.Classes = 2

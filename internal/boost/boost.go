@@ -168,10 +168,17 @@ func (p Params) Validate() error {
 // row i, NaN when missing. Y is the target for regression, or the class
 // index 0..Classes-1 for log_loss. Classes is 0 for regression, 2 for a
 // binary and K for a multiclass target.
+//
+// ReleaseColumns lets Fit drop the float64 input as it goes: once feature
+// j is binned, Fit sets Columns[j] to nil, in the caller's slice, so its
+// memory is reused during the fit (the binned data is an eighth of its
+// size); Fit runs the garbage collector once after binning. The caller
+// must not use Columns after Fit; the result is the same either way.
 type Data struct {
-	Columns [][]float64
-	Y       []float64
-	Classes int
+	Columns        [][]float64
+	Y              []float64
+	Classes        int
+	ReleaseColumns bool
 }
 
 // Result is a fitted ensemble.

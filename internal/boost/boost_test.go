@@ -305,3 +305,31 @@ func TestEarlyStopping(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseColumns: with ReleaseColumns, Fit nils every column and fits
+// the same trees.
+func TestReleaseColumns(t *testing.T) {
+	t.Parallel()
+	for _, es := range []bool{false, true} {
+		d := synthetic(30000, 5, 2, 3)
+		p := DefaultParams(LogLoss)
+		p.MaxIter, p.EarlyStopping = 5, es
+		want, err := Fit(context.Background(), d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.ReleaseColumns = true
+		got, err := Fit(context.Background(), d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("early stopping %v: ReleaseColumns changes the fit", es)
+		}
+		for j, c := range d.Columns {
+			if c != nil {
+				t.Fatalf("column %d kept", j)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package boost
 import (
 	"context"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/modelci/modelci/internal/model"
@@ -65,10 +66,18 @@ func (f *fitter) fit() (*Result, error) {
 			return nil, err
 		}
 	}
-	f.y = pick(d.Y, f.train)
+	f.y = d.Y // read only
+	if len(f.train) < n {
+		f.y = pick(d.Y, f.train)
+	}
 	f.yVal = pick(d.Y, f.val)
 	if err := f.binData(); err != nil {
 		return nil, err
+	}
+	if d.ReleaseColumns {
+		// The columns are garbage now: collect them once, so the buffers
+		// below reuse their memory instead of growing the heap.
+		runtime.GC()
 	}
 	nt := len(f.train)
 	f.base = baseline(p.Loss, f.y, d.Classes, f.k)
@@ -127,6 +136,15 @@ func (f *fitter) fit() (*Result, error) {
 			}
 		}
 	}
+	if f.k == 1 {
+		// The raw scores replace the leaf sums in place.
+		raw, base := f.acc[0], f.base[0]
+		for i, a := range raw {
+			raw[i] = base + a
+		}
+		res.TrainRaw = raw
+		return res, nil
+	}
 	res.TrainRaw = make([]float64, nt*f.k)
 	for k := range f.k {
 		for i, a := range f.acc[k] {
@@ -178,6 +196,9 @@ func (f *fitter) binData() error {
 			}
 			f.valBins[j] = make([]uint8, len(f.val))
 			binColumn(cols[j], f.val, t, f.bm.missingBin, f.valBins[j])
+			if f.d.ReleaseColumns {
+				cols[j] = nil
+			}
 		}
 	})
 	if firstErr != nil {
