@@ -33,11 +33,15 @@ type fitter struct {
 	// the raw score is base[k] + acc[k][i].
 	acc    [][]float64
 	accVal [][]float64
-	g, h   [][]float32
+	// g[k] are output k's gradients for squared_error (constant
+	// hessian), gh[k] its gradients and hessians for log_loss.
+	g  [][]float32
+	gh [][]gradPair
 
 	// grower scratch, reused by every tree
 	part, buf []uint32
-	og, oh    []float32
+	og        []float32
+	ogh       []gradPair
 	pool      [][]histBin
 }
 
@@ -84,20 +88,22 @@ func (f *fitter) fit() (*Result, error) {
 	f.acc = make([][]float64, f.k)
 	f.accVal = make([][]float64, f.k)
 	f.g = make([][]float32, f.k)
-	f.h = make([][]float32, f.k)
+	f.gh = make([][]gradPair, f.k)
 	for k := range f.k {
 		f.acc[k] = make([]float64, nt)
 		f.accVal[k] = make([]float64, len(f.val))
-		f.g[k] = make([]float32, nt)
-		if !f.constHess {
-			f.h[k] = make([]float32, nt)
+		if f.constHess {
+			f.g[k] = make([]float32, nt)
+		} else {
+			f.gh[k] = make([]gradPair, nt)
 		}
 	}
 	f.part = make([]uint32, nt)
 	f.buf = make([]uint32, nt)
-	f.og = make([]float32, nt)
-	if !f.constHess {
-		f.oh = make([]float32, nt)
+	if f.constHess {
+		f.og = make([]float32, nt)
+	} else {
+		f.ogh = make([]gradPair, nt)
 	}
 
 	ens := &model.TreeEnsemble{
@@ -246,10 +252,10 @@ func (f *fitter) gradients() {
 				g[i] = float32((base + acc[i]) - y)
 			}
 		case f.k == 1:
-			g, h, acc, base := f.g[0][lo:hi], f.h[0][lo:hi], f.acc[0][lo:hi], f.base[0]
+			gh, acc, base := f.gh[0][lo:hi], f.acc[0][lo:hi], f.base[0]
 			for i, y := range f.y[lo:hi] {
 				gi, hi := binomialGradHess(y, base+acc[i])
-				g[i], h[i] = float32(gi), float32(hi)
+				gh[i] = gradPair{float32(gi), float32(hi)}
 			}
 		default:
 			raw := make([]float64, f.k)
@@ -271,8 +277,7 @@ func (f *fitter) gradients() {
 					if k == y {
 						gk--
 					}
-					f.g[k][i] = float32(gk)
-					f.h[k][i] = float32(pk * (1 - pk))
+					f.gh[k][i] = gradPair{float32(gk), float32(pk * (1 - pk))}
 				}
 			}
 		}

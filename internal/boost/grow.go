@@ -39,7 +39,8 @@ func (n *node) rows() int { return n.stop - n.start }
 type grower struct {
 	f         *fitter
 	k         int
-	g, h      []float32
+	g         []float32  // squared_error's gradients
+	gh        []gradPair // log_loss's gradients and hessians
 	heap      []*node
 	leaves    []*node
 	maxLeaves int
@@ -48,7 +49,7 @@ type grower struct {
 // grow fits one tree to output k's gradients, adds its leaf values to
 // acc[k] and returns the tree and its binned form.
 func (f *fitter) grow(k int) (*model.Tree, *binTree, error) {
-	gr := &grower{f: f, k: k, g: f.g[k], h: f.h[k], maxLeaves: f.p.MaxLeafNodes}
+	gr := &grower{f: f, k: k, g: f.g[k], gh: f.gh[k], maxLeaves: f.p.MaxLeafNodes}
 	n := len(f.part)
 	part := f.part
 	f.parallel(n, f.rowWorkers(n), func(_, lo, hi int) {
@@ -58,13 +59,13 @@ func (f *fitter) grow(k int) (*model.Tree, *binTree, error) {
 	})
 	root := &node{start: 0, stop: n}
 	if n < 2*f.p.MinSamplesLeaf {
-		root.sumG, root.sumH = f.rootSums(gr.g, gr.h)
+		root.sumG, root.sumH = f.rootSums(gr.g, gr.gh)
 		gr.finalize(root)
 	} else {
 		// buildHist sums the root's gradients and hessians while it reads
 		// them, in row order.
 		root.hist = f.getHist()
-		root.sumG, root.sumH = f.buildHist(root, gr.g, gr.h, true)
+		root.sumG, root.sumH = f.buildHist(root, gr.g, gr.gh, true)
 		if root.sumH < minHessianToSplit {
 			gr.finalize(root)
 		} else {
@@ -162,7 +163,7 @@ func (gr *grower) splitNext() {
 			small, large = left, right
 		}
 		small.hist = f.getHist()
-		f.buildHist(small, gr.g, gr.h, false)
+		f.buildHist(small, gr.g, gr.gh, false)
 		// The larger child's histogram is the parent's minus the
 		// smaller's, computed in the parent's buffer.
 		large.hist = nd.hist

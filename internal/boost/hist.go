@@ -11,6 +11,10 @@ type histBin struct {
 
 type hist256 = [binStride]histBin
 
+// gradPair is a row's float32 gradient and hessian, side by side, so a
+// row's pair is one load.
+type gradPair struct{ g, h float32 }
+
 // getHist returns a zeroed histogram of every feature (binStride bins
 // each), from the pool when one is free.
 func (f *fitter) getHist() []histBin {
@@ -45,17 +49,18 @@ func subtractHist(parent, child []histBin) {
 // goroutine.
 const histWork = 1 << 16
 
-// rootSums is the sum of g and of h (the row count when the hessian is
-// constant), in row order.
-func (f *fitter) rootSums(g, h []float32) (sumG, sumH float64) {
-	for _, v := range g {
-		sumG += float64(v)
-	}
+// rootSums is the sum of the gradients and of the hessians (the row
+// count when the hessian is constant), in row order.
+func (f *fitter) rootSums(g []float32, gh []gradPair) (sumG, sumH float64) {
 	if f.constHess {
+		for _, v := range g {
+			sumG += float64(v)
+		}
 		return sumG, float64(len(g)) // hessians[0] * n_samples
 	}
-	for _, v := range h {
-		sumH += float64(v)
+	for _, v := range gh {
+		sumG += float64(v.g)
+		sumH += float64(v.h)
 	}
 	return sumG, sumH
 }
@@ -68,25 +73,27 @@ func (f *fitter) rootSums(g, h []float32) (sumG, sumH float64) {
 // features go through one pass over the rows, so their updates are
 // independent chains the CPU overlaps. For the root it returns
 // rootSums(g, h), summed in the pass over the first four features.
-func (f *fitter) buildHist(n *node, g, h []float32, root bool) (sumG, sumH float64) {
+func (f *fitter) buildHist(n *node, g []float32, gh []gradPair, root bool) (sumG, sumH float64) {
 	rows := f.part[n.start:n.stop]
 	hess := !f.constHess
 	if !root {
-		og, oh := f.og[:len(rows)], f.oh
 		if hess {
-			oh = oh[:len(rows)]
-		}
-		f.parallel(len(rows), f.rowWorkers(len(rows)), func(_, lo, hi int) {
-			for i, r := range rows[lo:hi] {
-				og[lo+i] = g[r]
-			}
-			if hess {
+			ogh := f.ogh[:len(rows)]
+			f.parallel(len(rows), f.rowWorkers(len(rows)), func(_, lo, hi int) {
 				for i, r := range rows[lo:hi] {
-					oh[lo+i] = h[r]
+					ogh[lo+i] = gh[r]
 				}
-			}
-		})
-		g, h = og, oh
+			})
+			gh = ogh
+		} else {
+			og := f.og[:len(rows)]
+			f.parallel(len(rows), f.rowWorkers(len(rows)), func(_, lo, hi int) {
+				for i, r := range rows[lo:hi] {
+					og[lo+i] = g[r]
+				}
+			})
+			g = og
+		}
 	}
 	p := len(f.bins)
 	w := f.workers
@@ -102,7 +109,7 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) (sumG, sumH float
 			h0, h1, h2, h3 := at(0), at(1), at(2), at(3)
 			c0, c1, c2, c3 := f.bins[0], f.bins[1], f.bins[2], f.bins[3]
 			if hess {
-				sumG, sumH = rootHessSum4(h0, h1, h2, h3, c0, c1, c2, c3, g, h)
+				sumG, sumH = rootHessSum4(h0, h1, h2, h3, c0, c1, c2, c3, gh)
 			} else {
 				sumG = rootSum4(h0, h1, h2, h3, c0, c1, c2, c3, g)
 				sumH = float64(len(g)) // hessians[0] * n_samples
@@ -115,11 +122,11 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) (sumG, sumH float
 			c0, c1, c2, c3 := f.bins[j], f.bins[j+1], f.bins[j+2], f.bins[j+3]
 			switch {
 			case root && hess:
-				rootHess4(h0, h1, h2, h3, c0, c1, c2, c3, g, h)
+				rootHess4(h0, h1, h2, h3, c0, c1, c2, c3, gh)
 			case root:
 				root4(h0, h1, h2, h3, c0, c1, c2, c3, g)
 			case hess:
-				nodeHess4(h0, h1, h2, h3, c0, c1, c2, c3, rows, g, h)
+				nodeHess4(h0, h1, h2, h3, c0, c1, c2, c3, rows, gh)
 			default:
 				node4(h0, h1, h2, h3, c0, c1, c2, c3, rows, g)
 			}
@@ -128,11 +135,11 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) (sumG, sumH float
 			h0, h1, c0, c1 := at(j), at(j+1), f.bins[j], f.bins[j+1]
 			switch {
 			case root && hess:
-				rootHess2(h0, h1, c0, c1, g, h)
+				rootHess2(h0, h1, c0, c1, gh)
 			case root:
 				root2(h0, h1, c0, c1, g)
 			case hess:
-				nodeHess2(h0, h1, c0, c1, rows, g, h)
+				nodeHess2(h0, h1, c0, c1, rows, gh)
 			default:
 				node2(h0, h1, c0, c1, rows, g)
 			}
@@ -142,18 +149,18 @@ func (f *fitter) buildHist(n *node, g, h []float32, root bool) (sumG, sumH float
 			h0, c0 := at(j), f.bins[j]
 			switch {
 			case root && hess:
-				rootHess1(h0, c0, g, h)
+				rootHess1(h0, c0, gh)
 			case root:
 				root1(h0, c0, g)
 			case hess:
-				nodeHess1(h0, c0, rows, g, h)
+				nodeHess1(h0, c0, rows, gh)
 			default:
 				node1(h0, c0, rows, g)
 			}
 		}
 	})
 	if root && !summed {
-		sumG, sumH = f.rootSums(g, h)
+		sumG, sumH = f.rootSums(g, gh)
 	}
 	return sumG, sumH
 }
@@ -181,11 +188,11 @@ func rootSum4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g []float32) floa
 
 // rootHessSum4 is rootHess4 that also returns the sums of g and h, in row
 // order.
-func rootHessSum4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g, h []float32) (sg, sh float64) {
-	n := len(g)
-	c0, c1, c2, c3, h = c0[:n], c1[:n], c2[:n], c3[:n], h[:n]
-	for i, v := range g {
-		gi, hi := float64(v), float64(h[i])
+func rootHessSum4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, gh []gradPair) (sg, sh float64) {
+	n := len(gh)
+	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
+	for i, v := range gh {
+		gi, hi := float64(v.g), float64(v.h)
 		sg += gi
 		sh += hi
 		b0, b1, b2, b3 := &h0[c0[i]], &h1[c1[i]], &h2[c2[i]], &h3[c3[i]]
@@ -222,11 +229,11 @@ func root4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g []float32) {
 	}
 }
 
-func rootHess4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, g, h []float32) {
-	n := len(g)
-	c0, c1, c2, c3, h = c0[:n], c1[:n], c2[:n], c3[:n], h[:n]
-	for i, v := range g {
-		gi, hi := float64(v), float64(h[i])
+func rootHess4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, gh []gradPair) {
+	n := len(gh)
+	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
+	for i, v := range gh {
+		gi, hi := float64(v.g), float64(v.h)
 		b0, b1, b2, b3 := &h0[c0[i]], &h1[c1[i]], &h2[c2[i]], &h3[c3[i]]
 		b0.g += gi
 		b0.h += hi
@@ -252,12 +259,12 @@ func root1(h0 *hist256, c0 []uint8, g []float32) {
 	}
 }
 
-func rootHess1(h0 *hist256, c0 []uint8, g, h []float32) {
-	c0, h = c0[:len(g)], h[:len(g)]
-	for i, v := range g {
+func rootHess1(h0 *hist256, c0 []uint8, gh []gradPair) {
+	c0 = c0[:len(gh)]
+	for i, v := range gh {
 		b := &h0[c0[i]]
-		b.g += float64(v)
-		b.h += float64(h[i])
+		b.g += float64(v.g)
+		b.h += float64(v.h)
 		b.n++
 	}
 }
@@ -278,10 +285,10 @@ func node4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, rows []uint32, g []f
 	}
 }
 
-func nodeHess4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, rows []uint32, g, h []float32) {
-	g, h = g[:len(rows)], h[:len(rows)]
+func nodeHess4(h0, h1, h2, h3 *hist256, c0, c1, c2, c3 []uint8, rows []uint32, gh []gradPair) {
+	gh = gh[:len(rows)]
 	for i, r := range rows {
-		gi, hi := float64(g[i]), float64(h[i])
+		gi, hi := float64(gh[i].g), float64(gh[i].h)
 		b0, b1, b2, b3 := &h0[c0[r]], &h1[c1[r]], &h2[c2[r]], &h3[c3[r]]
 		b0.g += gi
 		b0.h += hi
@@ -307,12 +314,12 @@ func node1(h0 *hist256, c0 []uint8, rows []uint32, g []float32) {
 	}
 }
 
-func nodeHess1(h0 *hist256, c0 []uint8, rows []uint32, g, h []float32) {
-	g, h = g[:len(rows)], h[:len(rows)]
+func nodeHess1(h0 *hist256, c0 []uint8, rows []uint32, gh []gradPair) {
+	gh = gh[:len(rows)]
 	for i, r := range rows {
 		b := &h0[c0[r]]
-		b.g += float64(g[i])
-		b.h += float64(h[i])
+		b.g += float64(gh[i].g)
+		b.h += float64(gh[i].h)
 		b.n++
 	}
 }
@@ -330,11 +337,11 @@ func root2(h0, h1 *hist256, c0, c1 []uint8, g []float32) {
 	}
 }
 
-func rootHess2(h0, h1 *hist256, c0, c1 []uint8, g, h []float32) {
-	n := len(g)
-	c0, c1, h = c0[:n], c1[:n], h[:n]
-	for i, v := range g {
-		gi, hi := float64(v), float64(h[i])
+func rootHess2(h0, h1 *hist256, c0, c1 []uint8, gh []gradPair) {
+	n := len(gh)
+	c0, c1 = c0[:n], c1[:n]
+	for i, v := range gh {
+		gi, hi := float64(v.g), float64(v.h)
 		b0, b1 := &h0[c0[i]], &h1[c1[i]]
 		b0.g += gi
 		b0.h += hi
@@ -357,10 +364,10 @@ func node2(h0, h1 *hist256, c0, c1 []uint8, rows []uint32, g []float32) {
 	}
 }
 
-func nodeHess2(h0, h1 *hist256, c0, c1 []uint8, rows []uint32, g, h []float32) {
-	g, h = g[:len(rows)], h[:len(rows)]
+func nodeHess2(h0, h1 *hist256, c0, c1 []uint8, rows []uint32, gh []gradPair) {
+	gh = gh[:len(rows)]
 	for i, r := range rows {
-		gi, hi := float64(g[i]), float64(h[i])
+		gi, hi := float64(gh[i].g), float64(gh[i].h)
 		b0, b1 := &h0[c0[r]], &h1[c1[r]]
 		b0.g += gi
 		b0.h += hi
