@@ -64,7 +64,7 @@ func fitBoostingModel(ctx context.Context, mc ModelSettings, d *design, t *table
 		return err
 	}
 	params := boostParams(mc, len(t.classes), len(y), workers)
-	res, err := boost.Fit(ctx, boost.Data{Columns: cols, Y: y, Classes: len(t.classes)}, params)
+	res, err := boost.Fit(ctx, boost.Data{Columns: cols, Y: y, Classes: len(t.classes), ReleaseColumns: true}, params)
 	if err != nil {
 		return fmt.Errorf("gradient boosting: %w", err)
 	}
