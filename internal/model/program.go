@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 )
 
 // A schema version 2 model.json describes a scoring program with K
@@ -294,7 +295,7 @@ func NewProgram(m *Model) (*Program, error) {
 		p.linear = m.Predictor.Linear
 		return p, nil
 	}
-	p.trees = compileTrees(m.Predictor.Trees, p.k)
+	p.trees = compileTrees(m.Predictor.Trees, p.k, p.width)
 	return p, nil
 }
 
@@ -325,7 +326,7 @@ func (p *Program) Raw(x, out []float64) {
 // each tree for several rows at once.
 func (p *Program) RawRows(x []float64, n int, out []float64) {
 	w, k := p.width, p.k
-	if p.linear == nil && p.trees.plain && n >= minBatchRows {
+	if p.linear == nil && p.trees.canon && n >= minBatchRows {
 		p.trees.rawRows(x, w, n, out)
 		return
 	}
@@ -398,45 +399,75 @@ func Softmax(z, dst []float64) {
 
 // compiledTrees is a tree ensemble laid out for scoring: the nodes of all
 // trees in one slice, each tree by the index of its root.
+//
+// Without categorical splits (canon) every split is one comparison:
+// a row goes to a node's second child (first+1) iff !(x'[col] <= threshold),
+// where x' is the encoded row extended to 2w+1 columns: x, then -x, then 0
+// (rounded to float32 first for float32 ensembles). A NaN fails every
+// comparison, so it goes second; a split that sends missing values left
+// keeps its right child first, compares -x, and turns "<" and "<=" into
+// the same "<=" with an adjusted threshold (see canonSplit), so the walk
+// has no branch and no per-node flag. A leaf compares the 0 column with
+// +Inf and is its own first child, so a walk of fixed depth stays there.
+// With categorical splits, the walk (leaf) follows the model's own rule
+// node by node.
 type compiledTrees struct {
-	nodes   []treeNode
+	nodes []treeNode
+	// value is the index of each node's first value in values.
+	value   []int32
 	roots   []int32
 	outputs []int32
 	values  []float64
-	cats    [][]int
 	base    []float64
 	// scale divides each output's sum (1 for sum aggregation).
-	scale     []float64
-	k         int
-	lessEqual bool
-	float32   bool
+	scale []float64
+	k     int
+	// width is w, the encoded width; x' has 2w+1 columns.
+	width   int
+	float32 bool
 	// depth is the depth of each tree: the most splits from its root to a
 	// leaf.
-	depth []int
-	// plain: no categorical splits, "<=" and float64 (plainLeaf).
-	plain bool
+	depth []int32
+	// canon: no categorical splits; nodes are in the canonical form.
+	canon bool
+	// cold holds what leaf needs besides nodes when !canon.
+	cold      []coldNode
+	cats      [][]int
+	lessEqual bool
+	// scratch holds x' buffers too large for the stack.
+	scratch sync.Pool
 }
 
-// treeNode is one node: a split, or a leaf, which is its own left and
-// right child.
+// treeNode is one node, in the canonical form when compiledTrees.canon;
+// otherwise threshold and col are the split's own (col -1 for a leaf) and
+// first is its left child, the right one right after it.
 type treeNode struct {
-	threshold   float64
-	feature     int32
-	left, right int32
-	// value is the index of the node's first value in compiledTrees.values.
-	value int32
+	threshold float64
+	col       int32
+	first     int32
+}
+
+// coldNode is the rest of a node for the walk with categorical splits.
+type coldNode struct {
 	// cat is 1 + the index of its categorical split, 0 for a numeric split.
 	cat         int32
 	missingLeft bool
 }
 
-func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
+func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 	c := &compiledTrees{
 		base:      t.BaseScore,
 		k:         k,
+		width:     width,
 		lessEqual: t.Comparison == CompareLessEqual,
 		float32:   t.Precision == Float32,
 		scale:     make([]float64, k),
+		canon:     true,
+	}
+	for i := range t.Trees {
+		if len(t.Trees[i].Categorical) > 0 {
+			c.canon = false
+		}
 	}
 	counts := make([]int, k)
 	for _, tr := range t.Trees {
@@ -452,43 +483,49 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 		} else {
 			counts[tr.Output]++
 		}
-		c.depth = append(c.depth, treeDepth(&tr))
+		c.depth = append(c.depth, int32(treeDepth(&tr)))
 		catOf := make(map[int]int32, len(tr.Categorical))
 		for _, cs := range tr.Categorical {
 			c.cats = append(c.cats, cs.Right)
 			catOf[cs.Node] = int32(len(c.cats))
 		}
-		// Lay the nodes out breadth first with each right child right
-		// after its left child, so the walk picks a child by adding 0 or 1.
-		order := childrenAdjacent(&tr)
+		// Lay the nodes out breadth first with each node's second child
+		// right after its first, so the walk picks a child by adding 0 or 1.
+		order := childrenAdjacent(&tr, c.canon)
 		newIndex := make([]int32, len(order))
 		for at, i := range order {
 			newIndex[i] = int32(at)
 		}
 		for _, i := range order {
-			n := treeNode{
-				feature:     int32(tr.Feature[i]),
-				threshold:   tr.Threshold[i],
-				missingLeft: tr.MissingLeft[i],
-				value:       int32(len(c.values)),
-				cat:         catOf[i],
-			}
+			f, thr, ml := tr.Feature[i], tr.Threshold[i], tr.MissingLeft[i]
 			if c.float32 {
-				n.threshold = float64(float32(n.threshold))
+				thr = float64(float32(thr))
 			}
-			if n.feature >= 0 {
-				n.left, n.right = base+newIndex[tr.Left[i]], base+newIndex[tr.Right[i]]
-			} else {
-				// A leaf loops to itself: column 0 is never above +Inf,
-				// and a NaN goes left, so a walk of fixed depth stays here.
-				self := base + newIndex[i]
-				n.feature, n.threshold, n.missingLeft, n.left, n.right = 0, math.Inf(1), true, self, self
+			var n treeNode
+			switch {
+			case f < 0 && c.canon:
+				n = treeNode{threshold: math.Inf(1), col: int32(2 * width), first: base + newIndex[i]}
+			case f < 0:
+				n = treeNode{col: -1, first: base + newIndex[i]}
+			case c.canon:
+				first := tr.Left[i]
+				if ml {
+					first = tr.Right[i]
+				}
+				n = treeNode{first: base + newIndex[first]}
+				n.col, n.threshold = canonSplit(f, width, thr, ml, c.lessEqual)
+			default:
+				n = treeNode{col: int32(f), threshold: thr, first: base + newIndex[tr.Left[i]]}
+				c.cold = append(c.cold, coldNode{cat: catOf[i], missingLeft: ml})
+			}
+			if f < 0 && !c.canon {
+				c.cold = append(c.cold, coldNode{})
 			}
 			c.nodes = append(c.nodes, n)
+			c.value = append(c.value, int32(len(c.values)))
 			c.values = append(c.values, tr.Value[i*stride:(i+1)*stride]...)
 		}
 	}
-	c.plain = c.lessEqual && !c.float32 && len(c.cats) == 0
 	for o := range c.scale {
 		c.scale[o] = 1
 		if t.Aggregation == AggregateAverage && counts[o] > 0 {
@@ -498,13 +535,48 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 	return c
 }
 
+// canonSplit returns the column of x' and the threshold of the canonical
+// form of a numeric split on column f with threshold thr (already rounded
+// for float32): for every value v, !(x'[col] <= threshold) iff v goes to
+// the first child of the layout (left, or right when missing values go
+// left) ... that is, iff v goes second.
+func canonSplit(f, width int, thr float64, missingLeft, lessEqual bool) (int32, float64) {
+	if !missingLeft {
+		// Second is right, col is v: left iff v <= thr, or v < thr.
+		if lessEqual {
+			return int32(f), thr
+		}
+		return int32(f), below(thr)
+	}
+	// Second is left, col is -v: right iff v > thr (-v < -thr), or
+	// v >= thr (-v <= -thr).
+	if lessEqual {
+		return int32(width + f), below(-thr)
+	}
+	return int32(width + f), -thr
+}
+
+// below returns t such that u <= t iff u < a for every u that is not NaN:
+// the float64 before a, or NaN (which no u is <=) when a is -Inf.
+func below(a float64) float64 {
+	if math.IsInf(a, -1) {
+		return math.NaN()
+	}
+	return math.Nextafter(a, math.Inf(-1))
+}
+
 // childrenAdjacent returns the nodes of a validated tree in breadth-first
-// order, each node's right child directly after its left child.
-func childrenAdjacent(tr *Tree) []int {
+// order, each node's second child directly after its first: the right
+// child first when canon and missing values go left.
+func childrenAdjacent(tr *Tree, canon bool) []int {
 	order := make([]int, 1, len(tr.Feature))
 	for at := 0; at < len(order); at++ {
 		if i := order[at]; tr.Feature[i] >= 0 {
-			order = append(order, tr.Left[i], tr.Right[i])
+			if canon && tr.MissingLeft[i] {
+				order = append(order, tr.Right[i], tr.Left[i])
+			} else {
+				order = append(order, tr.Left[i], tr.Right[i])
+			}
 		}
 	}
 	return order
@@ -525,24 +597,23 @@ func treeDepth(tr *Tree) int {
 	return most
 }
 
-// leaf returns the node index of the leaf that x reaches from root.
+// leaf returns the node index of the leaf that x reaches from root when
+// the ensemble has categorical splits.
 func (c *compiledTrees) leaf(root int32, x []float64) int32 {
-	if c.plain {
-		return c.plainLeaf(root, x)
-	}
 	i := root
 	for {
 		n := &c.nodes[i]
-		if n.left == i {
+		if n.col < 0 {
 			return i
 		}
-		v := x[n.feature]
+		cn := &c.cold[i]
+		v := x[n.col]
 		var left bool
 		switch {
 		case math.IsNaN(v):
-			left = n.missingLeft
-		case n.cat != 0:
-			left = !hasCode(c.cats[n.cat-1], v)
+			left = cn.missingLeft
+		case cn.cat != 0:
+			left = !hasCode(c.cats[cn.cat-1], v)
 		default:
 			if c.float32 {
 				v = float64(float32(v))
@@ -553,78 +624,114 @@ func (c *compiledTrees) leaf(root int32, x []float64) int32 {
 				left = v < n.threshold
 			}
 		}
-		if left {
-			i = n.left
-		} else {
-			i = n.right
+		i = n.first
+		if !left {
+			i++
 		}
 	}
 }
 
-// plainLeaf is leaf for the common ensemble: numeric splits only, "<=",
-// float64. A NaN fails the comparison, so only the right-hand branch checks
-// for it.
-func (c *compiledTrees) plainLeaf(root int32, x []float64) int32 {
-	nodes := c.nodes
-	i := root
-	for {
-		n := &nodes[i]
-		if n.left == i {
-			return i
+// lanes is how many walks walk8 advances together: rows of a batch
+// through one tree, or trees of one row.
+const lanes = 8
+
+// stackScratch is the most x' values a walk keeps on the stack.
+const stackScratch = 1024
+
+// extend writes the x' of m rows of width w (x, m×w) into xs, column by
+// column with lanes values per column: row r's column j at xs[j*lanes+r].
+// Rows m..lanes-1 (padding) get zeros.
+func (c *compiledTrees) extend(xs, x []float64, w, m int) {
+	xs = xs[:(2*w+1)*lanes]
+	for r := range m {
+		row := x[r*w : (r+1)*w]
+		for j, v := range row {
+			if c.float32 {
+				v = float64(float32(v))
+			}
+			xs[j*lanes+r] = v
+			xs[(w+j)*lanes+r] = -v
 		}
-		i = n.left + goRight(n, x[n.feature])
+	}
+	for r := m; r < lanes; r++ {
+		for j := range 2 * w {
+			xs[j*lanes+r] = 0
+		}
+	}
+	clear(xs[2*w*lanes:])
+}
+
+// walk8 walks lane r from root[r] for depth levels over the x' in xs (as
+// extend lays it out) and returns the nodes reached.
+func walk8(nodes []treeNode, xs []float64, root [lanes]int32, depth int32) [lanes]int32 {
+	i0, i1, i2, i3, i4, i5, i6, i7 := root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[7]
+	for range depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = n0.first + second(xs[int(n0.col)*lanes+0], n0.threshold)
+		i1 = n1.first + second(xs[int(n1.col)*lanes+1], n1.threshold)
+		i2 = n2.first + second(xs[int(n2.col)*lanes+2], n2.threshold)
+		i3 = n3.first + second(xs[int(n3.col)*lanes+3], n3.threshold)
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		i4 = n4.first + second(xs[int(n4.col)*lanes+4], n4.threshold)
+		i5 = n5.first + second(xs[int(n5.col)*lanes+5], n5.threshold)
+		i6 = n6.first + second(xs[int(n6.col)*lanes+6], n6.threshold)
+		i7 = n7.first + second(xs[int(n7.col)*lanes+7], n7.threshold)
+	}
+	return [lanes]int32{i0, i1, i2, i3, i4, i5, i6, i7}
+}
+
+// second is 1 when v goes to a canonical node's second child: written as a
+// select, so the compiler emits no branch the data could mispredict.
+func second(v, t float64) int32 {
+	if v <= t {
+		return 0
+	}
+	return 1
+}
+
+// getScratch returns a buffer of at least n values: buf when it is large
+// enough, else one from the pool (putScratch returns it).
+func (c *compiledTrees) getScratch(buf []float64, n int) ([]float64, *[]float64) {
+	if n <= len(buf) {
+		return buf[:n], nil
+	}
+	p, _ := c.scratch.Get().(*[]float64)
+	if p == nil || len(*p) < n {
+		s := make([]float64, n)
+		p = &s
+	}
+	return (*p)[:n], p
+}
+
+func (c *compiledTrees) putScratch(p *[]float64) {
+	if p != nil {
+		c.scratch.Put(p)
 	}
 }
 
-// goRight is 1 when value v goes right at numeric "<=" split n, else 0: a
-// NaN goes right unless n sends missing values left. Written as selects, so
-// the compiler emits no branch the data could mispredict.
-func goRight(n *treeNode, v float64) int32 {
-	var above, notBelow int32
-	if v > n.threshold {
-		above = 1 // false for NaN
-	}
-	if !(v <= n.threshold) {
-		notBelow = 1 // true for NaN
-	}
-	if n.missingLeft {
-		return above
-	}
-	return notBelow
-}
-
-// batchRows is how many rows rawRows walks through a tree together: enough
-// independent node loads to hide their latency.
-const batchRows = 8
-
-// rawRows is raw for n rows of width w at once (plain ensembles only).
+// rawRows is raw for n rows of width w at once (canonical ensembles only):
+// it walks each tree for lanes rows together.
 func (c *compiledTrees) rawRows(x []float64, w, n int, out []float64) {
 	k := c.k
 	clear(out[:n*k])
-	nodes := c.nodes
-	var idx [batchRows]int32
-	for r0 := 0; r0 < n; r0 += batchRows {
-		m := min(batchRows, n-r0)
-		rows := x[r0*w : (r0+m)*w]
+	var buf [stackScratch]float64
+	xs, p := c.getScratch(buf[:], (2*w+1)*lanes)
+	defer c.putScratch(p)
+	nodes, values := c.nodes, c.values
+	for r0 := 0; r0 < n; r0 += lanes {
+		m := min(lanes, n-r0)
+		c.extend(xs, x[r0*w:(r0+m)*w], w, m)
 		for t, root := range c.roots {
-			for r := range m {
-				idx[r] = root
-			}
-			for range c.depth[t] {
-				for r := range m {
-					nd := &nodes[idx[r]]
-					idx[r] = nd.left + goRight(nd, rows[r*w+int(nd.feature)])
-				}
-			}
+			at := walk8(nodes, xs, [lanes]int32{root, root, root, root, root, root, root, root}, c.depth[t])
 			o := c.outputs[t]
 			for r := range m {
-				vi := int(nodes[idx[r]].value)
+				vi := int(c.value[at[r]])
 				dst := out[(r0+r)*k : (r0+r+1)*k]
 				if o >= 0 {
-					dst[o] += c.values[vi]
+					dst[o] += values[vi]
 				} else {
 					for j := range k {
-						dst[j] += c.values[vi+j]
+						dst[j] += values[vi+j]
 					}
 				}
 			}
@@ -647,25 +754,62 @@ func hasCode(codes []int, v float64) bool {
 	return j < len(codes) && codes[j] == code
 }
 
+// raw scores one row: lanes trees at a time when canonical, adding the
+// leaf values in tree order.
 func (c *compiledTrees) raw(x, out []float64) {
 	clear(out[:c.k])
-	for t, root := range c.roots {
-		n := &c.nodes[c.leaf(root, x)]
-		if o := c.outputs[t]; o >= 0 {
-			out[o] += c.values[n.value]
-		} else {
-			for o := range c.k {
-				out[o] += c.values[int(n.value)+o]
+	if !c.canon {
+		for t, root := range c.roots {
+			c.add(t, c.leaf(root, x), out)
+		}
+	} else {
+		w := c.width
+		var buf [stackScratch]float64
+		xs, p := c.getScratch(buf[:], (2*w+1)*lanes)
+		// The same row in every lane.
+		for j, v := range x[:w] {
+			if c.float32 {
+				v = float64(float32(v))
+			}
+			for r := range lanes {
+				xs[j*lanes+r] = v
+				xs[(w+j)*lanes+r] = -v
 			}
 		}
+		clear(xs[2*w*lanes:])
+		nt := len(c.roots)
+		for t0 := 0; t0 < nt; t0 += lanes {
+			var roots [lanes]int32
+			var depth int32
+			for r := range lanes {
+				t := min(t0+r, nt-1)
+				roots[r] = c.roots[t]
+				depth = max(depth, c.depth[t])
+			}
+			at := walk8(c.nodes, xs, roots, depth)
+			for r := range min(lanes, nt-t0) {
+				c.add(t0+r, at[r], out)
+			}
+		}
+		c.putScratch(p)
 	}
 	for o := range c.k {
 		out[o] = c.base[o] + out[o]/c.scale[o]
 	}
 }
 
-// Importance returns the total split gain of each encoded column (width
-// columns), normalised to sum to 1; all zeros when the trees record no
+// add adds the values of leaf i of tree t to out.
+func (c *compiledTrees) add(t int, i int32, out []float64) {
+	vi := int(c.value[i])
+	if o := c.outputs[t]; o >= 0 {
+		out[o] += c.values[vi]
+		return
+	}
+	for o := range c.k {
+		out[o] += c.values[vi+o]
+	}
+}
+
 // gain.
 func (t *TreeEnsemble) Importance(width int) []float64 {
 	imp := make([]float64, width)
