@@ -415,7 +415,7 @@ type compiledTrees struct {
 	nodes []treeNode
 	// value is the index of each node's first value in values.
 	value   []int32
-	roots   []int32
+	roots   []uint32
 	outputs []int32
 	values  []float64
 	base    []float64
@@ -443,8 +443,10 @@ type compiledTrees struct {
 // first is its left child, the right one right after it.
 type treeNode struct {
 	threshold float64
-	col       int32
-	first     int32
+	// col is the column of x' times lanes (its offset in extend's layout),
+	// or, with categorical splits, the encoded column (-1 for a leaf).
+	col   uint32
+	first uint32
 }
 
 // coldNode is the rest of a node for the walk with categorical splits.
@@ -471,7 +473,7 @@ func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 	}
 	counts := make([]int, k)
 	for _, tr := range t.Trees {
-		base := int32(len(c.nodes))
+		base := uint32(len(c.nodes))
 		c.roots = append(c.roots, base)
 		c.outputs = append(c.outputs, int32(tr.Output))
 		stride := 1
@@ -492,9 +494,9 @@ func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 		// Lay the nodes out breadth first with each node's second child
 		// right after its first, so the walk picks a child by adding 0 or 1.
 		order := childrenAdjacent(&tr, c.canon)
-		newIndex := make([]int32, len(order))
+		newIndex := make([]uint32, len(order))
 		for at, i := range order {
-			newIndex[i] = int32(at)
+			newIndex[i] = uint32(at)
 		}
 		for _, i := range order {
 			f, thr, ml := tr.Feature[i], tr.Threshold[i], tr.MissingLeft[i]
@@ -504,9 +506,9 @@ func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 			var n treeNode
 			switch {
 			case f < 0 && c.canon:
-				n = treeNode{threshold: math.Inf(1), col: int32(2 * width), first: base + newIndex[i]}
+				n = treeNode{threshold: math.Inf(1), col: uint32(2 * width * lanes), first: base + newIndex[i]}
 			case f < 0:
-				n = treeNode{col: -1, first: base + newIndex[i]}
+				n = treeNode{col: noCol, first: base + newIndex[i]}
 			case c.canon:
 				first := tr.Left[i]
 				if ml {
@@ -515,7 +517,7 @@ func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 				n = treeNode{first: base + newIndex[first]}
 				n.col, n.threshold = canonSplit(f, width, thr, ml, c.lessEqual)
 			default:
-				n = treeNode{col: int32(f), threshold: thr, first: base + newIndex[tr.Left[i]]}
+				n = treeNode{col: uint32(f), threshold: thr, first: base + newIndex[tr.Left[i]]}
 				c.cold = append(c.cold, coldNode{cat: catOf[i], missingLeft: ml})
 			}
 			if f < 0 && !c.canon {
@@ -540,20 +542,20 @@ func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 // for float32): for every value v, !(x'[col] <= threshold) iff v goes to
 // the first child of the layout (left, or right when missing values go
 // left) ... that is, iff v goes second.
-func canonSplit(f, width int, thr float64, missingLeft, lessEqual bool) (int32, float64) {
+func canonSplit(f, width int, thr float64, missingLeft, lessEqual bool) (uint32, float64) {
 	if !missingLeft {
 		// Second is right, col is v: left iff v <= thr, or v < thr.
 		if lessEqual {
-			return int32(f), thr
+			return uint32(f * lanes), thr
 		}
-		return int32(f), below(thr)
+		return uint32(f * lanes), below(thr)
 	}
 	// Second is left, col is -v: right iff v > thr (-v < -thr), or
 	// v >= thr (-v <= -thr).
 	if lessEqual {
-		return int32(width + f), below(-thr)
+		return uint32((width + f) * lanes), below(-thr)
 	}
-	return int32(width + f), -thr
+	return uint32((width + f) * lanes), -thr
 }
 
 // below returns t such that u <= t iff u < a for every u that is not NaN:
@@ -599,11 +601,11 @@ func treeDepth(tr *Tree) int {
 
 // leaf returns the node index of the leaf that x reaches from root when
 // the ensemble has categorical splits.
-func (c *compiledTrees) leaf(root int32, x []float64) int32 {
+func (c *compiledTrees) leaf(root uint32, x []float64) uint32 {
 	i := root
 	for {
 		n := &c.nodes[i]
-		if n.col < 0 {
+		if n.col == noCol {
 			return i
 		}
 		cn := &c.cold[i]
@@ -635,6 +637,9 @@ func (c *compiledTrees) leaf(root int32, x []float64) int32 {
 // through one tree, or trees of one row.
 const lanes = 8
 
+// noCol is the col of a leaf with categorical splits.
+const noCol = math.MaxUint32
+
 // stackScratch is the most x' values a walk keeps on the stack.
 const stackScratch = 1024
 
@@ -661,28 +666,86 @@ func (c *compiledTrees) extend(xs, x []float64, w, m int) {
 	clear(xs[2*w*lanes:])
 }
 
-// walk8 walks lane r from root[r] for depth levels over the x' in xs (as
-// extend lays it out) and returns the nodes reached.
-func walk8(nodes []treeNode, xs []float64, root [lanes]int32, depth int32) [lanes]int32 {
-	i0, i1, i2, i3, i4, i5, i6, i7 := root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[7]
+// walk8 walks lane r from root[r] for at most depth levels over the x' in
+// xs (as extend lays it out) and returns the nodes reached; it stops early
+// once a level moves no lane (all are at leaves).
+func walk8(nodes []treeNode, xs []float64, root [lanes]uint32, depth int32) [lanes]uint32 {
+	i0, i1, i2, i3 := int(root[0]), int(root[1]), int(root[2]), int(root[3])
+	i4, i5, i6, i7 := int(root[4]), int(root[5]), int(root[6]), int(root[7])
 	for range depth {
 		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-		i0 = n0.first + second(xs[int(n0.col)*lanes+0], n0.threshold)
-		i1 = n1.first + second(xs[int(n1.col)*lanes+1], n1.threshold)
-		i2 = n2.first + second(xs[int(n2.col)*lanes+2], n2.threshold)
-		i3 = n3.first + second(xs[int(n3.col)*lanes+3], n3.threshold)
+		j0 := int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		j1 := int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		j2 := int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		j3 := int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		moved := (j0 ^ i0) | (j1 ^ i1) | (j2 ^ i2) | (j3 ^ i3)
+		i0, i1, i2, i3 = j0, j1, j2, j3
 		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
-		i4 = n4.first + second(xs[int(n4.col)*lanes+4], n4.threshold)
-		i5 = n5.first + second(xs[int(n5.col)*lanes+5], n5.threshold)
-		i6 = n6.first + second(xs[int(n6.col)*lanes+6], n6.threshold)
-		i7 = n7.first + second(xs[int(n7.col)*lanes+7], n7.threshold)
+		j4 := int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		j5 := int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		j6 := int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		j7 := int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+		moved |= (j4 ^ i4) | (j5 ^ i5) | (j6 ^ i6) | (j7 ^ i7)
+		i4, i5, i6, i7 = j4, j5, j6, j7
+		if moved == 0 {
+			break
+		}
 	}
-	return [lanes]int32{i0, i1, i2, i3, i4, i5, i6, i7}
+	return [lanes]uint32{uint32(i0), uint32(i1), uint32(i2), uint32(i3), uint32(i4), uint32(i5), uint32(i6), uint32(i7)}
+}
+
+// walkRows walks lanes rows from root for depth levels over the x' in xs
+// (as extend lays it out) and returns the nodes reached. It does not stop
+// early: in a batch some row usually still walks, and the check costs more
+// than the levels it saves.
+func walkRows(nodes []treeNode, xs []float64, root uint32, depth int32) [lanes]uint32 {
+	r := int(root)
+	i0, i1, i2, i3, i4, i5, i6, i7 := r, r, r, r, r, r, r, r
+	for range depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		i1 = int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		i2 = int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		i3 = int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		i4 = int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		i5 = int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		i6 = int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		i7 = int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+	}
+	return [lanes]uint32{uint32(i0), uint32(i1), uint32(i2), uint32(i3), uint32(i4), uint32(i5), uint32(i6), uint32(i7)}
+}
+
+// walkRowsAdd is walkRows for one value per node: it adds node i's
+// values[i] to acc[r] for the node lane r reaches.
+func walkRowsAdd(nodes []treeNode, xs, values []float64, root uint32, depth int32, acc *[lanes]float64) {
+	r := int(root)
+	i0, i1, i2, i3, i4, i5, i6, i7 := r, r, r, r, r, r, r, r
+	for range depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		i1 = int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		i2 = int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		i3 = int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		i4 = int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		i5 = int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		i6 = int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		i7 = int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+	}
+	acc[0] += values[i0]
+	acc[1] += values[i1]
+	acc[2] += values[i2]
+	acc[3] += values[i3]
+	acc[4] += values[i4]
+	acc[5] += values[i5]
+	acc[6] += values[i6]
+	acc[7] += values[i7]
 }
 
 // second is 1 when v goes to a canonical node's second child: written as a
 // select, so the compiler emits no branch the data could mispredict.
-func second(v, t float64) int32 {
+func second(v, t float64) int {
 	if v <= t {
 		return 0
 	}
@@ -721,8 +784,20 @@ func (c *compiledTrees) rawRows(x []float64, w, n int, out []float64) {
 	for r0 := 0; r0 < n; r0 += lanes {
 		m := min(lanes, n-r0)
 		c.extend(xs, x[r0*w:(r0+m)*w], w, m)
+		if k == 1 {
+			// One value per node: node i's is values[i]. Every lane adds
+			// (the padding ones to no row).
+			var acc [lanes]float64
+			for t, root := range c.roots {
+				walkRowsAdd(nodes, xs, values, root, c.depth[t], &acc)
+			}
+			for r, v := range acc[:m] {
+				out[r0+r] = c.base[0] + v/c.scale[0]
+			}
+			continue
+		}
 		for t, root := range c.roots {
-			at := walk8(nodes, xs, [lanes]int32{root, root, root, root, root, root, root, root}, c.depth[t])
+			at := walkRows(nodes, xs, root, c.depth[t])
 			o := c.outputs[t]
 			for r := range m {
 				vi := int(c.value[at[r]])
@@ -779,7 +854,7 @@ func (c *compiledTrees) raw(x, out []float64) {
 		clear(xs[2*w*lanes:])
 		nt := len(c.roots)
 		for t0 := 0; t0 < nt; t0 += lanes {
-			var roots [lanes]int32
+			var roots [lanes]uint32
 			var depth int32
 			for r := range lanes {
 				t := min(t0+r, nt-1)
@@ -799,7 +874,7 @@ func (c *compiledTrees) raw(x, out []float64) {
 }
 
 // add adds the values of leaf i of tree t to out.
-func (c *compiledTrees) add(t int, i int32, out []float64) {
+func (c *compiledTrees) add(t int, i uint32, out []float64) {
 	vi := int(c.value[i])
 	if o := c.outputs[t]; o >= 0 {
 		out[o] += c.values[vi]
