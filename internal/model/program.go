@@ -428,6 +428,9 @@ type compiledTrees struct {
 	// depth is the depth of each tree: the most splits from its root to a
 	// leaf.
 	depth []int32
+	// groups are the trees by lanes, for a single row (canon only): the
+	// last group is padded with a leaf of value 0, which adds nothing.
+	groups []treeGroup
 	// canon: no categorical splits; nodes are in the canonical form.
 	canon bool
 	// cold holds what leaf needs besides nodes when !canon.
@@ -447,6 +450,13 @@ type treeNode struct {
 	// or, with categorical splits, the encoded column (-1 for a leaf).
 	col   uint32
 	first uint32
+}
+
+// treeGroup is up to lanes consecutive trees that walk8 walks together.
+type treeGroup struct {
+	roots [lanes]uint32
+	depth int32
+	trees int32
 }
 
 // coldNode is the rest of a node for the walk with categorical splits.
@@ -526,6 +536,24 @@ func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 			c.nodes = append(c.nodes, n)
 			c.value = append(c.value, int32(len(c.values)))
 			c.values = append(c.values, tr.Value[i*stride:(i+1)*stride]...)
+		}
+	}
+	if c.canon {
+		// The zero leaf that pads the last group.
+		zero := uint32(len(c.nodes))
+		c.nodes = append(c.nodes, treeNode{threshold: math.Inf(1), col: uint32(2 * width * lanes), first: zero})
+		c.value = append(c.value, int32(len(c.values)))
+		c.values = append(c.values, make([]float64, k)...)
+		for t0 := 0; t0 < len(c.roots); t0 += lanes {
+			g := treeGroup{trees: int32(min(lanes, len(c.roots)-t0))}
+			for r := range lanes {
+				g.roots[r] = zero
+				if t := t0 + r; t < len(c.roots) {
+					g.roots[r] = c.roots[t]
+					g.depth = max(g.depth, c.depth[t])
+				}
+			}
+			c.groups = append(c.groups, g)
 		}
 	}
 	for o := range c.scale {
@@ -694,6 +722,41 @@ func walk8(nodes []treeNode, xs []float64, root [lanes]uint32, depth int32) [lan
 	return [lanes]uint32{uint32(i0), uint32(i1), uint32(i2), uint32(i3), uint32(i4), uint32(i5), uint32(i6), uint32(i7)}
 }
 
+// walkTreesAdd is walk8 for the trees of group g and one value per node:
+// it returns sum plus the values of the nodes reached, in lane order.
+func walkTreesAdd(nodes []treeNode, xs, values []float64, g *treeGroup, sum float64) float64 {
+	i0, i1, i2, i3 := int(g.roots[0]), int(g.roots[1]), int(g.roots[2]), int(g.roots[3])
+	i4, i5, i6, i7 := int(g.roots[4]), int(g.roots[5]), int(g.roots[6]), int(g.roots[7])
+	for range g.depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		j0 := int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		j1 := int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		j2 := int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		j3 := int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		moved := (j0 ^ i0) | (j1 ^ i1) | (j2 ^ i2) | (j3 ^ i3)
+		i0, i1, i2, i3 = j0, j1, j2, j3
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		j4 := int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		j5 := int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		j6 := int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		j7 := int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+		moved |= (j4 ^ i4) | (j5 ^ i5) | (j6 ^ i6) | (j7 ^ i7)
+		i4, i5, i6, i7 = j4, j5, j6, j7
+		if moved == 0 {
+			break
+		}
+	}
+	sum += values[i0]
+	sum += values[i1]
+	sum += values[i2]
+	sum += values[i3]
+	sum += values[i4]
+	sum += values[i5]
+	sum += values[i6]
+	sum += values[i7]
+	return sum
+}
+
 // walkRows walks lanes rows from root for depth levels over the x' in xs
 // (as extend lays it out) and returns the nodes reached. It does not stop
 // early: in a batch some row usually still walks, and the check costs more
@@ -852,18 +915,22 @@ func (c *compiledTrees) raw(x, out []float64) {
 			}
 		}
 		clear(xs[2*w*lanes:])
-		nt := len(c.roots)
-		for t0 := 0; t0 < nt; t0 += lanes {
-			var roots [lanes]uint32
-			var depth int32
-			for r := range lanes {
-				t := min(t0+r, nt-1)
-				roots[r] = c.roots[t]
-				depth = max(depth, c.depth[t])
+		if c.k == 1 {
+			// One value per node; the sum stays in a register, in tree
+			// order (the padding adds +0, which changes no sum that
+			// starts at +0).
+			var sum float64
+			for g := range c.groups {
+				sum = walkTreesAdd(c.nodes, xs, c.values, &c.groups[g], sum)
 			}
-			at := walk8(c.nodes, xs, roots, depth)
-			for r := range min(lanes, nt-t0) {
-				c.add(t0+r, at[r], out)
+			out[0] = sum
+		} else {
+			for g := range c.groups {
+				gr := &c.groups[g]
+				at := walk8(c.nodes, xs, gr.roots, gr.depth)
+				for r := range int(gr.trees) {
+					c.add(g*lanes+r, at[r], out)
+				}
 			}
 		}
 		c.putScratch(p)
