@@ -414,7 +414,8 @@ func Softmax(z, dst []float64) {
 // node by node.
 type compiledTrees struct {
 	nodes []treeNode
-	// value is the index of each node's first value in values.
+	// value is the index of each node's first value in values (i itself
+	// when K = 1).
 	value   []int32
 	roots   []uint32
 	outputs []int32
@@ -443,12 +444,12 @@ type compiledTrees struct {
 }
 
 // treeNode is one node, in the canonical form when compiledTrees.canon;
-// otherwise threshold and col are the split's own (col -1 for a leaf) and
-// first is its left child, the right one right after it.
+// otherwise threshold and col are the split's own (col noCol for a leaf)
+// and first is its left child, the right one right after it.
 type treeNode struct {
 	threshold float64
 	// col is the column of x' times lanes (its offset in extend's layout),
-	// or, with categorical splits, the encoded column (-1 for a leaf).
+	// or, with categorical splits, the encoded column.
 	col   uint32
 	first uint32
 }
