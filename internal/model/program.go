@@ -255,7 +255,9 @@ func (t *Tree) validate(width, k int) error {
 }
 
 // Program scores encoded rows: the compiled predictor block and link of a
-// model. It is safe for concurrent use and does not allocate while scoring.
+// model. It is safe for concurrent use and does not allocate while scoring
+// (a tree ensemble whose extended rows outgrow the stack reuses pooled
+// buffers).
 type Program struct {
 	k       int
 	classes int
