@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 )
 
 // A schema version 2 model.json describes a scoring program with K
@@ -254,7 +255,9 @@ func (t *Tree) validate(width, k int) error {
 }
 
 // Program scores encoded rows: the compiled predictor block and link of a
-// model. It is safe for concurrent use and does not allocate while scoring.
+// model. It is safe for concurrent use and does not allocate while scoring
+// (a tree ensemble whose extended rows outgrow the stack reuses pooled
+// buffers).
 type Program struct {
 	k       int
 	classes int
@@ -294,7 +297,7 @@ func NewProgram(m *Model) (*Program, error) {
 		p.linear = m.Predictor.Linear
 		return p, nil
 	}
-	p.trees = compileTrees(m.Predictor.Trees, p.k)
+	p.trees = compileTrees(m.Predictor.Trees, p.k, p.width)
 	return p, nil
 }
 
@@ -321,11 +324,11 @@ func (p *Program) Raw(x, out []float64) {
 
 // RawRows writes the raw scores of n encoded rows into out: x holds the
 // rows one after another (n × Width), out receives n × Outputs scores. It
-// scores a batch several times faster than Raw row by row, because it walks
-// each tree for several rows at once.
+// scores a batch faster than Raw row by row, because it walks each tree
+// for 8 rows at once (64 rows in turn, while the tree is in cache).
 func (p *Program) RawRows(x []float64, n int, out []float64) {
 	w, k := p.width, p.k
-	if p.linear == nil && p.trees.plain && n >= minBatchRows {
+	if p.linear == nil && p.trees.canon && n >= minBatchRows {
 		p.trees.rawRows(x, w, n, out)
 		return
 	}
@@ -375,9 +378,10 @@ func Confidence(probs []float64) float64 {
 }
 
 // minBatchRows is the fewest rows RawRows walks together: the batch walk
-// takes every tree to its full depth for every row, which pays off once a
-// few rows share each visit; a single row stops at its leaf instead.
-const minBatchRows = 4
+// takes every tree to its full depth for 8 rows at a time, which pays off
+// once a few rows share each walk; a single row walks 8 trees at a time
+// and stops once they are at leaves.
+const minBatchRows = 6
 
 // Softmax writes the softmax of z into dst, computed without overflow.
 func Softmax(z, dst []float64) {
@@ -398,49 +402,92 @@ func Softmax(z, dst []float64) {
 
 // compiledTrees is a tree ensemble laid out for scoring: the nodes of all
 // trees in one slice, each tree by the index of its root.
+//
+// Without categorical splits (canon) every split is one comparison:
+// a row goes to a node's second child (first+1) iff !(x'[col] <= threshold),
+// where x' is the encoded row extended to 2w+1 columns: x, then -x, then 0
+// (rounded to float32 first for float32 ensembles). A NaN fails every
+// comparison, so it goes second; a split that sends missing values left
+// keeps its right child first, compares -x, and turns "<" and "<=" into
+// the same "<=" with an adjusted threshold (see canonSplit), so the walk
+// has no branch and no per-node flag. A leaf compares the 0 column with
+// +Inf and is its own first child, so a walk of fixed depth stays there.
+// With categorical splits, the walk (leaf) follows the model's own rule
+// node by node.
 type compiledTrees struct {
-	nodes   []treeNode
-	roots   []int32
+	nodes []treeNode
+	// value is the index of each node's first value in values (i itself
+	// when K = 1).
+	value   []int32
+	roots   []uint32
 	outputs []int32
 	values  []float64
-	cats    [][]int
 	base    []float64
 	// scale divides each output's sum (1 for sum aggregation).
-	scale     []float64
-	k         int
-	lessEqual bool
-	float32   bool
+	scale []float64
+	k     int
+	// width is w, the encoded width; x' has 2w+1 columns.
+	width   int
+	float32 bool
 	// depth is the depth of each tree: the most splits from its root to a
 	// leaf.
-	depth []int
-	// plain: no categorical splits, "<=" and float64 (plainLeaf).
-	plain bool
+	depth []int32
+	// groups are the trees by lanes, for a single row (canon only): the
+	// last group is padded with a leaf of value 0, which adds nothing.
+	groups []treeGroup
+	// canon: no categorical splits; nodes are in the canonical form.
+	canon bool
+	// cold holds what leaf needs besides nodes when !canon.
+	cold      []coldNode
+	cats      [][]int
+	lessEqual bool
+	// scratch holds x' buffers too large for the stack.
+	scratch sync.Pool
 }
 
-// treeNode is one node: a split, or a leaf, which is its own left and
-// right child.
+// treeNode is one node, in the canonical form when compiledTrees.canon;
+// otherwise threshold and col are the split's own (col noCol for a leaf)
+// and first is its left child, the right one right after it.
 type treeNode struct {
-	threshold   float64
-	feature     int32
-	left, right int32
-	// value is the index of the node's first value in compiledTrees.values.
-	value int32
+	threshold float64
+	// col is the column of x' times lanes (its offset in extend's layout),
+	// or, with categorical splits, the encoded column.
+	col   uint32
+	first uint32
+}
+
+// treeGroup is up to lanes consecutive trees that walk8 walks together.
+type treeGroup struct {
+	roots [lanes]uint32
+	depth int32
+	trees int32
+}
+
+// coldNode is the rest of a node for the walk with categorical splits.
+type coldNode struct {
 	// cat is 1 + the index of its categorical split, 0 for a numeric split.
 	cat         int32
 	missingLeft bool
 }
 
-func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
+func compileTrees(t *TreeEnsemble, k, width int) *compiledTrees {
 	c := &compiledTrees{
 		base:      t.BaseScore,
 		k:         k,
+		width:     width,
 		lessEqual: t.Comparison == CompareLessEqual,
 		float32:   t.Precision == Float32,
 		scale:     make([]float64, k),
+		canon:     true,
+	}
+	for i := range t.Trees {
+		if len(t.Trees[i].Categorical) > 0 {
+			c.canon = false
+		}
 	}
 	counts := make([]int, k)
 	for _, tr := range t.Trees {
-		base := int32(len(c.nodes))
+		base := uint32(len(c.nodes))
 		c.roots = append(c.roots, base)
 		c.outputs = append(c.outputs, int32(tr.Output))
 		stride := 1
@@ -452,43 +499,67 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 		} else {
 			counts[tr.Output]++
 		}
-		c.depth = append(c.depth, treeDepth(&tr))
+		c.depth = append(c.depth, int32(treeDepth(&tr)))
 		catOf := make(map[int]int32, len(tr.Categorical))
 		for _, cs := range tr.Categorical {
 			c.cats = append(c.cats, cs.Right)
 			catOf[cs.Node] = int32(len(c.cats))
 		}
-		// Lay the nodes out breadth first with each right child right
-		// after its left child, so the walk picks a child by adding 0 or 1.
-		order := childrenAdjacent(&tr)
-		newIndex := make([]int32, len(order))
+		// Lay the nodes out breadth first with each node's second child
+		// right after its first, so the walk picks a child by adding 0 or 1.
+		order := childrenAdjacent(&tr, c.canon)
+		newIndex := make([]uint32, len(order))
 		for at, i := range order {
-			newIndex[i] = int32(at)
+			newIndex[i] = uint32(at)
 		}
 		for _, i := range order {
-			n := treeNode{
-				feature:     int32(tr.Feature[i]),
-				threshold:   tr.Threshold[i],
-				missingLeft: tr.MissingLeft[i],
-				value:       int32(len(c.values)),
-				cat:         catOf[i],
-			}
+			f, thr, ml := tr.Feature[i], tr.Threshold[i], tr.MissingLeft[i]
 			if c.float32 {
-				n.threshold = float64(float32(n.threshold))
+				thr = float64(float32(thr))
 			}
-			if n.feature >= 0 {
-				n.left, n.right = base+newIndex[tr.Left[i]], base+newIndex[tr.Right[i]]
-			} else {
-				// A leaf loops to itself: column 0 is never above +Inf,
-				// and a NaN goes left, so a walk of fixed depth stays here.
-				self := base + newIndex[i]
-				n.feature, n.threshold, n.missingLeft, n.left, n.right = 0, math.Inf(1), true, self, self
+			var n treeNode
+			switch {
+			case f < 0 && c.canon:
+				n = treeNode{threshold: math.Inf(1), col: uint32(2 * width * lanes), first: base + newIndex[i]}
+			case f < 0:
+				n = treeNode{col: noCol, first: base + newIndex[i]}
+			case c.canon:
+				first := tr.Left[i]
+				if ml {
+					first = tr.Right[i]
+				}
+				n = treeNode{first: base + newIndex[first]}
+				n.col, n.threshold = canonSplit(f, width, thr, ml, c.lessEqual)
+			default:
+				n = treeNode{col: uint32(f), threshold: thr, first: base + newIndex[tr.Left[i]]}
+				c.cold = append(c.cold, coldNode{cat: catOf[i], missingLeft: ml})
+			}
+			if f < 0 && !c.canon {
+				c.cold = append(c.cold, coldNode{})
 			}
 			c.nodes = append(c.nodes, n)
+			c.value = append(c.value, int32(len(c.values)))
 			c.values = append(c.values, tr.Value[i*stride:(i+1)*stride]...)
 		}
 	}
-	c.plain = c.lessEqual && !c.float32 && len(c.cats) == 0
+	if c.canon {
+		// The zero leaf that pads the last group.
+		zero := uint32(len(c.nodes))
+		c.nodes = append(c.nodes, treeNode{threshold: math.Inf(1), col: uint32(2 * width * lanes), first: zero})
+		c.value = append(c.value, int32(len(c.values)))
+		c.values = append(c.values, make([]float64, k)...)
+		for t0 := 0; t0 < len(c.roots); t0 += lanes {
+			g := treeGroup{trees: int32(min(lanes, len(c.roots)-t0))}
+			for r := range lanes {
+				g.roots[r] = zero
+				if t := t0 + r; t < len(c.roots) {
+					g.roots[r] = c.roots[t]
+					g.depth = max(g.depth, c.depth[t])
+				}
+			}
+			c.groups = append(c.groups, g)
+		}
+	}
 	for o := range c.scale {
 		c.scale[o] = 1
 		if t.Aggregation == AggregateAverage && counts[o] > 0 {
@@ -498,13 +569,48 @@ func compileTrees(t *TreeEnsemble, k int) *compiledTrees {
 	return c
 }
 
+// canonSplit returns the column of x' and the threshold of the canonical
+// form of a numeric split on column f with threshold thr (already rounded
+// for float32): for every value v, !(x'[col] <= threshold) iff v goes to
+// the first child of the layout (left, or right when missing values go
+// left) ... that is, iff v goes second.
+func canonSplit(f, width int, thr float64, missingLeft, lessEqual bool) (uint32, float64) {
+	if !missingLeft {
+		// Second is right, col is v: left iff v <= thr, or v < thr.
+		if lessEqual {
+			return uint32(f * lanes), thr
+		}
+		return uint32(f * lanes), below(thr)
+	}
+	// Second is left, col is -v: right iff v > thr (-v < -thr), or
+	// v >= thr (-v <= -thr).
+	if lessEqual {
+		return uint32((width + f) * lanes), below(-thr)
+	}
+	return uint32((width + f) * lanes), -thr
+}
+
+// below returns t such that u <= t iff u < a for every u that is not NaN:
+// the float64 before a, or NaN (which no u is <=) when a is -Inf.
+func below(a float64) float64 {
+	if math.IsInf(a, -1) {
+		return math.NaN()
+	}
+	return math.Nextafter(a, math.Inf(-1))
+}
+
 // childrenAdjacent returns the nodes of a validated tree in breadth-first
-// order, each node's right child directly after its left child.
-func childrenAdjacent(tr *Tree) []int {
+// order, each node's second child directly after its first: the right
+// child first when canon and missing values go left.
+func childrenAdjacent(tr *Tree, canon bool) []int {
 	order := make([]int, 1, len(tr.Feature))
 	for at := 0; at < len(order); at++ {
 		if i := order[at]; tr.Feature[i] >= 0 {
-			order = append(order, tr.Left[i], tr.Right[i])
+			if canon && tr.MissingLeft[i] {
+				order = append(order, tr.Right[i], tr.Left[i])
+			} else {
+				order = append(order, tr.Left[i], tr.Right[i])
+			}
 		}
 	}
 	return order
@@ -525,24 +631,23 @@ func treeDepth(tr *Tree) int {
 	return most
 }
 
-// leaf returns the node index of the leaf that x reaches from root.
-func (c *compiledTrees) leaf(root int32, x []float64) int32 {
-	if c.plain {
-		return c.plainLeaf(root, x)
-	}
+// leaf returns the node index of the leaf that x reaches from root when
+// the ensemble has categorical splits.
+func (c *compiledTrees) leaf(root uint32, x []float64) uint32 {
 	i := root
 	for {
 		n := &c.nodes[i]
-		if n.left == i {
+		if n.col == noCol {
 			return i
 		}
-		v := x[n.feature]
+		cn := &c.cold[i]
+		v := x[n.col]
 		var left bool
 		switch {
 		case math.IsNaN(v):
-			left = n.missingLeft
-		case n.cat != 0:
-			left = !hasCode(c.cats[n.cat-1], v)
+			left = cn.missingLeft
+		case cn.cat != 0:
+			left = !hasCode(c.cats[cn.cat-1], v)
 		default:
 			if c.float32 {
 				v = float64(float32(v))
@@ -553,78 +658,215 @@ func (c *compiledTrees) leaf(root int32, x []float64) int32 {
 				left = v < n.threshold
 			}
 		}
-		if left {
-			i = n.left
-		} else {
-			i = n.right
+		i = n.first
+		if !left {
+			i++
 		}
 	}
 }
 
-// plainLeaf is leaf for the common ensemble: numeric splits only, "<=",
-// float64. A NaN fails the comparison, so only the right-hand branch checks
-// for it.
-func (c *compiledTrees) plainLeaf(root int32, x []float64) int32 {
-	nodes := c.nodes
-	i := root
-	for {
-		n := &nodes[i]
-		if n.left == i {
-			return i
+// lanes is how many walks walk8 advances together: rows of a batch
+// through one tree, or trees of one row.
+const lanes = 8
+
+// noCol is the col of a leaf with categorical splits.
+const noCol = math.MaxUint32
+
+// stackScratch is the most x' values a walk keeps on the stack.
+const stackScratch = 1024
+
+// extend writes the x' of m rows of width w (x, m×w) into xs, column by
+// column with lanes values per column: row r's column j at xs[j*lanes+r].
+// Rows m..lanes-1 (padding) get zeros.
+func (c *compiledTrees) extend(xs, x []float64, w, m int) {
+	xs = xs[:(2*w+1)*lanes]
+	for r := range m {
+		row := x[r*w : (r+1)*w]
+		for j, v := range row {
+			if c.float32 {
+				v = float64(float32(v))
+			}
+			xs[j*lanes+r] = v
+			xs[(w+j)*lanes+r] = -v
 		}
-		i = n.left + goRight(n, x[n.feature])
+	}
+	for r := m; r < lanes; r++ {
+		for j := range 2 * w {
+			xs[j*lanes+r] = 0
+		}
+	}
+	clear(xs[2*w*lanes:])
+}
+
+// walk8 walks lane r from root[r] for at most depth levels over the x' in
+// xs (as extend lays it out) and returns the nodes reached; it stops early
+// once a level moves no lane (all are at leaves).
+func walk8(nodes []treeNode, xs []float64, root [lanes]uint32, depth int32) [lanes]uint32 {
+	i0, i1, i2, i3 := int(root[0]), int(root[1]), int(root[2]), int(root[3])
+	i4, i5, i6, i7 := int(root[4]), int(root[5]), int(root[6]), int(root[7])
+	for range depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		j0 := int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		j1 := int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		j2 := int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		j3 := int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		moved := (j0 ^ i0) | (j1 ^ i1) | (j2 ^ i2) | (j3 ^ i3)
+		i0, i1, i2, i3 = j0, j1, j2, j3
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		j4 := int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		j5 := int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		j6 := int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		j7 := int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+		moved |= (j4 ^ i4) | (j5 ^ i5) | (j6 ^ i6) | (j7 ^ i7)
+		i4, i5, i6, i7 = j4, j5, j6, j7
+		if moved == 0 {
+			break
+		}
+	}
+	return [lanes]uint32{uint32(i0), uint32(i1), uint32(i2), uint32(i3), uint32(i4), uint32(i5), uint32(i6), uint32(i7)}
+}
+
+// walkTreesAdd is walk8 for the trees of group g and one value per node:
+// it returns sum plus the values of the nodes reached, in lane order.
+func walkTreesAdd(nodes []treeNode, xs, values []float64, g *treeGroup, sum float64) float64 {
+	i0, i1, i2, i3 := int(g.roots[0]), int(g.roots[1]), int(g.roots[2]), int(g.roots[3])
+	i4, i5, i6, i7 := int(g.roots[4]), int(g.roots[5]), int(g.roots[6]), int(g.roots[7])
+	for range g.depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		j0 := int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		j1 := int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		j2 := int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		j3 := int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		moved := (j0 ^ i0) | (j1 ^ i1) | (j2 ^ i2) | (j3 ^ i3)
+		i0, i1, i2, i3 = j0, j1, j2, j3
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		j4 := int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		j5 := int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		j6 := int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		j7 := int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+		moved |= (j4 ^ i4) | (j5 ^ i5) | (j6 ^ i6) | (j7 ^ i7)
+		i4, i5, i6, i7 = j4, j5, j6, j7
+		if moved == 0 {
+			break
+		}
+	}
+	sum += values[i0]
+	sum += values[i1]
+	sum += values[i2]
+	sum += values[i3]
+	sum += values[i4]
+	sum += values[i5]
+	sum += values[i6]
+	sum += values[i7]
+	return sum
+}
+
+// walkRows walks lanes rows from root for depth levels over the x' in xs
+// (as extend lays it out) and returns the nodes reached. It does not stop
+// early: in a batch some row usually still walks, and the check costs more
+// than the levels it saves.
+func walkRows(nodes []treeNode, xs []float64, root uint32, depth int32) [lanes]uint32 {
+	r := int(root)
+	i0, i1, i2, i3, i4, i5, i6, i7 := r, r, r, r, r, r, r, r
+	for range depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		i1 = int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		i2 = int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		i3 = int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		i4 = int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		i5 = int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		i6 = int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		i7 = int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+	}
+	return [lanes]uint32{uint32(i0), uint32(i1), uint32(i2), uint32(i3), uint32(i4), uint32(i5), uint32(i6), uint32(i7)}
+}
+
+// walkRowsAdd is walkRows for one value per node: it adds node i's
+// values[i] to acc[r] for the node lane r reaches.
+func walkRowsAdd(nodes []treeNode, xs, values []float64, root uint32, depth int32, acc *[lanes]float64) {
+	r := int(root)
+	i0, i1, i2, i3, i4, i5, i6, i7 := r, r, r, r, r, r, r, r
+	for range depth {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = int(n0.first) + second(xs[int(n0.col)+0], n0.threshold)
+		i1 = int(n1.first) + second(xs[int(n1.col)+1], n1.threshold)
+		i2 = int(n2.first) + second(xs[int(n2.col)+2], n2.threshold)
+		i3 = int(n3.first) + second(xs[int(n3.col)+3], n3.threshold)
+		n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+		i4 = int(n4.first) + second(xs[int(n4.col)+4], n4.threshold)
+		i5 = int(n5.first) + second(xs[int(n5.col)+5], n5.threshold)
+		i6 = int(n6.first) + second(xs[int(n6.col)+6], n6.threshold)
+		i7 = int(n7.first) + second(xs[int(n7.col)+7], n7.threshold)
+	}
+	acc[0] += values[i0]
+	acc[1] += values[i1]
+	acc[2] += values[i2]
+	acc[3] += values[i3]
+	acc[4] += values[i4]
+	acc[5] += values[i5]
+	acc[6] += values[i6]
+	acc[7] += values[i7]
+}
+
+// second is 1 when v goes to a canonical node's second child: written as a
+// select, so the compiler emits no branch the data could mispredict.
+func second(v, t float64) int {
+	if v <= t {
+		return 0
+	}
+	return 1
+}
+
+// getScratch returns a buffer of at least n values: buf when it is large
+// enough, else one from the pool (putScratch returns it).
+func (c *compiledTrees) getScratch(buf []float64, n int) ([]float64, *[]float64) {
+	if n <= len(buf) {
+		return buf[:n], nil
+	}
+	p, _ := c.scratch.Get().(*[]float64)
+	if p == nil || len(*p) < n {
+		s := make([]float64, n)
+		p = &s
+	}
+	return (*p)[:n], p
+}
+
+func (c *compiledTrees) putScratch(p *[]float64) {
+	if p != nil {
+		c.scratch.Put(p)
 	}
 }
 
-// goRight is 1 when value v goes right at numeric "<=" split n, else 0: a
-// NaN goes right unless n sends missing values left. Written as selects, so
-// the compiler emits no branch the data could mispredict.
-func goRight(n *treeNode, v float64) int32 {
-	var above, notBelow int32
-	if v > n.threshold {
-		above = 1 // false for NaN
-	}
-	if !(v <= n.threshold) {
-		notBelow = 1 // true for NaN
-	}
-	if n.missingLeft {
-		return above
-	}
-	return notBelow
-}
-
-// batchRows is how many rows rawRows walks through a tree together: enough
-// independent node loads to hide their latency.
-const batchRows = 8
-
-// rawRows is raw for n rows of width w at once (plain ensembles only).
+// rawRows is raw for n rows of width w at once (canonical ensembles only):
+// it walks each tree for lanes rows together.
 func (c *compiledTrees) rawRows(x []float64, w, n int, out []float64) {
 	k := c.k
 	clear(out[:n*k])
-	nodes := c.nodes
-	var idx [batchRows]int32
-	for r0 := 0; r0 < n; r0 += batchRows {
-		m := min(batchRows, n-r0)
-		rows := x[r0*w : (r0+m)*w]
+	var buf [stackScratch]float64
+	xs, p := c.getScratch(buf[:], (2*w+1)*lanes)
+	defer c.putScratch(p)
+	nodes, values := c.nodes, c.values
+	if k == 1 {
+		c.rawRows1(x, w, n, out)
+		return
+	}
+	for r0 := 0; r0 < n; r0 += lanes {
+		m := min(lanes, n-r0)
+		c.extend(xs, x[r0*w:(r0+m)*w], w, m)
+
 		for t, root := range c.roots {
-			for r := range m {
-				idx[r] = root
-			}
-			for range c.depth[t] {
-				for r := range m {
-					nd := &nodes[idx[r]]
-					idx[r] = nd.left + goRight(nd, rows[r*w+int(nd.feature)])
-				}
-			}
+			at := walkRows(nodes, xs, root, c.depth[t])
 			o := c.outputs[t]
 			for r := range m {
-				vi := int(nodes[idx[r]].value)
+				vi := int(c.value[at[r]])
 				dst := out[(r0+r)*k : (r0+r+1)*k]
 				if o >= 0 {
-					dst[o] += c.values[vi]
+					dst[o] += values[vi]
 				} else {
 					for j := range k {
-						dst[j] += c.values[vi+j]
+						dst[j] += values[vi+j]
 					}
 				}
 			}
@@ -633,6 +875,43 @@ func (c *compiledTrees) rawRows(x []float64, w, n int, out []float64) {
 			dst := out[(r0+r)*k : (r0+r+1)*k]
 			for o := range k {
 				dst[o] = c.base[o] + dst[o]/c.scale[o]
+			}
+		}
+	}
+}
+
+// blockGroups is how many groups of lanes rows rawRows1 walks through a
+// tree before the next tree, so that the tree's nodes stay in L1 (64
+// rows: the serving runtime's chunk).
+const blockGroups = 8
+
+// rawRows1 is rawRows for K = 1.
+func (c *compiledTrees) rawRows1(x []float64, w, n int, out []float64) {
+	stride := (2*w + 1) * lanes
+	var buf [2 * stackScratch]float64
+	xs, p := c.getScratch(buf[:], stride*blockGroups)
+	defer c.putScratch(p)
+	nodes, values := c.nodes, c.values
+	for r0 := 0; r0 < n; r0 += lanes * blockGroups {
+		groups := (min(lanes*blockGroups, n-r0) + lanes - 1) / lanes
+		for g := range groups {
+			lo := r0 + g*lanes
+			m := min(lanes, n-lo)
+			c.extend(xs[g*stride:(g+1)*stride], x[lo*w:(lo+m)*w], w, m)
+		}
+		// One value per node: node i's is values[i]. Every lane adds
+		// (the padding ones to no row).
+		var acc [blockGroups][lanes]float64
+		for t, root := range c.roots {
+			d := c.depth[t]
+			for g := range groups {
+				walkRowsAdd(nodes, xs[g*stride:(g+1)*stride], values, root, d, &acc[g])
+			}
+		}
+		for g := range groups {
+			lo := r0 + g*lanes
+			for r, v := range acc[g][:min(lanes, n-lo)] {
+				out[lo+r] = c.base[0] + v/c.scale[0]
 			}
 		}
 	}
@@ -647,25 +926,66 @@ func hasCode(codes []int, v float64) bool {
 	return j < len(codes) && codes[j] == code
 }
 
+// raw scores one row: lanes trees at a time when canonical, adding the
+// leaf values in tree order.
 func (c *compiledTrees) raw(x, out []float64) {
 	clear(out[:c.k])
-	for t, root := range c.roots {
-		n := &c.nodes[c.leaf(root, x)]
-		if o := c.outputs[t]; o >= 0 {
-			out[o] += c.values[n.value]
-		} else {
-			for o := range c.k {
-				out[o] += c.values[int(n.value)+o]
+	if !c.canon {
+		for t, root := range c.roots {
+			c.add(t, c.leaf(root, x), out)
+		}
+	} else {
+		w := c.width
+		var buf [stackScratch]float64
+		xs, p := c.getScratch(buf[:], (2*w+1)*lanes)
+		// The same row in every lane.
+		for j, v := range x[:w] {
+			if c.float32 {
+				v = float64(float32(v))
+			}
+			for r := range lanes {
+				xs[j*lanes+r] = v
+				xs[(w+j)*lanes+r] = -v
 			}
 		}
+		clear(xs[2*w*lanes:])
+		if c.k == 1 {
+			// One value per node; the sum stays in a register, in tree
+			// order (the padding adds +0, which changes no sum that
+			// starts at +0).
+			var sum float64
+			for g := range c.groups {
+				sum = walkTreesAdd(c.nodes, xs, c.values, &c.groups[g], sum)
+			}
+			out[0] = sum
+		} else {
+			for g := range c.groups {
+				gr := &c.groups[g]
+				at := walk8(c.nodes, xs, gr.roots, gr.depth)
+				for r := range int(gr.trees) {
+					c.add(g*lanes+r, at[r], out)
+				}
+			}
+		}
+		c.putScratch(p)
 	}
 	for o := range c.k {
 		out[o] = c.base[o] + out[o]/c.scale[o]
 	}
 }
 
-// Importance returns the total split gain of each encoded column (width
-// columns), normalised to sum to 1; all zeros when the trees record no
+// add adds the values of leaf i of tree t to out.
+func (c *compiledTrees) add(t int, i uint32, out []float64) {
+	vi := int(c.value[i])
+	if o := c.outputs[t]; o >= 0 {
+		out[o] += c.values[vi]
+		return
+	}
+	for o := range c.k {
+		out[o] += c.values[vi+o]
+	}
+}
+
 // gain.
 func (t *TreeEnsemble) Importance(width int) []float64 {
 	imp := make([]float64, width)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,6 +382,21 @@ func FuzzProgram(f *testing.F) {
 		}
 		raw := make([]float64, p.Outputs())
 		p.Raw(x, raw)
+		if p.trees != nil {
+			// The batch path scores each row as Raw does.
+			const n = 9
+			rows := make([]float64, 0, n*len(x))
+			for range n {
+				rows = append(rows, x...)
+			}
+			out := make([]float64, n*p.Outputs())
+			p.RawRows(rows, n, out)
+			for i, v := range out {
+				if math.Float64bits(v) != math.Float64bits(raw[i%p.Outputs()]) {
+					t.Fatalf("RawRows output %d = %v, Raw %v", i, v, raw[i%p.Outputs()])
+				}
+			}
+		}
 		if len(m.Classes) > 0 {
 			p.Probabilities(raw, make([]float64, len(m.Classes)))
 			if c := p.Class(raw); c < 0 || c >= len(m.Classes) {
@@ -483,5 +499,174 @@ func TestSummarize(t *testing.T) {
 	}
 	if _, err := NewProgram(m); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// randomEnsemble is a random tree ensemble over width columns with k
+// outputs: unbalanced trees whose thresholds and categories come from
+// small sets (so inputs tie with them), missing values either way, and,
+// when cats, categorical splits on columns 0 and 1.
+func randomEnsemble(r *rand.Rand, width, k int, cats bool) *TreeEnsemble {
+	e := &TreeEnsemble{
+		Aggregation: []string{AggregateSum, AggregateAverage}[r.IntN(2)],
+		Comparison:  []string{CompareLess, CompareLessEqual}[r.IntN(2)],
+		Precision:   []string{Float64, Float32}[r.IntN(2)],
+	}
+	for range k {
+		e.BaseScore = append(e.BaseScore, r.NormFloat64())
+	}
+	for range 1 + r.IntN(30) {
+		tr := Tree{Output: r.IntN(k+1) - 1}
+		stride := 1
+		if tr.Output == -1 {
+			stride = k
+		}
+		// Nodes are created depth first: a child always follows its parent.
+		var grow func(depth int) int
+		grow = func(depth int) int {
+			i := len(tr.Feature)
+			tr.Feature = append(tr.Feature, -1)
+			tr.Threshold = append(tr.Threshold, 0)
+			tr.Left = append(tr.Left, -1)
+			tr.Right = append(tr.Right, -1)
+			tr.MissingLeft = append(tr.MissingLeft, r.IntN(2) == 0)
+			for range stride {
+				tr.Value = append(tr.Value, r.NormFloat64())
+			}
+			if depth >= 9 || (depth > 0 && r.IntN(3) == 0) {
+				return i
+			}
+			tr.Feature[i] = r.IntN(width)
+			tr.Threshold[i] = randomValues[r.IntN(len(randomValues))]
+			if math.IsNaN(tr.Threshold[i]) {
+				tr.Threshold[i] = 0.5
+			}
+			if cats && tr.Feature[i] < 2 && r.IntN(2) == 0 {
+				var codes []int
+				for c := range 6 {
+					if r.IntN(2) == 0 {
+						codes = append(codes, c)
+					}
+				}
+				tr.Categorical = append(tr.Categorical, CategorySplit{Node: i, Right: codes})
+			}
+			l := grow(depth + 1)
+			rt := grow(depth + 1)
+			tr.Left[i], tr.Right[i] = l, rt
+			return i
+		}
+		grow(0)
+		e.Trees = append(e.Trees, tr)
+	}
+	return e
+}
+
+// randomValues are thresholds and inputs: ties, neighbours, infinities, a
+// value that float32 rounds (0.1) and its rounded self, -0 and NaN.
+var randomValues = []float64{
+	-2, -1, -0.5, 0, math.Copysign(0, -1), 0.1, float64(float32(0.1)), 0.5, 1, 2, 3, 4, 5,
+	math.Nextafter(1, 2), math.Nextafter(1, 0), math.Inf(1), math.Inf(-1), math.NaN(), 1e300,
+}
+
+// referenceRaw scores x by walking each tree of e as its fields say, one
+// node at a time: the rule of TreeEnsemble, written plainly.
+func referenceRaw(e *TreeEnsemble, k int, x []float64) []float64 {
+	out := make([]float64, k)
+	counts := make([]float64, k)
+	for _, tr := range e.Trees {
+		codes := map[int][]int{}
+		for _, c := range tr.Categorical {
+			codes[c.Node] = c.Right
+		}
+		i := 0
+		for tr.Feature[i] >= 0 {
+			v, thr := x[tr.Feature[i]], tr.Threshold[i]
+			var left bool
+			if set, ok := codes[i]; ok && !math.IsNaN(v) {
+				left = true
+				for _, c := range set {
+					if v == float64(c) {
+						left = false
+					}
+				}
+			} else if math.IsNaN(v) {
+				left = tr.MissingLeft[i]
+			} else {
+				if e.Precision == Float32 {
+					v, thr = float64(float32(v)), float64(float32(thr))
+				}
+				if e.Comparison == CompareLess {
+					left = v < thr
+				} else {
+					left = v <= thr
+				}
+			}
+			if left {
+				i = tr.Left[i]
+			} else {
+				i = tr.Right[i]
+			}
+		}
+		if tr.Output >= 0 {
+			out[tr.Output] += tr.Value[i]
+			counts[tr.Output]++
+		} else {
+			for o := range k {
+				out[o] += tr.Value[i*k+o]
+				counts[o]++
+			}
+		}
+	}
+	for o := range k {
+		if e.Aggregation == AggregateAverage && counts[o] > 0 {
+			out[o] /= counts[o]
+		}
+		out[o] += e.BaseScore[o]
+	}
+	return out
+}
+
+// TestTreeWalkMatchesReference: Raw and RawRows score random ensembles
+// (missing values, categorical splits, "<" and "<=", float32, K > 1)
+// bit for bit as the reference walk does.
+func TestTreeWalkMatchesReference(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	for trial := range 300 {
+		width, k := 1+r.IntN(6), 1+r.IntN(3)
+		if trial%3 == 0 {
+			k = 1
+		}
+		if trial%50 == 1 {
+			width = 70 // x' is too wide for the stack buffer
+		}
+		cats := width >= 2 && trial%4 == 0
+		e := randomEnsemble(r, width, k, cats)
+		if err := e.validate(width, k); err != nil {
+			t.Fatalf("trial %d: %v", trial, err)
+		}
+		p := &Program{k: k, link: LinkIdentity, width: width, trees: compileTrees(e, k, width)}
+		n := 1 + r.IntN(40)
+		x := make([]float64, n*width)
+		for j := range x {
+			x[j] = randomValues[r.IntN(len(randomValues))]
+			if r.IntN(4) == 0 {
+				x[j] = float64(r.IntN(7)) // a category code
+			}
+		}
+		rows := make([]float64, n*k)
+		p.RawRows(x, n, rows)
+		for i := range n {
+			row := x[i*width : (i+1)*width]
+			want := referenceRaw(e, k, row)
+			got := make([]float64, k)
+			p.Raw(row, got)
+			for o := range k {
+				if math.Float64bits(got[o]) != math.Float64bits(want[o]) || math.Float64bits(rows[i*k+o]) != math.Float64bits(want[o]) {
+					t.Fatalf("trial %d (%s %s %s, cats %v), row %d %v, output %d: Raw %v, RawRows %v, reference %v",
+						trial, e.Comparison, e.Precision, e.Aggregation, cats, i, row, o, got[o], rows[i*k+o], want[o])
+				}
+			}
+		}
 	}
 }
