@@ -290,11 +290,11 @@ func (m *Model) validateProgram(enc *Encoder) error {
 	}
 	k := m.Outputs
 	switch {
-	case m.Task == TaskRegression && m.Link == LinkIdentity && k == 1:
+	case m.Task == TaskRegression && (m.Link == LinkIdentity || m.Link == LinkExp || m.Link == LinkSigmoid) && k == 1:
 	case m.Task == TaskClassification && m.Link == LinkSigmoid && k == 1 && len(m.Classes) == 2:
 	case m.Task == TaskClassification && m.Link == LinkSoftmax && k == len(m.Classes):
 	default:
-		return fmt.Errorf("%w: %s model with %d classes, %d outputs and link %q (want identity with 1 output for regression; sigmoid with 1 output for 2 classes, or softmax with one output per class)", ErrCorrupt, m.Task, len(m.Classes), k, m.Link)
+		return fmt.Errorf("%w: %s model with %d classes, %d outputs and link %q (want identity, exp or sigmoid with 1 output for regression; sigmoid with 1 output for 2 classes, or softmax with one output per class)", ErrCorrupt, m.Task, len(m.Classes), k, m.Link)
 	}
 	if err := m.Predictor.validate(enc.Width(), k); err != nil {
 		return err

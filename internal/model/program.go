@@ -12,7 +12,11 @@ import (
 // predictor block (Block: a linear block or a tree ensemble) that maps the
 // encoded columns to K raw scores, then a link that maps the raw scores to
 // the prediction (identity), a probability (sigmoid, K = 1) or class
-// probabilities (softmax, K = the number of classes). A schema version 1
+// probabilities (softmax, K = the number of classes). A regression with
+// K = 1 may also predict exp(raw) (exp: a log link, as XGBoost's
+// count:poisson, reg:gamma and reg:tweedie) or sigmoid(raw) (XGBoost's
+// reg:logistic, a regression on [0, 1]); Prediction applies those links,
+// and Probabilities is not meant for them. A schema version 1
 // model is the linear block with K = 1 written as Intercept and
 // Coefficients; NewProgram reads both.
 
@@ -21,6 +25,8 @@ const (
 	LinkIdentity = "identity"
 	LinkSigmoid  = "sigmoid"
 	LinkSoftmax  = "softmax"
+	// LinkExp predicts exp(raw) (regression only, K = 1).
+	LinkExp = "exp"
 )
 
 // Tree ensemble settings.
@@ -335,6 +341,18 @@ func (p *Program) RawRows(x []float64, n int, out []float64) {
 	for r := range n {
 		p.Raw(x[r*w:(r+1)*w], out[r*k:(r+1)*k])
 	}
+}
+
+// Prediction returns the prediction of a regression model with one output
+// from its raw scores: raw[0] through the link (identity, exp or sigmoid).
+func (p *Program) Prediction(raw []float64) float64 {
+	switch p.link {
+	case LinkExp:
+		return math.Exp(raw[0])
+	case LinkSigmoid:
+		return Sigmoid(raw[0])
+	}
+	return raw[0]
 }
 
 // Probabilities writes the class probabilities of raw scores raw into dst,

@@ -320,6 +320,14 @@ func TestProgramCorrupt(t *testing.T) {
 		{"sigmoid with three classes", func(m *Model) {
 			m.Task, m.Classes, m.Link = TaskClassification, []string{"a", "b", "c"}, LinkSigmoid
 		}, "link \"sigmoid\""},
+		{"exp link for a classifier", func(m *Model) {
+			m.Task, m.Classes, m.Link = TaskClassification, []string{"a", "b"}, LinkExp
+		}, "link \"exp\""},
+		{"exp link with two outputs", func(m *Model) {
+			m.Outputs, m.Link = 2, LinkExp
+			m.Predictor.Trees.BaseScore = []float64{0, 0}
+		}, "2 outputs"},
+		{"unknown link", func(m *Model) { m.Link = "log" }, "link \"log\""},
 		{"output out of range", func(m *Model) { m.Predictor.Trees.Trees[0].Output = 1 }, "output 1 of 1"},
 		{"base scores for another K", func(m *Model) { m.Predictor.Trees.BaseScore = []float64{0, 0} }, "2 base scores"},
 		{"unknown aggregation", func(m *Model) { m.Predictor.Trees.Aggregation = "max" }, "aggregation"},
@@ -667,6 +675,36 @@ func TestTreeWalkMatchesReference(t *testing.T) {
 						trial, e.Comparison, e.Precision, e.Aggregation, cats, i, row, o, got[o], rows[i*k+o], want[o])
 				}
 			}
+		}
+	}
+}
+
+// TestRegressionLinks checks that a regression may predict exp(raw) or
+// sigmoid(raw), and that Prediction applies the link.
+func TestRegressionLinks(t *testing.T) {
+	t.Parallel()
+	x := []float64{0.5, -1} // tree 0: 1, tree 1: 10; raw = 0.5 + 11
+	for _, tc := range []struct {
+		link string
+		want float64
+	}{
+		{LinkIdentity, 11.5},
+		{LinkExp, math.Exp(11.5)},
+		{LinkSigmoid, Sigmoid(11.5)},
+	} {
+		m := treeModel()
+		m.Link = tc.link
+		p, err := NewProgram(m)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.link, err)
+		}
+		var raw [1]float64
+		p.Raw(x, raw[:])
+		if raw[0] != 11.5 {
+			t.Fatalf("%s: raw %g, want 11.5", tc.link, raw[0])
+		}
+		if got := p.Prediction(raw[:]); got != tc.want {
+			t.Errorf("%s: prediction %g, want %g", tc.link, got, tc.want)
 		}
 	}
 }
