@@ -72,7 +72,23 @@ var goldenCases = []struct {
 	{"gblinear_softprob", "multi:softprob", "gblinear", model.LinkSoftmax, 3, 29, 0},
 	{"parallel", "reg:squarederror", "gbtree", model.LinkIdentity, 1, 5, 18},
 	{"categorical", "reg:squarederror", "gbtree", model.LinkIdentity, 1, 19, 20},
-	{"early_stopping", "binary:logistic", "gbtree", model.LinkSigmoid, 1, -2, 0},
+	{"early_stopping", "binary:logistic", "gbtree", model.LinkSigmoid, 1, 14, 15},
+	// Hand-edited fixtures (JSON only; see scripts/goldens/xgboost.py).
+	{"bs_estimated", "binary:logistic", "gbtree", model.LinkSigmoid, 1, 19, 20},
+	{"bs_list", "binary:logistic", "gbtree", model.LinkSigmoid, 1, 19, 20},
+	{"bs_array", "binary:logistic", "gbtree", model.LinkSigmoid, 1, 19, 20},
+	{"bs_softprob", "multi:softprob", "gbtree", model.LinkSoftmax, 3, 19, 60},
+	{"v1_booleans", "reg:squarederror", "gbtree", model.LinkIdentity, 1, 19, 20},
+	{"indptr", "binary:logistic", "gbtree", model.LinkSigmoid, 1, 14, 15},
+}
+
+// edited says the case is a hand-edited JSON fixture, without a .ubj.
+func edited(name string) bool {
+	switch name {
+	case "bs_estimated", "bs_list", "bs_array", "bs_softprob", "v1_booleans", "indptr":
+		return true
+	}
+	return false
 }
 
 // TestGoldens compiles every golden model, in both formats, and checks
@@ -82,6 +98,9 @@ func TestGoldens(t *testing.T) {
 	t.Parallel()
 	for _, tc := range goldenCases {
 		for _, ext := range []string{".json", ".ubj"} {
+			if ext == ".ubj" && edited(tc.name) {
+				continue
+			}
 			t.Run(tc.name+ext, func(t *testing.T) {
 				t.Parallel()
 				g := readGolden(t, tc.name)
@@ -92,7 +111,7 @@ func TestGoldens(t *testing.T) {
 				if xm.Objective != tc.objective || xm.Booster != tc.booster || xm.Link != tc.link || xm.Outputs != tc.k {
 					t.Fatalf("read %s/%s/%s K=%d, want %s/%s/%s K=%d", xm.Objective, xm.Booster, xm.Link, xm.Outputs, tc.objective, tc.booster, tc.link, tc.k)
 				}
-				if tc.best >= -1 && xm.BestIteration != tc.best {
+				if xm.BestIteration != tc.best {
 					t.Errorf("best_iteration %d, want %d", xm.BestIteration, tc.best)
 				}
 				if tc.trees > 0 && len(xm.Block.Trees.Trees) != tc.trees {
