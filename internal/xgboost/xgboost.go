@@ -14,6 +14,12 @@
 //     returns "go left" iff the category's bit is not set);
 //   - the objective's transform maps the margin to the prediction.
 //
+// XGBoost sums leaf values in float32 and model.Program in float64, so
+// margins agree to float32 rounding (about 1e-7 absolute), not bit for bit.
+// A category code that is not an integer goes left here, while XGBoost
+// truncates it to an integer first; XGBoost 3.x's stored category names
+// (learner.cats) are not read, so a caller feeds the training codes.
+//
 // Only the standard library is used: no maintained Go library decodes
 // UBJSON, so decode.go holds a small decoder with bounded sizes and depth.
 package xgboost
@@ -106,9 +112,11 @@ type Model struct {
 	// Classes is the number of classes of a classifier (2 for binary), 0
 	// for a regression.
 	Classes int
-	// BestIteration is attributes.best_iteration, -1 when unset. Block
-	// holds only the trees of iterations 0..BestIteration, as the
-	// scikit-learn wrapper predicts; Iterations counts all of the file's.
+	// BestIteration is attributes.best_iteration, -1 when unset. For gbtree
+	// and dart, Block holds only the trees of iterations 0..BestIteration,
+	// as the scikit-learn wrapper predicts (iteration_range=(0,
+	// best_iteration+1)); a gblinear model has no per-iteration parts and
+	// ignores it. Iterations counts all of the file's iterations.
 	BestIteration int
 	Iterations    int
 	// Margin says the prediction is the raw margin itself
