@@ -410,7 +410,7 @@ func (s *Scorer) Score(rows []int) (*Result, error) {
 		res.Rows = append(res.Rows, r)
 		raw := scores[k*kOut : (k+1)*kOut]
 		if !m.IsClassifier() {
-			res.Pred = append(res.Pred, raw[0])
+			res.Pred = append(res.Pred, prog.Prediction(raw))
 			continue
 		}
 		at := len(res.Probs)

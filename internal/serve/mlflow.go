@@ -603,7 +603,7 @@ func (s *Server) encodeMLflow(b []byte, st *reqState) []byte {
 		}
 		switch {
 		case !s.classifier:
-			b = appendFloat(b, st.scores[r])
+			b = appendFloat(b, s.value(st, r))
 		case st.proba:
 			b = append(b, '[')
 			b = s.appendProbs(b, st, r)

@@ -235,7 +235,7 @@ func (s *Server) logLines(dst []byte, st *reqState, p protocol, now time.Time) (
 		dst = append(dst, `},"prediction":`...)
 		switch {
 		case !s.classifier:
-			dst = appendFloat(dst, st.scores[r])
+			dst = appendFloat(dst, s.value(st, r))
 		case s.classes == 2:
 			dst = append(dst, s.classJSON[s.class(st, r)]...)
 			dst = append(dst, `,"probability":`...)

@@ -3,6 +3,7 @@ package serve
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,5 +155,37 @@ func TestServePrograms(t *testing.T) {
 	code, out = call(tr, "POST", "/invocations", "text/csv", "a\n0.5\n7\n")
 	if code != 200 || out != `{"predictions":[11,21]}` {
 		t.Errorf("tree MLflow: %d %s", code, out)
+	}
+}
+
+// TestServeLinkedRegression: a regression whose link is exp (an imported
+// count:poisson model) serves exp(raw), through V2 and /invocations.
+func TestServeLinkedRegression(t *testing.T) {
+	t.Parallel()
+	m := stumpModel(t)
+	m.Link = model.LinkExp
+	if _, err := m.Seal(nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(m, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{math.Exp(11), math.Exp(21)}
+	var v2 struct {
+		Outputs []struct {
+			Data []float64 `json:"data"`
+		} `json:"outputs"`
+	}
+	code, out := call(s, "POST", "/v2/models/stump/infer", "application/json", `{"inputs":[{"name":"a","datatype":"FP64","shape":[2],"data":[1,5]}]}`)
+	if err := json.Unmarshal([]byte(out), &v2); code != 200 || err != nil || len(v2.Outputs) != 1 || !slices.Equal(v2.Outputs[0].Data, want) {
+		t.Errorf("V2: %d %s, want data %v", code, out, want)
+	}
+	var ml struct {
+		Predictions []float64 `json:"predictions"`
+	}
+	code, out = call(s, "POST", "/invocations", "text/csv", "a\n1\n5\n")
+	if err := json.Unmarshal([]byte(out), &ml); code != 200 || err != nil || !slices.Equal(ml.Predictions, want) {
+		t.Errorf("MLflow: %d %s, want %v", code, out, want)
 	}
 }

@@ -755,7 +755,7 @@ func (s *Server) logPredictions(st *reqState, p protocol) {
 func (s *Server) monitored(st *reqState, raw []float64) float64 {
 	switch {
 	case !s.classifier:
-		return raw[0]
+		return s.pred.Program().Prediction(raw)
 	case s.classes == 2:
 		return model.Sigmoid(raw[0])
 	}
@@ -766,6 +766,13 @@ func (s *Server) monitored(st *reqState, raw []float64) float64 {
 // rowScores returns row r's raw scores.
 func (s *Server) rowScores(st *reqState, r int) []float64 {
 	return st.scores[r*s.k : (r+1)*s.k]
+}
+
+// value returns a regression's prediction of row r: its raw score
+// through the model's link (identity, or exp and sigmoid for imported
+// models).
+func (s *Server) value(st *reqState, r int) float64 {
+	return s.pred.Program().Prediction(s.rowScores(st, r))
 }
 
 // class returns the predicted class index of row r.

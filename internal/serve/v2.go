@@ -525,7 +525,7 @@ func (s *Server) encodeV2(b []byte, st *reqState) []byte {
 			if s.classifier {
 				b = append(b, s.classJSON[s.class(st, r)]...)
 			} else {
-				b = appendFloat(b, st.scores[r])
+				b = appendFloat(b, s.value(st, r))
 			}
 		}
 		b = append(b, "]}"...)
