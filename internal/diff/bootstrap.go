@@ -500,38 +500,21 @@ func (e *classificationEvaluator) diffs(counts []int32, out []float64) {
 // binaryAveraged is one of the class-averaged metrics (balanced_accuracy,
 // precision, recall and f1 as macro and weighted averages) of a binary
 // resample's confusion counts, as scikit-learn computes them with
-// labels=[0, 1], and as the multiclass evaluator does with K = 2.
+// labels=[0, 1]: the multiclass evaluator's confusionScores with K = 2.
 func binaryAveraged(name string, tp, fp, fn, tn int64) float64 {
-	n := float64(tp + fp + fn + tn)
+	cf := [4]int64{tn, fp, fn, tp}
 	support := [2]int64{tn + fp, tp + fn}
-	prec := [2]float64{ratio(tn, tn+fn), ratio(tp, tp+fp)}
-	rec := [2]float64{ratio(tn, tn+fp), ratio(tp, tp+fn)}
-	f1 := [2]float64{metrics.F1(prec[0], rec[0]), metrics.F1(prec[1], rec[1])}
-	macro := func(v [2]float64) float64 { return (v[0] + v[1]) / 2 }
-	weighted := func(v [2]float64) float64 {
-		return (v[0]*float64(support[0]) + v[1]*float64(support[1])) / n
-	}
-	switch name {
-	case "balanced_accuracy":
-		switch {
-		case support[0] == 0:
-			return rec[1]
-		case support[1] == 0:
-			return rec[0]
+	present := 0
+	for _, s := range support {
+		if s > 0 {
+			present++
 		}
-		return (rec[0] + rec[1]) / 2
-	case "precision_macro":
-		return macro(prec)
-	case "precision_weighted":
-		return weighted(prec)
-	case "recall_macro":
-		return macro(rec)
-	case "recall_weighted":
-		return weighted(rec)
-	case "f1_macro":
-		return macro(f1)
-	case "f1_weighted":
-		return weighted(f1)
+	}
+	var predSum [2]int64
+	var v [mcCount]float64
+	confusionScores(cf[:], support[:], predSum[:], tp+fp+fn+tn, present, &v)
+	if m := indexOf(multiclassNames(), name); m >= 0 {
+		return v[m]
 	}
 	return math.NaN()
 }

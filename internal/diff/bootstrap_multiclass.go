@@ -8,11 +8,6 @@ import (
 	"github.com/modelci/modelci/internal/metrics"
 )
 
-// multiclassLogLossEps is scikit-learn 1.2's log_loss clipping for float64
-// probabilities (eps="auto" = np.finfo(np.float64).eps = 2^-52), as in
-// internal/metrics.
-const multiclassLogLossEps = 0x1p-52
-
 // multiclassMetric identifies a multiclass metric in the per-resample loop.
 type multiclassMetric int
 
@@ -31,26 +26,13 @@ const (
 	mcCount
 )
 
-// multiclassMetrics lists the metrics the paired bootstrap computes for a
-// classifier with K ≥ 3 classes, in multiclassMetric order, with their
-// directions. The names balanced_accuracy, *_macro and *_weighted are being
-// added to internal/metrics' registry separately, so this list is kept here
-// rather than looked up; it must agree with internal/metrics (names and
-// directions), which TestMulticlassMetricsAgreeWithRegistry checks for every
-// name the registry already has.
-func multiclassMetrics() []metrics.Info {
-	c, hi, lo := metrics.TaskClassification, metrics.Higher, metrics.Lower
-	return []metrics.Info{
-		{Name: "accuracy", Task: c, Direction: hi, Description: "fraction of correct labels (sklearn accuracy_score)"},
-		{Name: "balanced_accuracy", Task: c, Direction: hi, Description: "mean recall over the classes present in y_true (sklearn balanced_accuracy_score)"},
-		{Name: "precision_macro", Task: c, Direction: hi, Description: "unweighted mean of the per-class precisions, 0/0 = 0 (sklearn precision_score, average=\"macro\")"},
-		{Name: "precision_weighted", Task: c, Direction: hi, Description: "support-weighted mean of the per-class precisions (sklearn precision_score, average=\"weighted\")"},
-		{Name: "recall_macro", Task: c, Direction: hi, Description: "unweighted mean of the per-class recalls, 0/0 = 0 (sklearn recall_score, average=\"macro\")"},
-		{Name: "recall_weighted", Task: c, Direction: hi, Description: "support-weighted mean of the per-class recalls (sklearn recall_score, average=\"weighted\")"},
-		{Name: "f1_macro", Task: c, Direction: hi, Description: "unweighted mean of the per-class F1 scores (sklearn f1_score, average=\"macro\")"},
-		{Name: "f1_weighted", Task: c, Direction: hi, Description: "support-weighted mean of the per-class F1 scores (sklearn f1_score, average=\"weighted\")"},
-		{Name: "roc_auc", Task: c, Direction: hi, Description: "mean one-vs-rest ROC AUC over the classes (sklearn roc_auc_score, multi_class=\"ovr\", average=\"macro\")"},
-		{Name: "log_loss", Task: c, Direction: lo, Description: "mean negative log-likelihood of the true class, probabilities clipped to [ε, 1-ε] with ε = 2^-52 and renormalized (sklearn 1.2 log_loss)"},
+// multiclassNames are the metrics the paired bootstrap computes for a
+// classifier with K ≥ 3 classes, in multiclassMetric order; their
+// directions are internal/metrics' (metrics.Lookup).
+func multiclassNames() []string {
+	return []string{
+		"accuracy", "balanced_accuracy", "precision_macro", "precision_weighted",
+		"recall_macro", "recall_weighted", "f1_macro", "f1_weighted", "roc_auc", "log_loss",
 	}
 }
 
@@ -68,11 +50,7 @@ func binaryOnlyMetrics() map[string]string {
 // the binary-only precision, recall and f1 (naming them and their
 // replacements), unknown names and duplicates.
 func resolveMulticlassNames(names []string, classes int) ([]multiclassMetric, error) {
-	infos := multiclassMetrics()
-	valid := make([]string, len(infos))
-	for i, in := range infos {
-		valid[i] = in.Name
-	}
+	valid := multiclassNames()
 	binary := binaryOnlyMetrics()
 	var binaryNames, replacements []string
 	for _, name := range names {
@@ -184,8 +162,9 @@ func newMulticlassEvaluator(yTrue []float64, champion, challenger Scores, names 
 		}
 		if needLogLoss {
 			mm.logLoss = make([]float64, n)
+			scratch := make([]float64, k)
 			for i := range mm.logLoss {
-				mm.logLoss[i] = multiclassLogLossTerm(int(y[i]), s.Probs[i*k:(i+1)*k])
+				mm.logLoss[i] = metrics.MulticlassLogLossTerm(int(y[i]), s.Probs[i*k:(i+1)*k], scratch)
 			}
 		}
 		if needAUC {
@@ -237,17 +216,46 @@ func checkProbs(probs []float64, n, k int, forAUC bool) error {
 	return nil
 }
 
-// multiclassLogLossTerm is one row's term of sklearn 1.2's
-// log_loss(y_true, probs, labels=range(K)): every probability clipped to
-// [eps, 1-eps], the row renormalized by its sum, and -log of the true
-// class's probability.
-func multiclassLogLossTerm(y int, row []float64) float64 {
-	var s float64
-	for _, p := range row {
-		s += min(max(p, multiclassLogLossEps), 1-multiclassLogLossEps)
+// confusionScores fills v's accuracy, balanced accuracy and macro and
+// weighted precision, recall and F1 from a K×K confusion matrix cf (rows:
+// the true class) of n rows, the support of each class and the number of
+// classes present; predSum (length K) is scratch.
+func confusionScores(cf, support, predSum []int64, n int64, present int, v *[mcCount]float64) {
+	k := len(support)
+	clear(predSum)
+	for t := range k {
+		for p, c := range cf[t*k : (t+1)*k] {
+			predSum[p] += c
+		}
 	}
-	py := min(max(row[y], multiclassLogLossEps), 1-multiclassLogLossEps)
-	return -math.Log(py / s)
+	var correct int64
+	var recallPresent, pMacro, pWeighted, rMacro, rWeighted, fMacro, fWeighted float64
+	for c := range k {
+		tp := cf[c*k+c]
+		correct += tp
+		precision := ratio(tp, predSum[c])
+		recall := ratio(tp, support[c])
+		f1 := metrics.F1(precision, recall)
+		w := float64(support[c])
+		if support[c] > 0 {
+			recallPresent += recall
+		}
+		pMacro += precision
+		rMacro += recall
+		fMacro += f1
+		pWeighted += precision * w
+		rWeighted += recall * w
+		fWeighted += f1 * w
+	}
+	fk, fn := float64(k), float64(n)
+	v[mcAccuracy] = float64(correct) / fn
+	v[mcBalancedAccuracy] = recallPresent / float64(present)
+	v[mcPrecisionMacro] = pMacro / fk
+	v[mcPrecisionWeighted] = pWeighted / fn
+	v[mcRecallMacro] = rMacro / fk
+	v[mcRecallWeighted] = rWeighted / fn
+	v[mcF1Macro] = fMacro / fk
+	v[mcF1Weighted] = fWeighted / fn
 }
 
 func (e *multiclassEvaluator) diffs(counts []int32, out []float64) {
@@ -282,42 +290,8 @@ func (e *multiclassEvaluator) diffs(counts []int32, out []float64) {
 	var vals [2][mcCount]float64
 	for m := range e.models {
 		mm := &e.models[m]
-		cf := conf[m*k*k : (m+1)*k*k]
-		clear(predSum)
-		for t := range k {
-			for p, v := range cf[t*k : (t+1)*k] {
-				predSum[p] += v
-			}
-		}
-		var correct int64
-		var recallPresent, pMacro, pWeighted, rMacro, rWeighted, fMacro, fWeighted float64
-		for c := range k {
-			tp := cf[c*k+c]
-			correct += tp
-			precision := ratio(tp, predSum[c])
-			recall := ratio(tp, support[c])
-			f1 := metrics.F1(precision, recall)
-			w := float64(support[c])
-			if support[c] > 0 {
-				recallPresent += recall
-			}
-			pMacro += precision
-			rMacro += recall
-			fMacro += f1
-			pWeighted += precision * w
-			rWeighted += recall * w
-			fWeighted += f1 * w
-		}
-		fk := float64(k)
 		v := &vals[m]
-		v[mcAccuracy] = float64(correct) / fn
-		v[mcBalancedAccuracy] = recallPresent / float64(present)
-		v[mcPrecisionMacro] = pMacro / fk
-		v[mcPrecisionWeighted] = pWeighted / fn
-		v[mcRecallMacro] = rMacro / fk
-		v[mcRecallWeighted] = rWeighted / fn
-		v[mcF1Macro] = fMacro / fk
-		v[mcF1Weighted] = fWeighted / fn
+		confusionScores(conf[m*k*k:(m+1)*k*k], support, predSum, n, present, v)
 		if mm.logLoss != nil {
 			var ll float64
 			lls := mm.logLoss[:len(counts)]
@@ -334,7 +308,7 @@ func (e *multiclassEvaluator) diffs(counts []int32, out []float64) {
 			for c := range k {
 				sum += mm.ranks[c].rocAUC(counts, support[c], n-support[c])
 			}
-			v[mcROCAUC] = sum / fk
+			v[mcROCAUC] = sum / float64(k)
 		}
 	}
 	for j, m := range e.metrics {

@@ -282,13 +282,21 @@ func multiclassLogLoss(yTrue []int, proba []float64, k int) float64 {
 		dst := buf[0][:m]
 		for j := range dst {
 			i := lo + j
-			for c, p := range proba[i*k : (i+1)*k] {
-				row[c] = min(max(p, logLossEps), 1-logLossEps)
-			}
-			dst[j] = -math.Log(row[yTrue[i]] / pairwiseSum(row))
+			dst[j] = MulticlassLogLossTerm(yTrue[i], proba[i*k:(i+1)*k], row)
 		}
 	})[0]
 	return sum / float64(len(yTrue))
+}
+
+// MulticlassLogLossTerm is one row's term of scikit-learn 1.2's
+// log_loss(labels=range(K)): the row's probabilities clipped to
+// [ε, 1-ε] (ε = 2^-52), renormalised by their sum, and −log of the true
+// class's. scratch holds the clipped row (length K).
+func MulticlassLogLossTerm(y int, probs, scratch []float64) float64 {
+	for c, p := range probs {
+		scratch[c] = min(max(p, logLossEps), 1-logLossEps)
+	}
+	return -math.Log(scratch[y] / pairwiseSum(scratch[:len(probs)]))
 }
 
 // npSum is numpy's add.reduce of a.
