@@ -60,13 +60,14 @@ func TestPredictorScore(t *testing.T) {
 			if got != tc.want || unknown != tc.unknown {
 				t.Errorf("score = %g (%d unknown), want %g (%d)", got, unknown, tc.want, tc.unknown)
 			}
-			// Score and EncodeRow+ScoreEncoded agree.
+			// Score and EncodeRow+Raw agree.
 			x := make([]float64, p.Encoder().Width())
 			if _, err := p.Encoder().EncodeRow([]float64{tc.sqft, 0}, []string{"", tc.city}, x); err != nil {
 				t.Fatal(err)
 			}
-			if s := p.ScoreEncoded(x); s != got {
-				t.Errorf("ScoreEncoded = %g, Score = %g", s, got)
+			var raw [1]float64
+			if p.Raw(x, raw[:]); raw[0] != got {
+				t.Errorf("Raw = %g, Score = %g", raw[0], got)
 			}
 		})
 	}
@@ -92,8 +93,8 @@ func TestClassifierHelpers(t *testing.T) {
 		if got := ClassIndex(tc.score); got != tc.class {
 			t.Errorf("ClassIndex(%g) = %d", tc.score, got)
 		}
-		if got := Probability(tc.score); math.Abs(got-tc.proba) > 1e-12 || math.IsNaN(got) {
-			t.Errorf("Probability(%g) = %g", tc.score, got)
+		if got := Sigmoid(tc.score); math.Abs(got-tc.proba) > 1e-12 || math.IsNaN(got) {
+			t.Errorf("Sigmoid(%g) = %g", tc.score, got)
 		}
 	}
 }

@@ -262,19 +262,6 @@ func (p *Predictor) Score(num []float64, str []string) (score float64, unknown i
 	return score, unknown, nil
 }
 
-// ScoreEncoded returns the first raw score of an already encoded row: the
-// score of a model with one output.
-func (p *Predictor) ScoreEncoded(x []float64) float64 {
-	if p.coef != nil {
-		return LinearScore(p.intercept, p.coef, x)
-	}
-	var out [1]float64
-	if p.prog.k == 1 {
-		p.prog.Raw(x, out[:])
-	}
-	return out[0]
-}
-
 // LinearScore returns intercept + Σ coef[j]·x[j].
 func LinearScore(intercept float64, coef, x []float64) float64 {
 	s := intercept
@@ -292,9 +279,6 @@ func Sigmoid(z float64) float64 {
 	ez := math.Exp(z)
 	return ez / (1 + ez)
 }
-
-// Probability returns P(Classes[1]) for a classifier's score.
-func Probability(score float64) float64 { return Sigmoid(score) }
 
 // ClassIndex returns the predicted class index for a classifier's score:
 // 1 when the score is positive, as scikit-learn's predict does.

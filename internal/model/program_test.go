@@ -187,7 +187,7 @@ func TestSigmoidProgramMatchesV1(t *testing.T) {
 		if r1 != r2 || q1 != q2 || p1.Class(r1[:]) != p2.Class(r2[:]) {
 			t.Errorf("x=%v: v1 %v %v, v2 %v %v", x, r1, q1, r2, q2)
 		}
-		if want := Probability(r1[0]); q1[1] != want || q1[0] != 1-want || p1.Class(r1[:]) != ClassIndex(r1[0]) {
+		if want := Sigmoid(r1[0]); q1[1] != want || q1[0] != 1-want || p1.Class(r1[:]) != ClassIndex(r1[0]) {
 			t.Errorf("x=%v: probabilities %v, want %v", x, q1, want)
 		}
 	}
@@ -205,10 +205,6 @@ func TestReleaseV1Program(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pred, err := NewPredictor(m)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if prog.Outputs() != 1 || prog.Link() != LinkIdentity {
 		t.Fatalf("program has %d outputs and link %s", prog.Outputs(), prog.Link())
 	}
@@ -219,8 +215,8 @@ func TestReleaseV1Program(t *testing.T) {
 		}
 		var out [1]float64
 		prog.Raw(x, out[:])
-		if want := pred.ScoreEncoded(x); out[0] != want {
-			t.Fatalf("row %d: program %v, predictor %v", r, out[0], want)
+		if want := LinearScore(m.Intercept, m.Coefficients, x); out[0] != want {
+			t.Fatalf("row %d: program %v, the linear score %v", r, out[0], want)
 		}
 	}
 }
@@ -454,8 +450,8 @@ func TestPredictorScoresPrograms(t *testing.T) {
 		if _, err := pred.ScoreRow(row, make([]string, 2), scratch, got); err != nil || got[0] != want[0] {
 			t.Errorf("row %v: ScoreRow %v (%v), program %v", row, got[0], err, want[0])
 		}
-		if s := pred.ScoreEncoded(x); s != want[0] {
-			t.Errorf("row %v: ScoreEncoded %v, program %v", row, s, want[0])
+		if pred.Raw(x, got); got[0] != want[0] {
+			t.Errorf("row %v: Predictor.Raw %v, program %v", row, got[0], want[0])
 		}
 	}
 }

@@ -93,7 +93,7 @@ func TestDateFeature(t *testing.T) {
 			}
 			want := res.Test.Pred[k]
 			if logistic {
-				s, want = model.Probability(s), res.Test.Proba[k]
+				s, want = model.Sigmoid(s), res.Test.Proba[k]
 			}
 			if math.Abs(s-want) > 1e-9 {
 				t.Fatalf("row %d: raw score %v, Fit predicted %v", r, s, want)
