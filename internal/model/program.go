@@ -745,7 +745,10 @@ func walk8(nodes []treeNode, xs []float64, root [lanes]uint32, depth int32) [lan
 }
 
 // walkTreesAdd is walk8 for the trees of group g and one value per node:
-// it returns sum plus the values of the nodes reached, in lane order.
+// it returns sum plus the values of the nodes reached, in lane order. It
+// repeats walk8's loop instead of calling it: returning the eight nodes
+// and adding their values afterwards measured 17% slower on a single row
+// (BenchmarkTreeRaw, 855 against 1004 ns).
 func walkTreesAdd(nodes []treeNode, xs, values []float64, g *treeGroup, sum float64) float64 {
 	i0, i1, i2, i3 := int(g.roots[0]), int(g.roots[1]), int(g.roots[2]), int(g.roots[3])
 	i4, i5, i6, i7 := int(g.roots[4]), int(g.roots[5]), int(g.roots[6]), int(g.roots[7])
