@@ -30,9 +30,10 @@ const lbfgsStore = 15
 func wide(n, p int) bool { return p > n }
 
 // fitBytes estimates the memory a fit allocates, in bytes, before any of it
-// is allocated. The estimates count every buffer of the solvers at its full
-// size, so they err on the high side.
-func fitBytes(m ModelSettings, n, p, workers int) float64 {
+// is allocated; outputs is the number of raw scores per row (the classes
+// of a multiclass model, else 1). The estimates count every buffer of the
+// solvers at its full size, so they err on the high side.
+func fitBytes(m ModelSettings, n, p, outputs, workers int) float64 {
 	fn, fp, w := float64(n), float64(p), float64(p+1)
 	var floats float64
 	switch {
@@ -40,7 +41,7 @@ func fitBytes(m ModelSettings, n, p, workers int) float64 {
 		// The encoded columns (float64) and their bins (one byte each),
 		// gradients, hessians and raw scores per row and output, and the
 		// histograms (small).
-		return fn*fp*9 + fn*8*3*float64(max(m.Outputs, 1))
+		return fn*fp*9 + fn*8*3*float64(max(outputs, 1))
 	case m.Type == config.TypeLogistic:
 		// The dense design and targets, and L-BFGS's correction pairs and
 		// work vectors of p+1 values.
@@ -77,14 +78,14 @@ func fitBytes(m ModelSettings, n, p, workers int) float64 {
 
 // checkBudget refuses a fit whose estimated working memory exceeds budget
 // (0 means DefaultMemoryBudget, a negative budget means no limit).
-func checkBudget(m ModelSettings, n, p, workers int, budget int64) error {
+func checkBudget(m ModelSettings, n, p, outputs, workers int, budget int64) error {
 	if budget == 0 {
 		budget = DefaultMemoryBudget
 	}
 	if budget < 0 {
 		return nil
 	}
-	need := fitBytes(m, n, p, workers)
+	need := fitBytes(m, n, p, outputs, workers)
 	if need <= float64(budget) {
 		return nil
 	}

@@ -41,10 +41,6 @@ type ModelSettings struct {
 	Standardize              bool
 	// Boosting are gradient_boosting's settings.
 	Boosting BoostingSettings
-	// Outputs is the number of raw scores per row the fit keeps (1, or
-	// the number of classes of a multiclass target); set once the target
-	// is known.
-	Outputs int
 }
 
 // BoostingSettings are gradient_boosting's settings, scikit-learn's names.

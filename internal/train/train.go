@@ -283,7 +283,7 @@ func fitModel(ctx context.Context, s *Settings, d *design, t *table, l *learned,
 	m := d.skeleton
 	warnings := append(slices.Clone(t.warnings), l.warnings...)
 	tr := trainingRecord(s, sel, f)
-	if err := checkBudget(s.Model, len(trainSorted), d.p, workers, budget); err != nil {
+	if err := checkBudget(s.Model, len(trainSorted), d.p, m.Outputs, workers, budget); err != nil {
 		return nil, nil, err
 	}
 	var err error

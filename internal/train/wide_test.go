@@ -248,10 +248,10 @@ func TestMemoryBudget(t *testing.T) {
 		t.Fatalf("no budget: %v", err)
 	}
 	m := ModelSettings{Type: config.TypeLinear, Solver: config.SolverQR}
-	if got := fitBytes(m, 40, 100_000, 2); got > 200<<20 {
+	if got := fitBytes(m, 40, 100_000, 1, 2); got > 200<<20 {
 		t.Errorf("40×100000 dual fit estimated at %.0f bytes; the dual needs O(np)", got)
 	}
-	if got := fitBytes(m, 200_000, 100_000, 2); got < 8*1e10 {
+	if got := fitBytes(m, 200_000, 100_000, 1, 2); got < 8*1e10 {
 		t.Errorf("200000×100000 primal fit estimated at %.0f bytes, below p² doubles", got)
 	}
 }
