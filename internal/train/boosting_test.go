@@ -94,3 +94,15 @@ func TestGradientBoostingBinary(t *testing.T) {
 		t.Errorf("roc_auc %v", res.Metrics.Metrics["roc_auc"])
 	}
 }
+
+// TestBoostingBudgetCountsOutputs: a multiclass boosting fit keeps
+// gradients, hessians and raw scores per class, and the memory estimate
+// says so.
+func TestBoostingBudgetCountsOutputs(t *testing.T) {
+	t.Parallel()
+	m := ModelSettings{Type: config.TypeGradientBoosting}
+	one, ten := fitBytes(m, 1_000_000, 20, 1, 2), fitBytes(m, 1_000_000, 20, 10, 2)
+	if want := 9 * 1e6 * 8 * 3; ten-one != want {
+		t.Errorf("10 outputs need %g bytes more than 1, want %g", ten-one, float64(want))
+	}
+}
